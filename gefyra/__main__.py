@@ -1,0 +1,3 @@
+from gefyra.cli.app import main
+
+main()

@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests that need Docker fail (never skip) when the engine does not answer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    """A docker SDK client for the engine that scripts/engine.sh started; fails loudly when it is missing."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as error:  # noqa: BLE001 - turn any connection problem into one clear failure
+        pytest.fail(
+            f"Docker engine not reachable ({error}); start it with `bash scripts/engine.sh` "
+            "(CI does this in .ci/run). Docker tests never skip.",
+            pytrace=False,
+        )
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client) -> str:
+    """Ensure the offline `debian:bookworm-slim` exists (images/base/build.sh; cached)."""
+    tag = "debian:bookworm-slim"
+    try:
+        docker_client.images.get(tag)
+    except Exception:  # noqa: BLE001 - docker.errors.ImageNotFound, imported lazily
+        subprocess.run(["bash", str(REPO / "images/base/build.sh")], check=True, env=os.environ.copy())
+    return tag
