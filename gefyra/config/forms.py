@@ -1,0 +1,191 @@
+"""Parsers for the short forms of gefyra.yaml ("30s", "8080:80/tcp", "./src:/app:ro", "deployment/api").
+
+Each parser turns a short form into the long form (a dict or a plain value) that the pydantic models validate, and
+raises ValueError with a message meant for the user. Long forms (mappings) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import timedelta
+
+from gefyra.config.problems import did_you_mean
+
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d))+$"
+_DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
+_DNS_SUBDOMAIN = re.compile(DNS_SUBDOMAIN_PATTERN)
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
+_DURATION = re.compile(DURATION_PATTERN)
+_UNITS = {"ms": timedelta(milliseconds=1), "s": timedelta(seconds=1), "m": timedelta(minutes=1),
+          "h": timedelta(hours=1), "d": timedelta(days=1)}
+WORKLOAD_KINDS = ("deployment", "statefulset", "pod")
+DEFAULT_SYNC = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def is_label(value: str) -> bool:
+    return bool(_DNS_LABEL.match(value))
+
+
+def check_label(value: str) -> str:
+    """A DNS-1123 label: what Docker and Kubernetes both accept as a name."""
+    if not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid name: use at most 63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit (DNS-1123 label)"
+        )
+    return value
+
+
+def check_subdomain(value: str) -> str:
+    """A DNS-1123 subdomain: what Kubernetes accepts as the name of a Deployment, StatefulSet or Pod."""
+    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid Kubernetes object name: use lowercase letters, digits, '-' and '.' "
+            "(DNS-1123 subdomain)"
+        )
+    return value
+
+
+def normalise_label(text: str) -> str:
+    """Turn a folder name into a DNS-1123 label ("My_App" -> "my-app"); "gefyra" when nothing is left."""
+    label = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:63].strip("-")
+    return label or "gefyra"
+
+
+def parse_duration(value: object) -> object:
+    """'30s', '10m', '1h30m', '500ms', '2d' -> timedelta; other types are left to pydantic's error."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"expected a duration like '30s', '10m' or '1h30m', got {_describe(value)}")
+    text = str(value).strip()
+    if not _DURATION.match(text):
+        raise ValueError(f"'{text}' is not a duration: write a number with a unit, like '30s', '10m' or '1h30m'")
+    total = sum((int(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(text)), timedelta())
+    if total <= timedelta():
+        raise ValueError(f"duration '{text}' must be longer than zero")
+    return total
+
+
+def check_port(value: int, what: str = "port") -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{what} {value} is out of range (1-65535)")
+    return value
+
+
+def _port_number(text: str, what: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{what} '{text}' is not a number")
+    return check_port(int(text), what)
+
+
+def parse_port_mapping(value: object) -> object:
+    """'[ip:]host:container[/tcp|udp]' or a bare port number (same on both sides) -> the long form."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a port mapping like '8080:80', got {_describe(value)}")
+    if isinstance(value, int):
+        check_port(value)
+        return {"host_port": value, "container_port": value}
+    if not isinstance(value, str):
+        return value
+    spec, _, protocol = value.partition("/")
+    if protocol and protocol not in ("tcp", "udp"):
+        raise ValueError(f"protocol '{protocol}' in '{value}' must be 'tcp' or 'udp'")
+    host_ip: str | None = None
+    if spec.startswith("["):  # IPv6 host address in brackets: [::1]:8080:80
+        host_ip, _, spec = spec[1:].partition("]")
+        spec = spec.lstrip(":")
+        if not host_ip:
+            raise ValueError(f"'{value}' has an empty IPv6 address")
+    parts = spec.split(":")
+    if host_ip is None and len(parts) == 3:
+        host_ip, parts = parts[0], parts[1:]
+    if len(parts) == 1 and host_ip is None:
+        parts = [parts[0], parts[0]]
+    if len(parts) != 2:
+        raise ValueError(f"'{value}' is not a port mapping: write '[ip:]host:container[/tcp|udp]', like '8080:80'")
+    result: dict[str, object] = {
+        "host_port": _port_number(parts[0], "host port"),
+        "container_port": _port_number(parts[1], "container port"),
+        "protocol": protocol or "tcp",
+    }
+    if host_ip is not None:
+        result["host_ip"] = host_ip
+    return result
+
+
+def parse_mount(value: object) -> object:
+    """'src:dst[:ro|rw]' -> the long form."""
+    if not isinstance(value, str):
+        return value
+    parts = value.split(":")
+    mode = None
+    if len(parts) == 3:
+        mode = parts.pop()
+        if mode not in ("ro", "rw"):
+            raise ValueError(f"mount mode '{mode}' in '{value}' must be 'ro' or 'rw'")
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        raise ValueError(f"'{value}' is not a mount: write 'source:target[:ro]', like './src:/app:ro'")
+    return {"source": parts[0], "target": parts[1], "read_only": mode == "ro"}
+
+
+def parse_workload(value: object, *, allow_container: bool) -> object:
+    """'deployment/name[/container]' (also statefulset/ and pod/) -> {kind, name[, container]}."""
+    if not isinstance(value, str):
+        return value
+    parts = value.split("/")
+    shape = "'kind/name/container'" if allow_container else "'kind/name'"
+    if len(parts) < 2 or len(parts) > (3 if allow_container else 2) or not all(parts):
+        raise ValueError(f"'{value}' must look like {shape} with kind one of {', '.join(WORKLOAD_KINDS)}")
+    kind = parts[0].lower()
+    if kind not in WORKLOAD_KINDS:
+        raise ValueError(
+            f"unknown kind '{parts[0]}' in '{value}': use {', '.join(WORKLOAD_KINDS)}{did_you_mean(kind, WORKLOAD_KINDS)}"
+        )
+    result = {"kind": kind, "name": parts[1]}
+    if len(parts) == 3:
+        result["container"] = parts[2]
+    return result
+
+
+def split_command(value: object) -> object:
+    """A command given as one string is split like a shell would; a list is kept."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as error:
+            raise ValueError(f"cannot split command '{value}': {error}") from None
+    return value
+
+
+def scalar_to_str(value: object) -> object:
+    """Environment values and build args may be written as numbers or booleans; Docker wants strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def one_or_many(value: object) -> object:
+    """A single item may be written without the list around it."""
+    if isinstance(value, str | dict):
+        return [value]
+    return value
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"

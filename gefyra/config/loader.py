@@ -1,0 +1,123 @@
+"""Find, read and validate gefyra.yaml; every problem at once, each as `file:line:col: message`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from gefyra.config.problems import Problem
+from gefyra.errors import ConfigError
+
+FILE_NAME = "gefyra.yaml"
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest gefyra.yaml in `start` or a parent folder, like git finds its repository."""
+    start = start.absolute()
+    for folder in (start, *start.parents):
+        candidate = folder / FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(
+    path: str | Path | None = None, *, cwd: Path | None = None, environ: Mapping[str, str] | None = None
+):  # -> Config (imported lazily: pydantic stays off the `gefyra --help` path)
+    """Load and validate gefyra.yaml; raise ConfigError with `.problems` holding every problem found."""
+    from gefyra.config.document import parse
+    from gefyra.config.model import Config
+    from gefyra.config.references import check_references
+    from gefyra.config.validation import problems_from
+    from pydantic import ValidationError
+
+    cwd = Path(cwd) if cwd is not None else Path.cwd()
+    environ = os.environ if environ is None else environ
+    source, display = _locate(path, cwd)
+    text = _read(source, display)
+
+    def fail(located: list[tuple[tuple[int, int], str]]) -> ConfigError:
+        problems = [Problem(display, line, col, message) for (line, col), message in located]
+        return ConfigError("\n".join(map(str, problems)), problems=problems)
+
+    doc = parse(text, environ)
+    if doc.problems:
+        raise fail(doc.problems)
+    if doc.data is None:
+        raise fail([((1, 1), "the file is empty; it must start with 'version: 1'")])
+    if not isinstance(doc.data, dict):
+        raise fail([((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {_kind(doc.data)}")])
+    config = None
+    try:
+        config = Config.model_validate(doc.data, context={"base_dir": source.parent})
+        located = []
+    except ValidationError as error:
+        located = sorted(problems_from(error, doc, Config), key=lambda p: p[0])
+    located += check_references(doc)
+    if config is not None:
+        located += _read_env_files(config, doc)
+    if located:
+        raise fail(located)
+    config._source = source
+    return config
+
+
+def _locate(path: str | Path | None, cwd: Path) -> tuple[Path, str]:
+    """The absolute file and the name to show in messages (as given, or relative to cwd when searched)."""
+    if path is not None:
+        source = Path(os.path.normpath(cwd / Path(path).expanduser()))
+        display = str(path)
+        if source.is_dir():
+            source, display = source / FILE_NAME, os.path.join(display, FILE_NAME)
+        if not source.is_file():
+            raise ConfigError(f"{display}: no such file", hint="pass the path of a gefyra.yaml with -f")
+        return source, display
+    found = find_config(cwd)
+    if found is None:
+        raise ConfigError(
+            f"no {FILE_NAME} in {cwd.absolute()} or any parent folder",
+            hint="create one (see gefyra.example.yaml) or pass its path with -f",
+        )
+    return found, os.path.relpath(found, cwd)
+
+
+def _read(source: Path, display: str) -> str:
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{display}: cannot read: {error.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        problem = Problem(display, line, col, f"the file is not UTF-8 text (byte 0x{data[error.start]:02x})")
+        raise ConfigError(str(problem), problems=[problem]) from None
+
+
+def _read_env_files(config, doc) -> list[tuple[tuple[int, int], str]]:
+    """Read every container's env_file now, so a missing file is reported with the line that names it."""
+    from gefyra.config.envfile import EnvFileError, read_env_file
+
+    problems = []
+    for name, container in config.containers.items():
+        values: dict[str, str] = {}
+        for index, file in enumerate(container.env_file):
+            path = ("containers", name, "env_file", index)
+            if path not in doc.positions:
+                path = ("containers", name, "env_file")
+            try:
+                values.update(read_env_file(file))
+            except EnvFileError as error:
+                line, col = doc.position(path)
+                if error.line:
+                    problems.append(((line, col), f"containers.{name}.env_file: {file}:{error.line}: {error}"))
+                else:
+                    problems.append(((line, col), f"containers.{name}.env_file: {error}"))
+        container._env_file_values = values
+    return problems
+
+
+def _kind(value: object) -> str:
+    return "a list" if isinstance(value, list) else f"the value {value!r}"

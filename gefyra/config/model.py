@@ -1,0 +1,353 @@
+"""The gefyra.yaml model (pydantic v2): the single source of the JSON schema.
+
+Validate with `Config.model_validate(data, context={"base_dir": folder})`; relative paths are resolved against
+`base_dir`. The loader (loader.py) adds positions, env files and cross-reference checks; use `gefyra.config.load`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from gefyra.config import forms
+
+Name = Annotated[
+    str,
+    AfterValidator(forms.check_label),
+    Field(json_schema_extra={"pattern": forms.DNS_LABEL_PATTERN, "maxLength": 63}),
+]
+ObjectName = Annotated[str, AfterValidator(forms.check_subdomain)]
+Port = Annotated[int, AfterValidator(forms.check_port), Field(json_schema_extra={"minimum": 1, "maximum": 65535})]
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(forms.parse_duration),
+    WithJsonSchema({"type": "string", "pattern": forms.DURATION_PATTERN, "examples": ["30s", "10m", "1h30m"]}),
+]
+EnvValue = Annotated[str, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | float | bool)]
+CommandLine = Annotated[list[str], BeforeValidator(forms.split_command, json_schema_input_type=str | list[str])]
+
+
+def _base_dir(info: ValidationInfo) -> Path:
+    context = info.context if isinstance(info.context, dict) else {}
+    return Path(context.get("base_dir") or Path.cwd())
+
+
+def _absolute(value: Path, info: ValidationInfo) -> Path:
+    """Relative paths are relative to the folder of gefyra.yaml; `~` is the user's home."""
+    return Path(os.path.normpath(_base_dir(info) / Path(os.path.expanduser(value))))
+
+
+RelPath = Annotated[Path, AfterValidator(_absolute)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Project(_Model):
+    """Names everything gefyra makes (Docker labels, networks, cluster objects)."""
+
+    name: Name = Field(
+        default_factory=lambda: forms.normalise_label(Path.cwd().name),
+        description="DNS-1123 label; default: the folder name of gefyra.yaml, normalised.",
+    )
+
+
+def _mtu(value: object) -> object:
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        raise ValueError(f"mtu must be 'auto' or a number, got {value!r}")
+    if not 1280 <= int(value) <= 9000:
+        raise ValueError(f"mtu {value} is out of range (1280-9000)")
+    return int(value)
+
+
+def _endpoint(value: str) -> str:
+    if value == "auto":
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"endpoint '{value}' must be 'auto' or 'host:port', like '192.168.49.2:31820'")
+    forms.check_port(int(port), "endpoint port")
+    return value
+
+
+class Cluster(_Model):
+    """Where the cluster is and how gefyra connects to it. Without this section gefyra runs local containers only."""
+
+    kubeconfig: RelPath | None = Field(None, description="Path of the kubeconfig; default: $KUBECONFIG or ~/.kube/config.")
+    context: str | None = Field(None, description="kubeconfig context; default: the current context.")
+    namespace: Name = Field("default", description="Default namespace of bridges.")
+    endpoint: Annotated[str, AfterValidator(_endpoint)] = Field(
+        "auto", description="host:port of Stowaway's UDP NodePort as reachable from here, or 'auto'."
+    )
+    mtu: Annotated[Literal["auto"] | int, BeforeValidator(_mtu)] = Field(
+        "auto", description="MTU of the WireGuard tunnel: 'auto' or a number (1280-9000)."
+    )
+    install: Literal["auto", "never"] = Field(
+        "auto", description="'auto': install or upgrade gefyra's cluster side when needed; 'never': only use it."
+    )
+    client_timeout: Duration = Field(
+        timedelta(minutes=10),
+        description="Grace period after which the cluster cleans up after a client that vanished.",
+    )
+
+
+def _subnet(value: object) -> object:
+    if value == "auto" or not isinstance(value, str):
+        return value
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"subnet '{value}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' ({error})") from None
+
+
+class Network(_Model):
+    """The Docker network of the project's containers and Cargo."""
+
+    subnet: Annotated[Literal["auto"] | ipaddress.IPv4Network, BeforeValidator(_subnet)] = Field(
+        "auto", description="'auto' (a free private /24) or an IPv4 CIDR."
+    )
+
+
+class Build(_Model):
+    """Build the image from a Dockerfile instead of using a ready one."""
+
+    context: RelPath = Field(description="Build context folder, relative to gefyra.yaml.")
+    dockerfile: str = Field("Dockerfile", description="Dockerfile path inside the context.")
+    args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments.")
+    target: str | None = Field(None, description="Stage to build in a multi-stage Dockerfile.")
+
+
+def _build(value: object) -> object:
+    return {"context": value} if isinstance(value, str) else value
+
+
+class EnvFrom(_Model):
+    """Copy the environment of a container running in the cluster."""
+
+    kind: Literal["deployment", "statefulset", "pod"]
+    name: ObjectName
+    container: str | None = Field(None, description="Container in the Pod; default: the first one.")
+
+
+class Mount(_Model):
+    """A bind mount of a local folder or file into the container."""
+
+    source: RelPath = Field(description="Local path, relative to gefyra.yaml.")
+    target: str = Field(description="Absolute path in the container.")
+    read_only: bool = False
+
+    @field_validator("target")
+    @classmethod
+    def _absolute_target(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"mount target '{value}' must be an absolute path in the container")
+        return value
+
+
+class PortMapping(_Model):
+    """Publish a container port on this machine."""
+
+    host_ip: str | None = Field(None, description="Address to bind on this machine; default: all.")
+    host_port: Port
+    container_port: Port
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+    @field_validator("host_ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(f"host address '{value}' is not an IP address") from None
+        return value
+
+
+def _watch(value: object) -> object:
+    return {"path": value} if isinstance(value, str) else value
+
+
+class WatchRule(_Model):
+    """What `gefyra watch` does when files below `path` change."""
+
+    path: RelPath = Field(description="File or folder to watch, relative to gefyra.yaml.")
+    action: Literal["restart", "rebuild"] = Field("restart", description="Restart the container or rebuild its image.")
+    ignore: list[str] = Field(default_factory=list, description="Glob patterns of changes to ignore.")
+
+
+WorkloadRef = Annotated[EnvFrom, BeforeValidator(lambda v: forms.parse_workload(v, allow_container=True),
+                                                 json_schema_input_type=str | EnvFrom)]
+
+
+class Container(_Model):
+    """A local container of the project."""
+
+    image: str | None = Field(None, description="Image to run (exactly one of image and build).")
+    build: Annotated[Build | None, BeforeValidator(_build, json_schema_input_type=str | Build | None)] = None
+    command: CommandLine | None = Field(None, description="Replaces the image's ENTRYPOINT.")
+    args: CommandLine | None = Field(None, description="Replaces the image's CMD.")
+    workdir: str | None = None
+    user: Annotated[str | None, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | None)] = None
+    env: dict[str, EnvValue] = Field(default_factory=dict)
+    env_file: Annotated[list[RelPath], BeforeValidator(forms.one_or_many, json_schema_input_type=str | list[str])] = (
+        Field(default_factory=list, description="KEY=VALUE files read before env, relative to gefyra.yaml.")
+    )
+    env_from: Annotated[list[WorkloadRef], BeforeValidator(forms.one_or_many)] = Field(
+        default_factory=list, description="'deployment/name[/container]', 'statefulset/...' or 'pod/...'."
+    )
+    mounts: list[Annotated[Mount, BeforeValidator(forms.parse_mount, json_schema_input_type=str | Mount)]] = (
+        Field(default_factory=list)
+    )
+    ports: list[
+        Annotated[PortMapping, BeforeValidator(forms.parse_port_mapping, json_schema_input_type=str | int | PortMapping)]
+    ] = Field(default_factory=list)
+    watch: list[Annotated[WatchRule, BeforeValidator(_watch, json_schema_input_type=str | WatchRule)]] = Field(
+        default_factory=list
+    )
+    _env_file_values: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _image_or_build(self) -> Container:
+        if (self.image is None) == (self.build is None):
+            raise ValueError("set exactly one of 'image' and 'build'")
+        return self
+
+    def resolved_env(self) -> dict[str, str]:
+        """The environment: values of env_file (in order), then env on top."""
+        return {**self._env_file_values, **self.env}
+
+
+class Target(_Model):
+    """The workload whose container a bridge replaces."""
+
+    kind: Literal["deployment", "statefulset", "pod"]
+    name: ObjectName
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+class MatchRule(_Model):
+    """A header rule of a personal bridge: only matching requests come here (parsed and validated only for now)."""
+
+    header: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]
+    exact: str | None = None
+    prefix: str | None = None
+    regex: str | None = None
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> MatchRule:
+        given = [k for k in ("exact", "prefix", "regex") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("set exactly one of 'exact', 'prefix' and 'regex'")
+        if self.regex is not None:
+            import re
+
+            try:
+                re.compile(self.regex)
+            except re.error as error:
+                raise ValueError(f"regex '{self.regex}' is invalid: {error}") from None
+        return self
+
+
+def _bridge_ports(value: object) -> object:
+    """A list of ports means the same number on both sides; 'cluster:local' strings are allowed in the list."""
+    if not isinstance(value, list):
+        return value
+    result: dict[object, object] = {}
+    for item in value:
+        if isinstance(item, str) and ":" in item:
+            remote, _, local = item.partition(":")
+            result[remote] = local
+        else:
+            result[item] = item
+    return result
+
+
+class Bridge(_Model):
+    """Send the traffic of a container in the cluster to a local container."""
+
+    target: Annotated[Target, BeforeValidator(lambda v: forms.parse_workload(v, allow_container=False),
+                                              json_schema_input_type=str | Target)]
+    namespace: Name = Field("default", description="Namespace of the target; default: cluster.namespace.")
+    container: str | None = Field(None, description="Container of the Pod to replace; default: the only one.")
+    local: Name = Field(description="The local container (a key of containers); default: the bridge's name.")
+    ports: Annotated[
+        dict[Port, Port], BeforeValidator(_bridge_ports, json_schema_input_type=dict[int, int] | list[int | str])
+    ] = Field(default_factory=dict, description="cluster port -> local port; default: every port, same number.")
+    sync: list[str] = Field(
+        default_factory=lambda: [forms.DEFAULT_SYNC], description="Paths copied from the Pod before the container starts."
+    )
+    match: list[MatchRule] = Field(default_factory=list, description="Header rules of a personal bridge.")
+
+
+class Config(_Model):
+    """gefyra.yaml."""
+
+    model_config = ConfigDict(title="gefyra.yaml", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
+
+    version: Literal[1] = Field(description="Format version of this file; always 1.")
+    project: Project = Field(default_factory=Project)
+    cluster: Cluster | None = None
+    network: Network = Field(default_factory=Network)
+    containers: dict[Name, Container] = Field(default_factory=dict)
+    bridges: dict[Name, Bridge] = Field(default_factory=dict)
+    _source: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        """Fill defaults that depend on other parts: the project name and each bridge's namespace and local."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        project = data.get("project")
+        if project is None or (isinstance(project, dict) and "name" not in project):
+            data["project"] = {**(project or {}), "name": forms.normalise_label(_base_dir(info).name)}
+        cluster = data.get("cluster")
+        namespace = cluster.get("namespace") if isinstance(cluster, dict) else None
+        bridges = data.get("bridges")
+        if isinstance(bridges, dict):
+            data["bridges"] = {name: _bridge_defaults(name, b, namespace) for name, b in bridges.items()}
+        return data
+
+    @property
+    def source(self) -> Path:
+        """Absolute path of the loaded file."""
+        if self._source is None:
+            raise AttributeError("this Config was not loaded from a file (use gefyra.config.load)")
+        return self._source
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder of the loaded file: relative paths in it are relative to this."""
+        return self.source.parent
+
+
+def _bridge_defaults(name: object, bridge: object, namespace: object) -> object:
+    if not isinstance(bridge, dict):
+        return bridge
+    bridge = dict(bridge)
+    if "namespace" not in bridge and isinstance(namespace, str) and forms.is_label(namespace):
+        bridge["namespace"] = namespace
+    bridge.setdefault("local", name)
+    return bridge

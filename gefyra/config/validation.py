@@ -1,0 +1,152 @@
+"""Turn pydantic's validation errors into problems at the line and column they are about."""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from gefyra.config.document import Document
+from gefyra.config.problems import did_you_mean
+
+Located = tuple[tuple[int, int], str]
+
+
+def human_path(path: tuple[Any, ...]) -> str:
+    """('containers', 'web', 'ports', 0) -> 'containers.web.ports[0]'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "(top level)"
+
+
+def problems_from(error: ValidationError, doc: Document, root: type[BaseModel]) -> list[Located]:
+    """One problem per distinct place (pydantic reports a union's failure once per branch; we keep the first)."""
+    seen: set[tuple[Any, ...]] = set()
+    result: list[Located] = []
+    for item in error.errors(include_url=False):
+        path, is_key = _data_path(item["loc"], doc)
+        if (path, is_key) in seen:
+            continue
+        seen.add((path, is_key))
+        located = _locate(item, path, is_key, doc, root)
+        if located not in result:
+            result.append(located)
+    return result
+
+
+def _data_path(loc: tuple[Any, ...], doc: Document) -> tuple[tuple[Any, ...], bool]:
+    """Follow `loc` through the data, skipping pydantic's union-branch and validator names."""
+    path: tuple[Any, ...] = ()
+    node = doc.data
+    is_key = False
+    for part in loc:
+        if part == "[key]":
+            is_key = True
+            continue
+        if isinstance(node, dict) and part in node:
+            node, path = node[part], (*path, part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node, path = node[part], (*path, part)
+        elif isinstance(node, dict) and not _looks_like_branch(part):
+            path = (*path, part)  # a missing or injected key: report at its parent
+            node = None
+    return path, is_key
+
+
+def _looks_like_branch(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "list", "dict"})
+
+
+def _locate(item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Document, root: type) -> Located:
+    kind = item["type"]
+    where = human_path(path)
+    if kind == "extra_forbidden":
+        parent, key = path[:-1], path[-1]
+        allowed = _fields_at(root, parent)
+        return doc.position(path, prefer_key=True), (
+            f"unknown key '{key}' in {human_path(parent)}{did_you_mean(key, allowed)}"
+        )
+    if kind == "missing":
+        parent, key = path[:-1], path[-1]
+        return doc.position(parent, prefer_key=True), f"{human_path(parent)}: missing required key '{key}'"
+    message = _message(item)
+    if is_key:
+        return doc.position(path, prefer_key=True), f"{where}: {message}"
+    value = _value_at(doc.data, path)
+    prefer_key = isinstance(value, dict | list) or path not in doc.positions
+    return doc.position(path, prefer_key=prefer_key), f"{where}: {message}"
+
+
+def _message(item: dict[str, Any]) -> str:
+    kind, ctx, value = item["type"], item.get("ctx") or {}, item.get("input")
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"]))
+    if kind in ("literal_error", "enum"):
+        expected = re.findall(r"'([^']*)'|(\d+)", str(ctx.get("expected", "")))
+        options = [a or b for a, b in expected]
+        return f"{item['msg']}, got {_show(value)}{did_you_mean(value, options)}"
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_type" or kind == "dict_type":
+        return f"{item['msg']}, got {_show(value)}"
+    return item["msg"]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _fields_at(root: type, path: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at `path`, found by walking the model's type annotations."""
+    current: Any = root
+    for part in path:
+        current = _child_type(current, part)
+        if current is None:
+            return []
+    models = [t for t in _flatten(current) if isinstance(t, type) and issubclass(t, BaseModel)]
+    return [name for model in models for name in model.model_fields]
+
+
+def _child_type(annotation: Any, part: Any) -> Any:
+    for option in _flatten(annotation):
+        if isinstance(option, type) and issubclass(option, BaseModel):
+            if isinstance(part, str) and part in option.model_fields:
+                return option.model_fields[part].annotation
+            continue
+        origin = typing.get_origin(option)
+        args = typing.get_args(option)
+        if origin is dict and len(args) == 2:
+            return args[1]
+        if origin is list and args and isinstance(part, int):
+            return args[0]
+    return None
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """Unwrap Annotated, Optional and unions into the plain types they allow."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _flatten(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _flatten(arg)]
+    return [annotation]
