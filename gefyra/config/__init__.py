@@ -1,7 +1,7 @@
 """gefyra.yaml: the model, the loader with file:line:col problems, and the JSON schema.
 
-    from gefyra.config import load
-    config = load()            # ./gefyra.yaml, searched upward like git
+from gefyra.config import load
+config = load()            # ./gefyra.yaml, searched upward like git
 """
 
 from gefyra.config.loader import find_config, load

@@ -1,7 +1,8 @@
 """Read YAML text into plain Python data plus the line and column of every key and value.
 
-ruamel.yaml keeps positions on its CommentedMap/CommentedSeq (`.lc`); we copy the data into plain dicts and lists
-(so pydantic sees ordinary types) and keep the positions in `Document.positions`, keyed by the path of keys and indexes.
+ruamel.yaml keeps positions on its CommentedMap/CommentedSeq (`.lc`); we copy the data into plain dicts and
+lists (so pydantic sees ordinary types) and keep the positions in `Document.positions`, keyed by the path of
+keys and indexes.
 `${VAR}` interpolation happens during that copy, because only then do we know which line a string came from.
 """
 
@@ -42,7 +43,7 @@ class Document:
 
 
 def parse(text: str, environ: Mapping[str, str]) -> Document:
-    """Parse one YAML document. YAML problems (syntax, duplicate keys, missing variables) go to `.problems`."""
+    """Parse one document; YAML problems (syntax, duplicate keys, missing variables) go to `.problems`."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -67,7 +68,9 @@ def parse(text: str, environ: Mapping[str, str]) -> Document:
         doc.problems.append(((1, 1), f"the document is nested too deeply (more than {MAX_DEPTH} levels)"))
         return doc
     if _size(raw, {}, 0) > MAX_NODES:
-        doc.problems.append(((1, 1), f"the document has more than {MAX_NODES} values after expanding aliases"))
+        doc.problems.append(
+            ((1, 1), f"the document has more than {MAX_NODES} values after expanding aliases")
+        )
         return doc
     doc.positions[()] = Position(None, (1, 1))
     doc.data = _Copier(doc, environ).copy(raw, (), 0)
@@ -95,16 +98,24 @@ class _Copier:
         if not isinstance(value, dict | list):
             return str(value)
         if id(value) in self.active:
-            self.doc.problems.append((self.doc.position(path), "a YAML alias refers to itself (recursive data)"))
+            self.doc.problems.append(
+                (self.doc.position(path), "a YAML alias refers to itself (recursive data)")
+            )
             return None
         if id(value) in self.done:
             return self.done[id(value)]
         if depth >= MAX_DEPTH:
-            self.doc.problems.append((self.doc.position(path), f"nested too deeply (more than {MAX_DEPTH} levels)"))
+            self.doc.problems.append(
+                (self.doc.position(path), f"nested too deeply (more than {MAX_DEPTH} levels)")
+            )
             return None
         self.active.add(id(value))
         try:
-            result = self._mapping(value, path, depth) if isinstance(value, dict) else self._list(value, path, depth)
+            result = (
+                self._mapping(value, path, depth)
+                if isinstance(value, dict)
+                else self._list(value, path, depth)
+            )
         finally:
             self.active.discard(id(value))
         self.done[id(value)] = result
@@ -151,7 +162,7 @@ def _plain_key(key: Any) -> Any:
 
 
 def _lc(lc: Any, what: str, key: Any) -> tuple[int, int] | None:
-    """Positions from ruamel's line/column info (0-based) as 1-based; None when ruamel has none (merged keys)."""
+    """ruamel's 0-based line/column as 1-based; None when ruamel has none (merged keys)."""
     if lc is None:
         return None
     try:
@@ -181,14 +192,17 @@ def _duplicates(node: Any, doc: Document, depth: int) -> None:
     if isinstance(node, MappingNode):
         seen: dict[Any, int] = {}
         for key, value in node.value:
-            if getattr(key, "tag", None) and str(key.tag.value if hasattr(key.tag, "value") else key.tag).endswith(
-                ":merge"
-            ):
+            if getattr(key, "tag", None) and str(
+                key.tag.value if hasattr(key.tag, "value") else key.tag
+            ).endswith(":merge"):
                 continue
             ident = (str(key.tag), key.value) if isinstance(key.value, str) else None
             if ident is not None and ident in seen:
                 doc.problems.append(
-                    (_mark(key.start_mark), f"duplicate key '{key.value}' (first defined at line {seen[ident]})")
+                    (
+                        _mark(key.start_mark),
+                        f"duplicate key '{key.value}' (first defined at line {seen[ident]})",
+                    )
                 )
             elif ident is not None:
                 seen[ident] = key.start_mark.line + 1

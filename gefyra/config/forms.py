@@ -1,7 +1,7 @@
 """Parsers for the short forms of gefyra.yaml ("30s", "8080:80/tcp", "./src:/app:ro", "deployment/api").
 
-Each parser turns a short form into the long form (a dict or a plain value) that the pydantic models validate, and
-raises ValueError with a message meant for the user. Long forms (mappings) pass through untouched.
+Each parser turns a short form into the long form (a dict or a plain value) that the pydantic models validate,
+and raises ValueError with a message meant for the user. Long forms (mappings) pass through untouched.
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
 _DNS_SUBDOMAIN = re.compile(DNS_SUBDOMAIN_PATTERN)
 _DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
 _DURATION = re.compile(DURATION_PATTERN)
-_UNITS = {"ms": timedelta(milliseconds=1), "s": timedelta(seconds=1), "m": timedelta(minutes=1),
-          "h": timedelta(hours=1), "d": timedelta(days=1)}
+_UNITS = {
+    "ms": timedelta(milliseconds=1),
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+}
 WORKLOAD_KINDS = ("deployment", "statefulset", "pod")
 DEFAULT_SYNC = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -63,7 +68,9 @@ def parse_duration(value: object) -> object:
         raise ValueError(f"expected a duration like '30s', '10m' or '1h30m', got {_describe(value)}")
     text = str(value).strip()
     if not _DURATION.match(text):
-        raise ValueError(f"'{text}' is not a duration: write a number with a unit, like '30s', '10m' or '1h30m'")
+        raise ValueError(
+            f"'{text}' is not a duration: write a number with a unit, like '30s', '10m' or '1h30m'"
+        )
     total = sum((int(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(text)), timedelta())
     if total <= timedelta():
         raise ValueError(f"duration '{text}' must be longer than zero")
@@ -106,7 +113,9 @@ def parse_port_mapping(value: object) -> object:
     if len(parts) == 1 and host_ip is None:
         parts = [parts[0], parts[0]]
     if len(parts) != 2:
-        raise ValueError(f"'{value}' is not a port mapping: write '[ip:]host:container[/tcp|udp]', like '8080:80'")
+        raise ValueError(
+            f"'{value}' is not a port mapping: write '[ip:]host:container[/tcp|udp]', like '8080:80'"
+        )
     result: dict[str, object] = {
         "host_port": _port_number(parts[0], "host port"),
         "container_port": _port_number(parts[1], "container port"),
@@ -143,7 +152,8 @@ def parse_workload(value: object, *, allow_container: bool) -> object:
     kind = parts[0].lower()
     if kind not in WORKLOAD_KINDS:
         raise ValueError(
-            f"unknown kind '{parts[0]}' in '{value}': use {', '.join(WORKLOAD_KINDS)}{did_you_mean(kind, WORKLOAD_KINDS)}"
+            f"unknown kind '{parts[0]}' in '{value}': use {', '.join(WORKLOAD_KINDS)}"
+            f"{did_you_mean(kind, WORKLOAD_KINDS)}"
         )
     result = {"kind": kind, "name": parts[1]}
     if len(parts) == 3:

@@ -24,7 +24,9 @@ def interpolate(text: str, environ: Mapping[str, str]) -> str:
         body = match.group(2)
         name, sep, default = body.partition(":-")
         if not _NAME.match(name):
-            raise InterpolationError(f"'${{{body}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}")
+            raise InterpolationError(
+                f"'${{{body}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}"
+            )
         value = environ.get(name)
         if sep:
             return value if value else default

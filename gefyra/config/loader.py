@@ -26,11 +26,12 @@ def load(
     path: str | Path | None = None, *, cwd: Path | None = None, environ: Mapping[str, str] | None = None
 ):  # -> Config (imported lazily: pydantic stays off the `gefyra --help` path)
     """Load and validate gefyra.yaml; raise ConfigError with `.problems` holding every problem found."""
+    from pydantic import ValidationError
+
     from gefyra.config.document import parse
     from gefyra.config.model import Config
     from gefyra.config.references import check_references
     from gefyra.config.validation import problems_from
-    from pydantic import ValidationError
 
     cwd = Path(cwd) if cwd is not None else Path.cwd()
     environ = os.environ if environ is None else environ
@@ -47,7 +48,14 @@ def load(
     if doc.data is None:
         raise fail([((1, 1), "the file is empty; it must start with 'version: 1'")])
     if not isinstance(doc.data, dict):
-        raise fail([((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {_kind(doc.data)}")])
+        raise fail(
+            [
+                (
+                    (1, 1),
+                    f"the top level must be a mapping of keys (version, project, ...), got {_kind(doc.data)}",
+                )
+            ]
+        )
     config = None
     try:
         config = Config.model_validate(doc.data, context={"base_dir": source.parent})
@@ -112,7 +120,9 @@ def _read_env_files(config, doc) -> list[tuple[tuple[int, int], str]]:
             except EnvFileError as error:
                 line, col = doc.position(path)
                 if error.line:
-                    problems.append(((line, col), f"containers.{name}.env_file: {file}:{error.line}: {error}"))
+                    problems.append(
+                        ((line, col), f"containers.{name}.env_file: {file}:{error.line}: {error}")
+                    )
                 else:
                     problems.append(((line, col), f"containers.{name}.env_file: {error}"))
         container._env_file_values = values

@@ -1,7 +1,8 @@
 """The gefyra.yaml model (pydantic v2): the single source of the JSON schema.
 
 Validate with `Config.model_validate(data, context={"base_dir": folder})`; relative paths are resolved against
-`base_dir`. The loader (loader.py) adds positions, env files and cross-reference checks; use `gefyra.config.load`.
+`base_dir`. The loader (loader.py) adds positions, env files and cross-reference checks: use
+`gefyra.config.load`.
 """
 
 from __future__ import annotations
@@ -33,14 +34,22 @@ Name = Annotated[
     Field(json_schema_extra={"pattern": forms.DNS_LABEL_PATTERN, "maxLength": 63}),
 ]
 ObjectName = Annotated[str, AfterValidator(forms.check_subdomain)]
-Port = Annotated[int, AfterValidator(forms.check_port), Field(json_schema_extra={"minimum": 1, "maximum": 65535})]
+Port = Annotated[
+    int, AfterValidator(forms.check_port), Field(json_schema_extra={"minimum": 1, "maximum": 65535})
+]
 Duration = Annotated[
     timedelta,
     BeforeValidator(forms.parse_duration),
-    WithJsonSchema({"type": "string", "pattern": forms.DURATION_PATTERN, "examples": ["30s", "10m", "1h30m"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": forms.DURATION_PATTERN, "examples": ["30s", "10m", "1h30m"]}
+    ),
 ]
-EnvValue = Annotated[str, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | float | bool)]
-CommandLine = Annotated[list[str], BeforeValidator(forms.split_command, json_schema_input_type=str | list[str])]
+EnvValue = Annotated[
+    str, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | float | bool)
+]
+CommandLine = Annotated[
+    list[str], BeforeValidator(forms.split_command, json_schema_input_type=str | list[str])
+]
 
 
 def _base_dir(info: ValidationInfo) -> Path:
@@ -72,7 +81,9 @@ class Project(_Model):
 def _mtu(value: object) -> object:
     if value == "auto":
         return value
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+    ):
         raise ValueError(f"mtu must be 'auto' or a number, got {value!r}")
     if not 1280 <= int(value) <= 9000:
         raise ValueError(f"mtu {value} is out of range (1280-9000)")
@@ -90,9 +101,11 @@ def _endpoint(value: str) -> str:
 
 
 class Cluster(_Model):
-    """Where the cluster is and how gefyra connects to it. Without this section gefyra runs local containers only."""
+    """Where the cluster is and how to reach it. Without this section gefyra runs local containers only."""
 
-    kubeconfig: RelPath | None = Field(None, description="Path of the kubeconfig; default: $KUBECONFIG or ~/.kube/config.")
+    kubeconfig: RelPath | None = Field(
+        None, description="Path of the kubeconfig; default: $KUBECONFIG or ~/.kube/config."
+    )
     context: str | None = Field(None, description="kubeconfig context; default: the current context.")
     namespace: Name = Field("default", description="Default namespace of bridges.")
     endpoint: Annotated[str, AfterValidator(_endpoint)] = Field(
@@ -102,7 +115,8 @@ class Cluster(_Model):
         "auto", description="MTU of the WireGuard tunnel: 'auto' or a number (1280-9000)."
     )
     install: Literal["auto", "never"] = Field(
-        "auto", description="'auto': install or upgrade gefyra's cluster side when needed; 'never': only use it."
+        "auto",
+        description="'auto': install or upgrade gefyra's cluster side when needed; 'never': only use it.",
     )
     client_timeout: Duration = Field(
         timedelta(minutes=10),
@@ -116,7 +130,9 @@ def _subnet(value: object) -> object:
     try:
         return ipaddress.IPv4Network(value, strict=True)
     except ValueError as error:
-        raise ValueError(f"subnet '{value}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' ({error})") from None
+        raise ValueError(
+            f"subnet '{value}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' ({error})"
+        ) from None
 
 
 class Network(_Model):
@@ -190,12 +206,18 @@ class WatchRule(_Model):
     """What `gefyra watch` does when files below `path` change."""
 
     path: RelPath = Field(description="File or folder to watch, relative to gefyra.yaml.")
-    action: Literal["restart", "rebuild"] = Field("restart", description="Restart the container or rebuild its image.")
+    action: Literal["restart", "rebuild"] = Field(
+        "restart", description="Restart the container or rebuild its image."
+    )
     ignore: list[str] = Field(default_factory=list, description="Glob patterns of changes to ignore.")
 
 
-WorkloadRef = Annotated[EnvFrom, BeforeValidator(lambda v: forms.parse_workload(v, allow_container=True),
-                                                 json_schema_input_type=str | EnvFrom)]
+WorkloadRef = Annotated[
+    EnvFrom,
+    BeforeValidator(
+        lambda v: forms.parse_workload(v, allow_container=True), json_schema_input_type=str | EnvFrom
+    ),
+]
 
 
 class Container(_Model):
@@ -206,11 +228,13 @@ class Container(_Model):
     command: CommandLine | None = Field(None, description="Replaces the image's ENTRYPOINT.")
     args: CommandLine | None = Field(None, description="Replaces the image's CMD.")
     workdir: str | None = None
-    user: Annotated[str | None, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | None)] = None
+    user: Annotated[
+        str | None, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | None)
+    ] = None
     env: dict[str, EnvValue] = Field(default_factory=dict)
-    env_file: Annotated[list[RelPath], BeforeValidator(forms.one_or_many, json_schema_input_type=str | list[str])] = (
-        Field(default_factory=list, description="KEY=VALUE files read before env, relative to gefyra.yaml.")
-    )
+    env_file: Annotated[
+        list[RelPath], BeforeValidator(forms.one_or_many, json_schema_input_type=str | list[str])
+    ] = Field(default_factory=list, description="KEY=VALUE files read before env, relative to gefyra.yaml.")
     env_from: Annotated[list[WorkloadRef], BeforeValidator(forms.one_or_many)] = Field(
         default_factory=list, description="'deployment/name[/container]', 'statefulset/...' or 'pod/...'."
     )
@@ -218,10 +242,13 @@ class Container(_Model):
         Field(default_factory=list)
     )
     ports: list[
-        Annotated[PortMapping, BeforeValidator(forms.parse_port_mapping, json_schema_input_type=str | int | PortMapping)]
+        Annotated[
+            PortMapping,
+            BeforeValidator(forms.parse_port_mapping, json_schema_input_type=str | int | PortMapping),
+        ]
     ] = Field(default_factory=list)
-    watch: list[Annotated[WatchRule, BeforeValidator(_watch, json_schema_input_type=str | WatchRule)]] = Field(
-        default_factory=list
+    watch: list[Annotated[WatchRule, BeforeValidator(_watch, json_schema_input_type=str | WatchRule)]] = (
+        Field(default_factory=list)
     )
     _env_file_values: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -247,7 +274,7 @@ class Target(_Model):
 
 
 class MatchRule(_Model):
-    """A header rule of a personal bridge: only matching requests come here (parsed and validated only for now)."""
+    """A header rule of a personal bridge: only matching requests come here (validated, not applied yet)."""
 
     header: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]
     exact: str | None = None
@@ -270,7 +297,7 @@ class MatchRule(_Model):
 
 
 def _bridge_ports(value: object) -> object:
-    """A list of ports means the same number on both sides; 'cluster:local' strings are allowed in the list."""
+    """A list of ports means the same number on both sides; 'cluster:local' strings may be in the list."""
     if not isinstance(value, list):
         return value
     result: dict[object, object] = {}
@@ -286,16 +313,24 @@ def _bridge_ports(value: object) -> object:
 class Bridge(_Model):
     """Send the traffic of a container in the cluster to a local container."""
 
-    target: Annotated[Target, BeforeValidator(lambda v: forms.parse_workload(v, allow_container=False),
-                                              json_schema_input_type=str | Target)]
+    target: Annotated[
+        Target,
+        BeforeValidator(
+            lambda v: forms.parse_workload(v, allow_container=False), json_schema_input_type=str | Target
+        ),
+    ]
     namespace: Name = Field("default", description="Namespace of the target; default: cluster.namespace.")
     container: str | None = Field(None, description="Container of the Pod to replace; default: the only one.")
     local: Name = Field(description="The local container (a key of containers); default: the bridge's name.")
     ports: Annotated[
-        dict[Port, Port], BeforeValidator(_bridge_ports, json_schema_input_type=dict[int, int] | list[int | str])
-    ] = Field(default_factory=dict, description="cluster port -> local port; default: every port, same number.")
+        dict[Port, Port],
+        BeforeValidator(_bridge_ports, json_schema_input_type=dict[int, int] | list[int | str]),
+    ] = Field(
+        default_factory=dict, description="cluster port -> local port; default: every port, same number."
+    )
     sync: list[str] = Field(
-        default_factory=lambda: [forms.DEFAULT_SYNC], description="Paths copied from the Pod before the container starts."
+        default_factory=lambda: [forms.DEFAULT_SYNC],
+        description="Paths copied from the Pod before the container starts.",
     )
     match: list[MatchRule] = Field(default_factory=list, description="Header rules of a personal bridge.")
 
@@ -303,7 +338,9 @@ class Bridge(_Model):
 class Config(_Model):
     """gefyra.yaml."""
 
-    model_config = ConfigDict(title="gefyra.yaml", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
+    model_config = ConfigDict(
+        title="gefyra.yaml", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    )
 
     version: Literal[1] = Field(description="Format version of this file; always 1.")
     project: Project = Field(default_factory=Project)
@@ -316,7 +353,7 @@ class Config(_Model):
     @model_validator(mode="before")
     @classmethod
     def _defaults(cls, data: Any, info: ValidationInfo) -> Any:
-        """Fill defaults that depend on other parts: the project name and each bridge's namespace and local."""
+        """Defaults that depend on other parts: the project name, each bridge's namespace and local."""
         if not isinstance(data, dict):
             return data
         data = dict(data)

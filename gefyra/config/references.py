@@ -1,6 +1,7 @@
 """Checks across sections that a schema cannot express: bridges need a cluster and name a local container.
 
-They read the plain YAML data (not the validated Config), so they are reported even when other parts are invalid.
+They read the plain YAML data (not the validated Config), so they are reported even when other parts are
+invalid.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def human_path(path: tuple[Any, ...]) -> str:
 
 
 def problems_from(error: ValidationError, doc: Document, root: type[BaseModel]) -> list[Located]:
-    """One problem per distinct place (pydantic reports a union's failure once per branch; we keep the first)."""
+    """One problem per place (pydantic reports a union's failure once per branch; we keep the first)."""
     seen: set[tuple[Any, ...]] = set()
     result: list[Located] = []
     for item in error.errors(include_url=False):
