@@ -199,3 +199,10 @@ def _describe(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return f"{type(value).__name__} {value!r}"
+
+
+# Patterns of the short forms, for the JSON schema (editors); the parsers above give the precise errors.
+PORT_MAPPING_PATTERN = r"^((\[[0-9a-fA-F:.]+\]|[0-9.]+):)?[0-9]{1,5}(:[0-9]{1,5})?(/(tcp|udp))?$"
+MOUNT_PATTERN = r"^[^:]+:/[^:]*(:(ro|rw))?$"
+TARGET_PATTERN = r"^(deployment|statefulset|pod)/[a-z0-9.-]+$"
+ENV_FROM_PATTERN = r"^(deployment|statefulset|pod)/[a-z0-9.-]+(/[a-z0-9-]+)?$"

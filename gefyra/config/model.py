@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StringConstraints,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -52,6 +53,11 @@ CommandLine = Annotated[
 ]
 
 
+def _short(pattern: str) -> Any:
+    """The JSON schema of a short form: a string with a pattern."""
+    return Annotated[str, StringConstraints(pattern=pattern)]
+
+
 def _base_dir(info: ValidationInfo) -> Path:
     context = info.context if isinstance(info.context, dict) else {}
     return Path(context.get("base_dir") or Path.cwd())
@@ -62,7 +68,7 @@ def _absolute(value: Path, info: ValidationInfo) -> Path:
     return Path(os.path.normpath(_base_dir(info) / Path(os.path.expanduser(value))))
 
 
-RelPath = Annotated[Path, AfterValidator(_absolute)]
+RelPath = Annotated[Path, AfterValidator(_absolute), WithJsonSchema({"type": "string"})]
 
 
 class _Model(BaseModel):
@@ -104,22 +110,26 @@ class Cluster(_Model):
     """Where the cluster is and how to reach it. Without this section gefyra runs local containers only."""
 
     kubeconfig: RelPath | None = Field(
-        None, description="Path of the kubeconfig; default: $KUBECONFIG or ~/.kube/config."
+        None,
+        description="kubeconfig path, relative to gefyra.yaml; default: $KUBECONFIG or ~/.kube/config.",
     )
-    context: str | None = Field(None, description="kubeconfig context; default: the current context.")
-    namespace: Name = Field("default", description="Default namespace of bridges.")
+    context: str | None = Field(None, description="Context of the kubeconfig; default: its current context.")
+    namespace: Name = Field("default", description="Namespace of bridges that name none.")
     endpoint: Annotated[str, AfterValidator(_endpoint)] = Field(
-        "auto", description="host:port of Stowaway's UDP NodePort as reachable from here, or 'auto'."
+        "auto",
+        description="host:port of Stowaway's UDP NodePort as reachable from here, or 'auto' (a node).",
+        json_schema_extra={"pattern": r"^(auto|.+:[0-9]{1,5})$"},
     )
     mtu: Annotated[Literal["auto"] | int, BeforeValidator(_mtu)] = Field(
         "auto", description="MTU of the WireGuard tunnel: 'auto' or a number (1280-9000)."
     )
     install: Literal["auto", "never"] = Field(
         "auto",
-        description="'auto': install or upgrade gefyra's cluster side when needed; 'never': only use it.",
+        description="'auto': install or upgrade gefyra in the cluster when needed; 'never': only use it.",
     )
     client_timeout: Duration = Field(
-        timedelta(minutes=10),
+        "10m",  # type: ignore[assignment] - validated into a timedelta; the schema shows the string
+        validate_default=True,
         description="Grace period after which the cluster cleans up after a client that vanished.",
     )
 
@@ -139,7 +149,7 @@ class Network(_Model):
     """The Docker network of the project's containers and Cargo."""
 
     subnet: Annotated[Literal["auto"] | ipaddress.IPv4Network, BeforeValidator(_subnet)] = Field(
-        "auto", description="'auto' (a free private /24) or an IPv4 CIDR."
+        "auto", description="'auto' (a free private /24) or an IPv4 CIDR like '172.30.0.0/24'."
     )
 
 
@@ -147,8 +157,8 @@ class Build(_Model):
     """Build the image from a Dockerfile instead of using a ready one."""
 
     context: RelPath = Field(description="Build context folder, relative to gefyra.yaml.")
-    dockerfile: str = Field("Dockerfile", description="Dockerfile path inside the context.")
-    args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments.")
+    dockerfile: str = Field("Dockerfile", description="Path of the Dockerfile inside the context.")
+    args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments (ARG).")
     target: str | None = Field(None, description="Stage to build in a multi-stage Dockerfile.")
 
 
@@ -159,9 +169,9 @@ def _build(value: object) -> object:
 class EnvFrom(_Model):
     """Copy the environment of a container running in the cluster."""
 
-    kind: Literal["deployment", "statefulset", "pod"]
-    name: ObjectName
-    container: str | None = Field(None, description="Container in the Pod; default: the first one.")
+    kind: Literal["deployment", "statefulset", "pod"] = Field(description="Kind of the workload.")
+    name: ObjectName = Field(description="Name of the workload.")
+    container: str | None = Field(None, description="Container in its Pod; default: the first one.")
 
 
 class Mount(_Model):
@@ -169,7 +179,7 @@ class Mount(_Model):
 
     source: RelPath = Field(description="Local path, relative to gefyra.yaml.")
     target: str = Field(description="Absolute path in the container.")
-    read_only: bool = False
+    read_only: bool = Field(False, description="Mount read-only.")
 
     @field_validator("target")
     @classmethod
@@ -182,10 +192,10 @@ class Mount(_Model):
 class PortMapping(_Model):
     """Publish a container port on this machine."""
 
-    host_ip: str | None = Field(None, description="Address to bind on this machine; default: all.")
-    host_port: Port
-    container_port: Port
-    protocol: Literal["tcp", "udp"] = "tcp"
+    host_ip: str | None = Field(None, description="Address to bind on this machine; default: all addresses.")
+    host_port: Port = Field(description="Port on this machine.")
+    container_port: Port = Field(description="Port in the container.")
+    protocol: Literal["tcp", "udp"] = Field("tcp", description="'tcp' or 'udp'.")
 
     @field_validator("host_ip")
     @classmethod
@@ -207,48 +217,71 @@ class WatchRule(_Model):
 
     path: RelPath = Field(description="File or folder to watch, relative to gefyra.yaml.")
     action: Literal["restart", "rebuild"] = Field(
-        "restart", description="Restart the container or rebuild its image."
+        "restart", description="'restart' the container or 'rebuild' its image and replace it."
     )
     ignore: list[str] = Field(default_factory=list, description="Glob patterns of changes to ignore.")
 
 
-WorkloadRef = Annotated[
-    EnvFrom,
-    BeforeValidator(
-        lambda v: forms.parse_workload(v, allow_container=True), json_schema_input_type=str | EnvFrom
-    ),
-]
+def _env_from(value: object) -> object:
+    return forms.parse_workload(value, allow_container=True)
+
+
+def _target(value: object) -> object:
+    return forms.parse_workload(value, allow_container=False)
 
 
 class Container(_Model):
     """A local container of the project."""
 
-    image: str | None = Field(None, description="Image to run (exactly one of image and build).")
-    build: Annotated[Build | None, BeforeValidator(_build, json_schema_input_type=str | Build | None)] = None
-    command: CommandLine | None = Field(None, description="Replaces the image's ENTRYPOINT.")
-    args: CommandLine | None = Field(None, description="Replaces the image's CMD.")
-    workdir: str | None = None
+    image: str | None = Field(None, description="Image to run; set exactly one of image and build.")
+    build: Annotated[Build | None, BeforeValidator(_build, json_schema_input_type=str | Build | None)] = (
+        Field(None, description="Build the image: a context folder, or {context, dockerfile, args, target}.")
+    )
+    command: CommandLine | None = Field(None, description="Replaces the image's ENTRYPOINT (list or string).")
+    args: CommandLine | None = Field(None, description="Replaces the image's CMD (list or string).")
+    workdir: str | None = Field(None, description="Working directory in the container.")
     user: Annotated[
         str | None, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | None)
-    ] = None
-    env: dict[str, EnvValue] = Field(default_factory=dict)
+    ] = Field(None, description="User (name or uid[:gid]) the container runs as.")
+    env: dict[str, EnvValue] = Field(
+        default_factory=dict, description="Environment variables; win over env_file."
+    )
     env_file: Annotated[
         list[RelPath], BeforeValidator(forms.one_or_many, json_schema_input_type=str | list[str])
-    ] = Field(default_factory=list, description="KEY=VALUE files read before env, relative to gefyra.yaml.")
-    env_from: Annotated[list[WorkloadRef], BeforeValidator(forms.one_or_many)] = Field(
-        default_factory=list, description="'deployment/name[/container]', 'statefulset/...' or 'pod/...'."
+    ] = Field(default_factory=list, description="KEY=VALUE files, relative to gefyra.yaml; read before env.")
+    env_from: Annotated[
+        list[
+            Annotated[
+                EnvFrom,
+                BeforeValidator(_env_from, json_schema_input_type=_short(forms.ENV_FROM_PATTERN) | EnvFrom),
+            ]
+        ],
+        BeforeValidator(forms.one_or_many),
+    ] = Field(
+        default_factory=list,
+        description="Copy the environment of 'deployment/name[/container]', 'statefulset/...' or 'pod/...'.",
     )
-    mounts: list[Annotated[Mount, BeforeValidator(forms.parse_mount, json_schema_input_type=str | Mount)]] = (
-        Field(default_factory=list)
+    mounts: list[
+        Annotated[
+            Mount,
+            BeforeValidator(forms.parse_mount, json_schema_input_type=_short(forms.MOUNT_PATTERN) | Mount),
+        ]
+    ] = Field(
+        default_factory=list, description="Bind mounts: 'source:target[:ro]' or {source, target, read_only}."
     )
     ports: list[
         Annotated[
             PortMapping,
-            BeforeValidator(forms.parse_port_mapping, json_schema_input_type=str | int | PortMapping),
+            BeforeValidator(
+                forms.parse_port_mapping,
+                json_schema_input_type=_short(forms.PORT_MAPPING_PATTERN) | Port | PortMapping,
+            ),
         ]
-    ] = Field(default_factory=list)
+    ] = Field(
+        default_factory=list, description="Published ports: '[ip:]host:container[/tcp|udp]' or the long form."
+    )
     watch: list[Annotated[WatchRule, BeforeValidator(_watch, json_schema_input_type=str | WatchRule)]] = (
-        Field(default_factory=list)
+        Field(default_factory=list, description="Paths `gefyra watch` follows, and what it does on a change.")
     )
     _env_file_values: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -266,20 +299,28 @@ class Container(_Model):
 class Target(_Model):
     """The workload whose container a bridge replaces."""
 
-    kind: Literal["deployment", "statefulset", "pod"]
-    name: ObjectName
+    kind: Literal["deployment", "statefulset", "pod"] = Field(description="Kind of the workload.")
+    name: ObjectName = Field(description="Name of the workload.")
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"
 
 
+def _header(value: str) -> str:
+    import re
+
+    if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", value):
+        raise ValueError(f"'{value}' is not an HTTP header name")
+    return value.lower()
+
+
 class MatchRule(_Model):
     """A header rule of a personal bridge: only matching requests come here (validated, not applied yet)."""
 
-    header: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]
-    exact: str | None = None
-    prefix: str | None = None
-    regex: str | None = None
+    header: Annotated[str, AfterValidator(_header)] = Field(description="HTTP header name, like x-user.")
+    exact: str | None = Field(None, description="The header's value equals this.")
+    prefix: str | None = Field(None, description="The header's value starts with this.")
+    regex: str | None = Field(None, description="The header's value matches this regular expression.")
 
     @model_validator(mode="after")
     def _one_matcher(self) -> MatchRule:
@@ -310,44 +351,51 @@ def _bridge_ports(value: object) -> object:
     return result
 
 
+def _local_not_required(schema: dict[str, Any]) -> None:
+    """`local` defaults to the bridge's own name (filled in by Config), so the schema must not require it."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "local"]
+
+
 class Bridge(_Model):
     """Send the traffic of a container in the cluster to a local container."""
 
+    model_config = ConfigDict(json_schema_extra=_local_not_required)
+
     target: Annotated[
-        Target,
-        BeforeValidator(
-            lambda v: forms.parse_workload(v, allow_container=False), json_schema_input_type=str | Target
-        ),
-    ]
+        Target, BeforeValidator(_target, json_schema_input_type=_short(forms.TARGET_PATTERN) | Target)
+    ] = Field(description="'deployment/name', 'statefulset/name' or 'pod/name' (or {kind, name}).")
     namespace: Name = Field("default", description="Namespace of the target; default: cluster.namespace.")
     container: str | None = Field(None, description="Container of the Pod to replace; default: the only one.")
-    local: Name = Field(description="The local container (a key of containers); default: the bridge's name.")
+    local: Name = Field(description="The local container that gets the traffic; default: the bridge's name.")
     ports: Annotated[
         dict[Port, Port],
         BeforeValidator(_bridge_ports, json_schema_input_type=dict[int, int] | list[int | str]),
     ] = Field(
-        default_factory=dict, description="cluster port -> local port; default: every port, same number."
+        default_factory=dict,
+        description="cluster port -> local port, or a list of ports (same number); default: every port.",
     )
     sync: list[str] = Field(
         default_factory=lambda: [forms.DEFAULT_SYNC],
-        description="Paths copied from the Pod before the container starts.",
+        description="Paths copied from the Pod before the local container starts.",
     )
     match: list[MatchRule] = Field(default_factory=list, description="Header rules of a personal bridge.")
 
 
 class Config(_Model):
-    """gefyra.yaml."""
+    """gefyra.yaml: what gefyra makes for this project."""
 
     model_config = ConfigDict(
         title="gefyra.yaml", json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"}
     )
 
     version: Literal[1] = Field(description="Format version of this file; always 1.")
-    project: Project = Field(default_factory=Project)
-    cluster: Cluster | None = None
-    network: Network = Field(default_factory=Network)
-    containers: dict[Name, Container] = Field(default_factory=dict)
-    bridges: dict[Name, Bridge] = Field(default_factory=dict)
+    project: Project = Field(default_factory=Project, description="The project.")
+    cluster: Cluster | None = Field(
+        None, description="The cluster; without it gefyra runs local containers only."
+    )
+    network: Network = Field(default_factory=Network, description="The project's Docker network.")
+    containers: dict[Name, Container] = Field(default_factory=dict, description="Local containers by name.")
+    bridges: dict[Name, Bridge] = Field(default_factory=dict, description="Bridges by name; need a cluster.")
     _source: Path | None = PrivateAttr(None)
 
     @model_validator(mode="before")
