@@ -67,17 +67,18 @@ def _locate(item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Docu
     if kind == "extra_forbidden":
         parent, key = path[:-1], path[-1]
         allowed = _fields_at(root, parent)
-        return doc.position(path, prefer_key=True), (
-            f"unknown key '{key}' in {human_path(parent)}{did_you_mean(key, allowed)}"
-        )
+        inside = f" in {human_path(parent)}" if parent else ""
+        return doc.position(path, prefer_key=True), f"unknown key '{key}'{inside}{did_you_mean(key, allowed)}"
     if kind == "missing":
         parent, key = path[:-1], path[-1]
-        return doc.position(parent, prefer_key=True), f"{human_path(parent)}: missing required key '{key}'"
+        prefix = f"{human_path(parent)}: " if parent else ""
+        return doc.position(parent, prefer_key=True), f"{prefix}missing required key '{key}'"
     message = _message(item)
     if is_key:
         return doc.position(path, prefer_key=True), f"{where}: {message}"
     value = _value_at(doc.data, path)
-    prefer_key = isinstance(value, dict | list) or path not in doc.positions
+    # A mapping or list that is wrong as a whole (not its type) is best pointed at by its key.
+    prefer_key = (isinstance(value, dict | list) and not kind.endswith("_type")) or path not in doc.positions
     return doc.position(path, prefer_key=prefer_key), f"{where}: {message}"
 
 

@@ -1,0 +1,246 @@
+"""One test per kind of problem in gefyra.yaml, each with its exact file:line:col and message."""
+
+from __future__ import annotations
+
+import pytest
+
+from gefyra.config import load
+from gefyra.errors import ConfigError
+from tests.unit.config_helpers import problems
+
+
+def test_yaml_syntax_error_points_at_the_broken_token(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web: {image: nginx
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:4:1: YAML syntax error: expected ',' or '}', but got '<stream end>' "
+        "(while parsing a flow mapping at line 3)"
+    ]
+
+
+def test_every_duplicate_key_is_reported_with_the_first_line(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: nginx
+        image: caddy
+      web:
+        image: x
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:5:5: duplicate key 'image' (first defined at line 4)",
+        "gefyra.yaml:6:3: duplicate key 'web' (first defined at line 3)",
+    ]
+
+
+def test_unknown_key_suggests_the_near_miss(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        imgae: nginx
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:4:5: unknown key 'imgae' in containers.web (did you mean 'image'?)",
+    ]
+
+
+def test_unknown_top_level_key_suggests_the_near_miss(tmp_path):
+    assert problems(tmp_path, "version: 1\nbrigdes: {}\n") == [
+        "gefyra.yaml:2:1: unknown key 'brigdes' (did you mean 'bridges'?)",
+    ]
+
+
+def test_wrong_type_names_the_expected_and_the_given_type(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: nginx
+        env: [A=1]
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:5:10: containers.web.env: Input should be a valid dictionary, got a list",
+    ]
+
+
+def test_bad_value_of_a_choice_suggests_the_near_miss(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: nginx
+        watch: [{path: src, action: rebuil}]
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:5:33: containers.web.watch[0].action: Input should be 'restart' or 'rebuild', "
+        "got 'rebuil' (did you mean 'rebuild'?)",
+    ]
+
+
+def test_image_and_build_together_is_an_error_at_the_container(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: nginx
+        build: .
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:3:3: containers.web: set exactly one of 'image' and 'build'",
+    ]
+
+
+def test_dangling_local_reference_suggests_a_container_name(tmp_path):
+    text = """
+    version: 1
+    cluster: {}
+    containers:
+      web: {image: nginx}
+    bridges:
+      api:
+        target: deployment/api
+        local: wbe
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:8:12: bridges.api.local: no container named 'wbe' (did you mean 'web'?)",
+    ]
+
+
+def test_bridge_without_local_defaults_to_its_own_name_and_says_so(tmp_path):
+    text = """
+    version: 1
+    cluster: {}
+    containers:
+      web: {image: nginx}
+    bridges:
+      api:
+        target: deployment/api
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:6:3: bridges.api.local: no container named 'api'; set 'local' to one of: web",
+    ]
+
+
+def test_missing_variable_names_it_and_its_line(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: "registry.local/web:${TAG}"
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:4:12: environment variable 'TAG' is not set (write ${TAG:-default} to give a default)",
+    ]
+
+
+def test_bad_duration(tmp_path):
+    text = """
+    version: 1
+    cluster:
+      client_timeout: 10 minutes
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:3:19: cluster.client_timeout: '10 minutes' is not a duration: "
+        "write a number with a unit, like '30s', '10m' or '1h30m'",
+    ]
+
+
+def test_port_out_of_range_in_short_and_long_form(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: nginx
+        ports: ["8080:80", "8081:70000", {host_port: 0, container_port: 80}]
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:5:24: containers.web.ports[1]: container port 70000 is out of range (1-65535)",
+        "gefyra.yaml:5:50: containers.web.ports[2].host_port: port 0 is out of range (1-65535)",
+    ]
+
+
+def test_non_dns_label_name(tmp_path):
+    text = """
+    version: 1
+    containers:
+      Web_1:
+        image: nginx
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:3:3: containers.Web_1: 'Web_1' is not a valid name: use at most 63 lowercase letters, "
+        "digits and '-', starting and ending with a letter or digit (DNS-1123 label)",
+    ]
+
+
+def test_bridge_without_cluster(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web: {image: nginx}
+    bridges:
+      web:
+        target: deployment/web
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:4:1: bridges need a 'cluster' section (without one gefyra runs local containers only)",
+    ]
+
+
+def test_missing_version(tmp_path):
+    assert problems(tmp_path, "containers: {}\n") == ["gefyra.yaml:1:1: missing required key 'version'"]
+
+
+def test_empty_file(tmp_path):
+    assert problems(tmp_path, "# nothing here\n") == [
+        "gefyra.yaml:1:1: the file is empty; it must start with 'version: 1'"
+    ]
+
+
+def test_not_utf8(tmp_path):
+    (tmp_path / "gefyra.yaml").write_bytes(b"version: 1\nproject: {name: caf\xe9}\n")
+    with pytest.raises(ConfigError) as info:
+        load("gefyra.yaml", cwd=tmp_path, environ={})
+    assert [str(p) for p in info.value.problems] == [
+        "gefyra.yaml:2:20: the file is not UTF-8 text (byte 0xe9)"
+    ]
+
+
+def test_missing_env_file_is_reported_at_its_entry(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: nginx
+        env_file: [present.env, missing.env]
+    """
+    (tmp_path / "present.env").write_text("A=1\n")
+    assert problems(tmp_path, text) == [
+        f"gefyra.yaml:5:29: containers.web.env_file: env file {tmp_path / 'missing.env'} does not exist",
+    ]
+
+
+def test_all_problems_are_reported_at_once_in_file_order(tmp_path):
+    text = """
+    version: 2
+    cluster:
+      mtu: big
+    containers:
+      web:
+        image: nginx
+        ports: ["80:80/sctp"]
+    bridges:
+      api: {target: deploy/api}
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:1:10: version: Input should be 1, got 2",
+        "gefyra.yaml:3:8: cluster.mtu: mtu must be 'auto' or a number, got 'big'",
+        "gefyra.yaml:7:13: containers.web.ports[0]: protocol 'sctp' in '80:80/sctp' must be 'tcp' or 'udp'",
+        "gefyra.yaml:9:17: bridges.api.target: unknown kind 'deploy' in 'deploy/api': "
+        "use deployment, statefulset, pod (did you mean 'deployment'?)",
+        "gefyra.yaml:9:3: bridges.api.local: no container named 'api'; set 'local' to one of: web",
+    ]
