@@ -1,0 +1,98 @@
+"""Start Cargo with a given peer config and watch its tunnel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from gefyra.dataplane.files import put_files
+from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.render import normalize_mtu
+from gefyra.errors import ProviderError
+
+CARGO_CONFIG_PATH = "/etc/gefyra/wg0.conf"
+
+
+def create_cargo(
+    client,
+    *,
+    name: str,
+    network: str,
+    wg_config: str,
+    labels: Mapping[str, str] | None = None,
+    mtu: int | str | None = None,
+    image: str | None = None,
+    start: bool = True,
+):
+    """Create (and start) Cargo on `network`; the WireGuard config goes in as a mode-600 file before start.
+
+    Cargo needs NET_ADMIN and /dev/net/tun (wireguard-go) and IP forwarding in its own netns; the app
+    containers that route through it get no privileges at all.
+    """
+    environment = {"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {}
+    container = client.containers.create(
+        image or image_tag("cargo"),
+        name=name,
+        network=network,
+        cap_add=["NET_ADMIN"],
+        devices=["/dev/net/tun:/dev/net/tun:rwm"],
+        sysctls={"net.ipv4.ip_forward": "1"},
+        labels=dict(labels or {}),
+        environment=environment,
+        detach=True,
+    )
+    put_files(container, {CARGO_CONFIG_PATH: wg_config})
+    if start:
+        container.start()
+    return container
+
+
+def container_ip(container, network: str) -> str:
+    """The container's IPv4 address on `network` (reloads the container first)."""
+    container.reload()
+    settings = container.attrs["NetworkSettings"]["Networks"].get(network)
+    if not settings or not settings.get("IPAddress"):
+        raise ProviderError(f"container {container.name} has no address on network {network}")
+    return settings["IPAddress"]
+
+
+def _exec(container, *cmd: str) -> tuple[int, str]:
+    result = container.exec_run(list(cmd), demux=False)
+    return result.exit_code, (result.output or b"").decode(errors="replace").strip()
+
+
+def latest_handshake(container, interface: str = "wg0") -> int:
+    """Unix time of the tunnel's latest handshake, 0 for none (from `wg show <if> latest-handshakes`)."""
+    code, out = _exec(container, "wg", "show", interface, "latest-handshakes")
+    if code != 0:
+        return 0
+    stamps = [int(line.split()[1]) for line in out.splitlines() if len(line.split()) == 2]
+    return max(stamps, default=0)
+
+
+def cargo_health(container) -> tuple[bool, str]:
+    """(healthy, why) from the image's health script: tunnel up, dnsmasq alive, handshake < 180 s."""
+    container.reload()
+    if container.status != "running":
+        return False, f"container {container.status}"
+    code, out = _exec(container, "/usr/local/bin/cargo-health.sh")
+    return code == 0, out
+
+
+def wait_tunnel(container, timeout: float = 30.0, *, since: float = 0.0) -> None:
+    """Poll until Cargo is up and has a handshake newer than `since` (unix time); explain a failure."""
+    deadline = time.monotonic() + timeout
+    while True:
+        container.reload()
+        if container.status in ("exited", "dead"):
+            tail = container.logs(tail=20).decode(errors="replace")
+            raise ProviderError(f"Cargo {container.name} exited:\n{tail}")
+        if container.status == "running":
+            code, _ = _exec(container, "test", "-e", "/run/cargo/ready")
+            if code == 0 and latest_handshake(container) > since:
+                return
+        if time.monotonic() > deadline:
+            tail = container.logs(tail=20).decode(errors="replace")
+            why = f"no WireGuard handshake after {timeout:.0f}s"
+            raise ProviderError(f"Cargo {container.name}: {why}:\n{tail}")
+        time.sleep(0.2)

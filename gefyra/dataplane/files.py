@@ -1,0 +1,45 @@
+"""Put files into a container before it starts, as root-owned mode-600 files.
+
+Secrets (WireGuard configs, tokens) travel this way: never in environment variables, labels, command lines or
+host bind mounts that other users could read. The file lives in the container's writable layer and survives
+restarts of that container; it goes away with the container. The parent directory must exist in the image
+(the data-plane images create theirs with mode 700).
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+import time
+from collections.abc import Mapping
+
+
+def tar_of(files: Mapping[str, str | bytes], mode: int = 0o600) -> bytes:
+    """An uncompressed tar of plain files (name -> content), root-owned with `mode`; no directory entries,
+    so extracting never changes the permissions of an existing directory."""
+    buffer = io.BytesIO()
+    now = int(time.time())
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name in sorted(files):
+            if "/" in name or name in ("", ".", ".."):
+                raise ValueError(f"file name must be a plain name: {name!r}")
+            content = files[name]
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime, info.uid, info.gid = len(data), mode, now, 0, 0
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def put_files(container, files: Mapping[str, str | bytes], mode: int = 0o600) -> None:
+    """Copy absolute path -> content into a created (not yet started) or running container."""
+    by_dir: dict[str, dict[str, str | bytes]] = {}
+    for path, content in files.items():
+        if not posixpath.isabs(path):
+            raise ValueError(f"container path must be absolute: {path}")
+        directory, name = posixpath.split(path)
+        by_dir.setdefault(directory, {})[name] = content
+    for directory, group in sorted(by_dir.items()):
+        if not container.put_archive(directory, tar_of(group, mode)):
+            raise RuntimeError(f"could not copy files into {directory} of container {container.name}")

@@ -1,0 +1,60 @@
+"""Make Cargo the default gateway of an app container from outside it.
+
+A short-lived container from the Cargo image joins the app's network namespace with NET_ADMIN and runs
+`ip route replace default via <cargo>`; the app itself keeps no privileges. A restarted app gets a fresh
+namespace, so callers check `default_gateway` and patch again (idempotent).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from gefyra.dataplane.images import image_tag
+from gefyra.errors import ProviderError
+
+HELPER_LABEL = "dev.gefyra.helper"
+
+
+def _in_netns(client, app, *args: str, image: str | None = None) -> str:
+    import docker.errors
+
+    try:
+        output = client.containers.run(
+            image or image_tag("cargo"),
+            entrypoint=["ip"],
+            command=list(args),
+            network_mode=f"container:{app.id}",
+            cap_add=["NET_ADMIN"],
+            labels={HELPER_LABEL: "netns"},
+            remove=True,
+            stdout=True,
+            stderr=True,
+        )
+    except docker.errors.ContainerError as error:
+        message = (error.stderr or b"").decode(errors="replace").strip()
+        command = " ".join(args)
+        raise ProviderError(f"`ip {command}` in {app.name}'s network namespace failed: {message}") from None
+    except docker.errors.APIError as error:
+        raise ProviderError(f"cannot enter {app.name}'s network namespace: {error.explanation}") from None
+    return (output or b"").decode(errors="replace")
+
+
+def default_gateway(client, app, *, image: str | None = None) -> str | None:
+    """The app's current IPv4 default gateway, or None when it has no default route."""
+    for line in _in_netns(client, app, "-4", "route", "show", "default", image=image).splitlines():
+        fields = line.split()
+        if "via" in fields:
+            return fields[fields.index("via") + 1]
+    return None
+
+
+def patch_default_route(client, app, cargo_ip: str, *, image: str | None = None) -> bool:
+    """Route the app's traffic through Cargo; returns False when it already did (nothing changed)."""
+    cargo_ip = str(ipaddress.ip_address(cargo_ip))
+    app.reload()
+    if app.status != "running":
+        raise ProviderError(f"app container {app.name} is {app.status}; only a running one can be patched")
+    if default_gateway(client, app, image=image) == cargo_ip:
+        return False
+    _in_netns(client, app, "-4", "route", "replace", "default", "via", cargo_ip, image=image)
+    return True

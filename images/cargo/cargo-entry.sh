@@ -1,0 +1,78 @@
+#!/bin/bash
+# Cargo entry point: WireGuard client (kernel module when present, else wireguard-go), IP forwarding with
+# MASQUERADE toward the tunnel, and dnsmasq forwarding every query to the cluster DNS through the tunnel.
+# The WireGuard config is a mounted wg-quick style file (mode 600); it is never printed. Never `set -x` here.
+set -euo pipefail
+
+conf=${CARGO_WG_CONFIG:-/etc/gefyra/wg0.conf}
+ifname=${CARGO_INTERFACE:-wg0}
+run=/run/cargo
+log() { echo "cargo: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[ -r "$conf" ] || die "WireGuard config $conf is not mounted"
+mkdir -p "$run" && chmod 700 "$run"
+rm -f "$run/ready"  # a restarted container keeps /run: the marker must mean "this start"
+
+# wg-quick fields that `wg setconf` does not understand, read from [Interface] only.
+iface_field() { awk -v k="$1" 'BEGIN{IGNORECASE=1} /^\[/{s=($0 ~ /^\[Interface\]/)} s && $1==k {sub(/^[^=]*=[ \t]*/,""); print}' "$conf" | tr -d ' \t'; }
+address=$(iface_field Address)
+dns=$(iface_field DNS)
+mtu=${CARGO_MTU:-$(iface_field MTU)}
+mtu=${mtu:-1420}
+[ -n "$address" ] || die "[Interface] Address missing in the config"
+[ -n "$dns" ] || die "[Interface] DNS missing in the config"
+allowed=$(awk 'BEGIN{IGNORECASE=1} $1=="AllowedIPs" {sub(/^[^=]*=[ \t]*/,""); print}' "$conf" | tr -d ' \t' | tr ',' ' ')
+endpoint_host=$(awk 'BEGIN{IGNORECASE=1} $1=="Endpoint" {sub(/^[^=]*=[ \t]*/,""); print}' "$conf" | tr -d ' \t' | sed 's/:[0-9]*$//; s/^\[//; s/\]$//')
+
+# The stripped config holds the private key: write it with mode 600 before the content goes in.
+umask 077
+grep -viE '^[[:space:]]*(Address|DNS|MTU|Table|PreUp|PostUp|PreDown|PostDown|SaveConfig)[[:space:]]*=' "$conf" >"$run/setconf"
+
+if [ "$mtu" = "auto" ]; then
+  dev=$(ip -4 route get "$endpoint_host" | awk '{for(i=1;i<NF;i++) if($i=="dev") print $(i+1)}' | head -n1)
+  mtu=$(( $(cat "/sys/class/net/$dev/mtu") - 80 ))
+fi
+
+pids=()
+if ip link add "$ifname" type wireguard 2>/dev/null; then
+  log "using the kernel WireGuard module"
+else
+  log "using wireguard-go (userspace)"
+  WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
+  [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
+fi
+wg setconf "$ifname" "$run/setconf"
+rm -f "$run/setconf"
+ip -4 address add "$address" dev "$ifname"
+ip link set dev "$ifname" mtu "$mtu" up
+for cidr in $allowed; do ip -4 route replace "$cidr" dev "$ifname"; done
+log "tunnel $ifname up (mtu $mtu, routes: ${allowed})"
+
+if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ]; then
+  echo 1 >/proc/sys/net/ipv4/ip_forward 2>/dev/null || die "IP forwarding is off; run with --sysctl net.ipv4.ip_forward=1"
+fi
+iptables -t nat -A POSTROUTING -o "$ifname" -j MASQUERADE
+# App containers keep MTU 1500: clamp TCP MSS so their connections fit the tunnel without fragmentation.
+iptables -t mangle -A FORWARD -o "$ifname" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+iptables -t mangle -A FORWARD -i "$ifname" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+
+dns_args=()
+for server in ${dns//,/ }; do dns_args+=("--server=$server"); done
+dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --except-interface="$ifname" \
+  --user=root --cache-size=1000 --log-facility=- "${dns_args[@]}" &
+pids+=($!)
+log "dnsmasq forwarding to ${dns}"
+touch "$run/ready"
+
+stop() { kill "${pids[@]}" 2>/dev/null || true; wait || true; exit 0; }
+trap stop TERM INT
+# Exit (and let the engine restart or report us) as soon as one of the daemons dies.
+set +e
+wait -n "${pids[@]}"
+rc=$?
+log "a daemon exited (rc $rc); stopping"
+kill "${pids[@]}" 2>/dev/null
+exit 1

@@ -1,0 +1,399 @@
+"""Stowaway control API (python3 stdlib only; runs inside the Stowaway image).
+
+Bearer token from a mounted file (re-read on every request, so it can be rotated). JSON in and out.
+Peers are added and removed live with `wg set` (no restart, other peers undisturbed); their handshakes
+come from `wg show <if> dump` (never the human output). Proxy routes are nginx `stream` files plus a reload.
+Stowaway generates every key pair; a peer's private key leaves only in the body of an authenticated response.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+IFNAME = os.environ.get("STOWAWAY_INTERFACE", "wg0")
+STATE = Path(os.environ.get("STOWAWAY_STATE", "/var/lib/stowaway"))
+SUBNET = ipaddress.ip_network(os.environ.get("STOWAWAY_SUBNET", "192.168.99.0/24"))
+LISTEN_PORT = int(os.environ.get("STOWAWAY_LISTEN_PORT", "51820"))
+API_PORT = int(os.environ.get("STOWAWAY_API_PORT", "8080"))
+TOKEN_FILE = Path(os.environ.get("STOWAWAY_TOKEN_FILE", "/run/secrets/stowaway/token"))
+CLUSTER_ROUTES = [c.strip() for c in os.environ.get("STOWAWAY_CLUSTER_ROUTES", "").split(",") if c.strip()]
+DNS = [d.strip() for d in os.environ.get("STOWAWAY_DNS", "").split(",") if d.strip()]
+MTU = os.environ.get("STOWAWAY_MTU", "1420")
+ENDPOINT = os.environ.get("STOWAWAY_ENDPOINT") or None
+NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+MAX_BODY = 64 * 1024
+LOCK = threading.Lock()
+
+
+class ApiError(Exception):
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def run(*args: str, stdin: str | None = None) -> str:
+    """Run a command whose arguments never carry secrets; secrets go through stdin or files."""
+    done = subprocess.run(args, input=stdin, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ApiError(HTTPStatus.INTERNAL_SERVER_ERROR, f"{args[0]} {args[1]} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write atomically with mode 600 from the first byte on."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def server_public_key() -> str:
+    return run("wg", "pubkey", stdin=(STATE / "server.key").read_text()).strip()
+
+
+def server_address() -> ipaddress.IPv4Address:
+    return next(SUBNET.hosts())
+
+
+# ---------------------------------------------------------------- peers
+def peer_path(name: str) -> Path:
+    return STATE / "peers" / f"{name}.json"
+
+
+def load_peers() -> dict[str, dict]:
+    peers = {}
+    for path in sorted((STATE / "peers").glob("*.json")):
+        record = json.loads(path.read_text())
+        peers[record["name"]] = record
+    return peers
+
+
+def allocate_address(peers: dict[str, dict]) -> str:
+    used = {server_address()} | {ipaddress.ip_interface(p["address"]).ip for p in peers.values()}
+    for host in SUBNET.hosts():
+        if host not in used:
+            return f"{host}/32"
+    raise ApiError(HTTPStatus.CONFLICT, f"tunnel subnet {SUBNET} is full")
+
+
+def check_routed_subnets(name: str, subnets: list[str], peers: dict[str, dict]) -> list[str]:
+    """Routed subnets (a client's project network) must not overlap other peers' or the tunnel's."""
+    try:
+        nets = [ipaddress.ip_network(s, strict=False) for s in subnets]
+    except ValueError as error:
+        raise ApiError(HTTPStatus.BAD_REQUEST, str(error)) from None
+    for net in nets:
+        if net.overlaps(SUBNET):
+            raise ApiError(HTTPStatus.CONFLICT, f"{net} overlaps the tunnel subnet {SUBNET}")
+        for other in peers.values():
+            if other["name"] == name:
+                continue
+            for theirs in other.get("routed_subnets", []):
+                if net.overlaps(ipaddress.ip_network(theirs)):
+                    raise ApiError(HTTPStatus.CONFLICT, f"{net} overlaps {theirs} of peer {other['name']}")
+    return [str(n) for n in nets]
+
+
+def apply_peer(record: dict) -> None:
+    allowed = ",".join([record["address"], *record.get("routed_subnets", [])])
+    run("wg", "set", IFNAME, "peer", record["public_key"], "allowed-ips", allowed)
+    for cidr in record.get("routed_subnets", []):
+        run("ip", "-4", "route", "replace", cidr, "dev", IFNAME)
+
+
+def peer_config(record: dict) -> dict:
+    """What a client needs to bring up its side (the private key included: authenticated callers only)."""
+    return {
+        "name": record["name"],
+        "address": record["address"],
+        "private_key": record["private_key"],
+        "public_key": record["public_key"],
+        "server_public_key": server_public_key(),
+        "allowed_ips": [str(SUBNET), *CLUSTER_ROUTES],
+        "dns": DNS,
+        "mtu": MTU,
+        "listen_port": LISTEN_PORT,
+        "endpoint": ENDPOINT,
+        "routed_subnets": record.get("routed_subnets", []),
+    }
+
+
+def put_peer(name: str, body: dict) -> tuple[HTTPStatus, dict]:
+    peers = load_peers()
+    subnets = check_routed_subnets(name, list(body.get("routed_subnets") or []), peers)
+    existing = peers.get(name)
+    if existing is not None:
+        stale = set(existing.get("routed_subnets", [])) - set(subnets)
+        existing["routed_subnets"] = subnets
+        write_private(peer_path(name), json.dumps(existing))
+        apply_peer(existing)
+        for cidr in stale:
+            subprocess.run(["ip", "-4", "route", "del", cidr, "dev", IFNAME], capture_output=True)
+        return HTTPStatus.OK, peer_config(existing)
+    private = run("wg", "genkey").strip()
+    record = {
+        "name": name,
+        "address": allocate_address(peers),
+        "private_key": private,
+        "public_key": run("wg", "pubkey", stdin=private).strip(),
+        "routed_subnets": subnets,
+    }
+    write_private(peer_path(name), json.dumps(record))
+    apply_peer(record)
+    return HTTPStatus.CREATED, peer_config(record)
+
+
+def delete_peer(name: str) -> None:
+    record = load_peers().get(name)
+    if record is None:
+        raise ApiError(HTTPStatus.NOT_FOUND, f"no peer {name}")
+    run("wg", "set", IFNAME, "peer", record["public_key"], "remove")
+    for cidr in record.get("routed_subnets", []):
+        subprocess.run(["ip", "-4", "route", "del", cidr, "dev", IFNAME], capture_output=True)
+    peer_path(name).unlink()
+
+
+def wg_dump() -> dict[str, dict]:
+    """Parse `wg show <if> dump`: line 1 is the interface (holds the private key: skipped), then peers."""
+    lines = run("wg", "show", IFNAME, "dump").splitlines()[1:]
+    status = {}
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) < 8:
+            continue
+        public, _psk, endpoint, _allowed, handshake, rx, tx, _keepalive = fields[:8]
+        status[public] = {
+            "endpoint": None if endpoint == "(none)" else endpoint,
+            "latest_handshake": int(handshake),
+            "rx_bytes": int(rx),
+            "tx_bytes": int(tx),
+        }
+    return status
+
+
+def list_peers() -> list[dict]:
+    status = wg_dump()
+    result = []
+    for record in load_peers().values():
+        live = status.get(record["public_key"], {})
+        result.append(
+            {
+                "name": record["name"],
+                "address": record["address"],
+                "public_key": record["public_key"],
+                "routed_subnets": record.get("routed_subnets", []),
+                "active": record["public_key"] in status,
+                "endpoint": live.get("endpoint"),
+                "latest_handshake": live.get("latest_handshake", 0),
+                "rx_bytes": live.get("rx_bytes", 0),
+                "tx_bytes": live.get("tx_bytes", 0),
+            }
+        )
+    return result
+
+
+# ---------------------------------------------------------------- proxy routes
+def route_file(name: str) -> Path:
+    return STATE / "routes" / f"{name}.conf"
+
+
+def route_meta(name: str) -> Path:
+    return STATE / "routes" / f"{name}.json"
+
+
+def list_routes() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((STATE / "routes").glob("*.json"))]
+
+
+def render_route(route: dict) -> str:
+    return (
+        f"# route {route['name']}\n"
+        "server {\n"
+        f"    listen {route['listen_port']};\n"
+        f"    proxy_pass {route['target_host']}:{route['target_port']};\n"
+        "    proxy_connect_timeout 5s;\n"
+        "    proxy_half_close on;\n"
+        "}\n"
+    )
+
+
+def validate_route(name: str, body: dict) -> dict:
+    try:
+        route = {
+            "name": name,
+            "listen_port": int(body["listen_port"]),
+            "target_host": str(ipaddress.ip_address(body["target_host"])),
+            "target_port": int(body["target_port"]),
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"bad route: {error}") from None
+    for port in (route["listen_port"], route["target_port"]):
+        if not 1 <= port <= 65535:
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"port {port} out of range")
+    if route["listen_port"] in (API_PORT,):
+        raise ApiError(HTTPStatus.CONFLICT, f"port {route['listen_port']} is the control API's")
+    for other in list_routes():
+        if other["name"] != name and other["listen_port"] == route["listen_port"]:
+            port = route["listen_port"]
+            raise ApiError(HTTPStatus.CONFLICT, f"port {port} is used by route {other['name']}")
+    return route
+
+
+def reload_nginx() -> None:
+    test = subprocess.run(["nginx", "-t", "-q"], capture_output=True, text=True)
+    if test.returncode != 0:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"nginx rejected the routes: {test.stderr.strip()}")
+    run("nginx", "-s", "reload")
+
+
+def put_route(name: str, body: dict) -> tuple[HTTPStatus, dict]:
+    route = validate_route(name, body)
+    path, meta = route_file(name), route_meta(name)
+    previous = path.read_text() if path.exists() else None
+    path.write_text(render_route(route))
+    try:
+        reload_nginx()
+    except ApiError:
+        if previous is None:
+            path.unlink()
+        else:
+            path.write_text(previous)
+        raise
+    status = HTTPStatus.OK if meta.exists() else HTTPStatus.CREATED
+    meta.write_text(json.dumps(route))
+    return status, route
+
+
+def delete_route(name: str) -> None:
+    if not route_meta(name).exists():
+        raise ApiError(HTTPStatus.NOT_FOUND, f"no route {name}")
+    route_file(name).unlink(missing_ok=True)
+    route_meta(name).unlink()
+    reload_nginx()
+
+
+# ---------------------------------------------------------------- HTTP
+def authorized(header: str | None) -> bool:
+    try:
+        token = TOKEN_FILE.read_text().strip()
+    except OSError:
+        return False
+    if not token or not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), token.encode())
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "stowaway"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        # Request line and status only: never headers (the token) or bodies (keys).
+        sys.stderr.write(f"stowaway-api: {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
+
+    def send_json(self, status: HTTPStatus, payload) -> None:
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def read_body(self) -> dict:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+        if length == 0:
+            return {}
+        try:
+            body = json.loads(self.rfile.read(length))
+        except ValueError:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "body is not JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
+        return body
+
+    def dispatch(self) -> None:
+        parts = [p for p in self.path.split("?")[0].split("/") if p]
+        try:
+            if parts == ["healthz"] and self.command == "GET":
+                return self.send_json(HTTPStatus.OK, {"status": "ok"})
+            if not authorized(self.headers.get("Authorization")):
+                return self.send_json(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong bearer token"})
+            body = self.read_body() if self.command == "PUT" else {}
+            with LOCK:
+                status, payload = self.route(parts, body)
+            self.send_json(status, payload)
+        except ApiError as error:
+            self.send_json(error.status, {"error": str(error)})
+
+    def route(self, parts: list[str], body: dict):
+        method = self.command
+        if len(parts) < 2 or parts[0] != "v1":
+            raise ApiError(HTTPStatus.NOT_FOUND, "unknown path")
+        if len(parts) == 3 and not NAME_RE.match(parts[2]):
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"invalid name {parts[2]!r}")
+        match (method, parts[1:]):
+            case ("GET", ["server"]):
+                return HTTPStatus.OK, {
+                    "public_key": server_public_key(),
+                    "address": f"{server_address()}/{SUBNET.prefixlen}",
+                    "subnet": str(SUBNET),
+                    "listen_port": LISTEN_PORT,
+                    "cluster_routes": CLUSTER_ROUTES,
+                    "dns": DNS,
+                    "mtu": MTU,
+                }
+            case ("GET", ["peers"]):
+                return HTTPStatus.OK, list_peers()
+            case ("GET", ["peers", name]):
+                record = load_peers().get(name)
+                if record is None:
+                    raise ApiError(HTTPStatus.NOT_FOUND, f"no peer {name}")
+                return HTTPStatus.OK, peer_config(record)
+            case ("PUT", ["peers", name]):
+                return put_peer(name, body)
+            case ("DELETE", ["peers", name]):
+                delete_peer(name)
+                return HTTPStatus.OK, {"deleted": name}
+            case ("GET", ["routes"]):
+                return HTTPStatus.OK, list_routes()
+            case ("PUT", ["routes", name]):
+                return put_route(name, body)
+            case ("DELETE", ["routes", name]):
+                delete_route(name)
+                return HTTPStatus.OK, {"deleted": name}
+        raise ApiError(HTTPStatus.NOT_FOUND, f"no {method} {self.path}")
+
+    do_GET = do_PUT = do_DELETE = dispatch
+
+
+def restore() -> None:
+    """Re-apply stored peers after a restart (keys survive in the state directory; nginx reads the route files
+    itself when it starts)."""
+    for record in load_peers().values():
+        apply_peer(record)
+
+
+def main() -> None:
+    restore()
+    server = ThreadingHTTPServer(("0.0.0.0", API_PORT), Handler)
+    server.daemon_threads = True
+    sys.stderr.write(f"stowaway-api: listening on tcp/{API_PORT}\n")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

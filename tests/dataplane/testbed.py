@@ -1,0 +1,176 @@
+"""A test stand for the data plane on the real engine (used by tests/dataplane and bench/tunnel.py).
+
+Two Docker networks of our own: a "cluster" network with Stowaway, an HTTP/TCP "cluster service" and a dnsmasq
+cluster DNS; a "project" network with Cargo and app containers. Stowaway's UDP port is published on the host at
+the project network's gateway address only (like a NodePort, never on an outside interface); its control API
+on 127.0.0.1 only. Every object carries the label `dev.gefyra.test=<run id>` and is removed by it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gefyra.dataplane.cargo import container_ip, create_cargo, wait_tunnel
+from gefyra.dataplane.files import put_files
+from gefyra.dataplane.gateway import patch_default_route
+from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.render import app_dns_settings, render_cargo_wg_config, render_dnsmasq_conf
+from gefyra.dataplane.stowaway import StowawayClient
+
+TEST_LABEL = "dev.gefyra.test"
+TESTKIT = Path(__file__).with_name("testkit.py")
+TESTKIT_PATH = "/tmp/testkit.py"
+SVC_NAME = "svc-a.default.svc.cluster.local"
+HTTP_PORT, TCP_PORT = 8080, 9000
+
+
+@dataclass
+class Testbed:
+    client: object
+    run_id: str
+    cluster_net: str = ""
+    project_net: str = ""
+    cluster_subnet: str = ""
+    project_subnet: str = ""
+    project_gateway: str = ""
+    wg_port: int = 0
+    api: StowawayClient | None = None
+    token: str = field(default="", repr=False)
+    containers: dict[str, object] = field(default_factory=dict)
+    ips: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ naming
+    def name(self, role: str) -> str:
+        return f"gefyra-dp-{self.run_id}-{role}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {TEST_LABEL: self.run_id}
+
+    # ------------------------------------------------------------------ parts
+    def network(self, role: str) -> tuple[str, str, str]:
+        name = self.name(role)
+        net = self.client.networks.create(name, driver="bridge", labels=self.labels)
+        net.reload()
+        config = net.attrs["IPAM"]["Config"][0]
+        return name, config["Subnet"], config["Gateway"]
+
+    def workload(self, role: str, network: str, *args: str, **create) -> object:
+        """A testkit container (Carrier image has python3) running `testkit.py <args>`."""
+        container = self.client.containers.create(
+            image_tag("carrier"),
+            name=self.name(role),
+            entrypoint=["python3", TESTKIT_PATH],
+            command=list(args),
+            network=network,
+            labels=self.labels,
+            healthcheck={"test": ["NONE"]},
+            environment={"TESTKIT_NAME": role},
+            detach=True,
+            **create,
+        )
+        put_files(container, {TESTKIT_PATH: TESTKIT.read_text()}, mode=0o644)
+        container.start()
+        self.containers[role] = container
+        self.ips[role] = container_ip(container, network)
+        return container
+
+    def start_cluster(self) -> None:
+        self.cluster_net, self.cluster_subnet, _ = self.network("cluster")
+        self.project_net, self.project_subnet, self.project_gateway = self.network("project")
+        self.workload("svc", self.cluster_net, "serve", "--http", str(HTTP_PORT), "--tcp", str(TCP_PORT))
+        dns = self.client.containers.create(
+            image_tag("cargo"),
+            name=self.name("dns"),
+            entrypoint=["dnsmasq", "--keep-in-foreground", "--conf-file=/etc/cluster-dns.conf"],
+            network=self.cluster_net,
+            labels=self.labels,
+            healthcheck={"test": ["NONE"]},
+            detach=True,
+        )
+        put_files(dns, {"/etc/cluster-dns.conf": render_dnsmasq_conf({SVC_NAME: self.ips["svc"]})}, mode=0o644)
+        dns.start()
+        self.containers["dns"] = dns
+        self.ips["dns"] = container_ip(dns, self.cluster_net)
+        self.start_stowaway()
+
+    def start_stowaway(self) -> None:
+        self.token = secrets.token_urlsafe(32)
+        stowaway = self.client.containers.create(
+            image_tag("stowaway"),
+            name=self.name("stowaway"),
+            network=self.cluster_net,
+            cap_add=["NET_ADMIN"],
+            devices=["/dev/net/tun:/dev/net/tun:rwm"],
+            sysctls={"net.ipv4.ip_forward": "1"},
+            environment={
+                "STOWAWAY_CLUSTER_ROUTES": self.cluster_subnet,
+                "STOWAWAY_DNS": self.ips["dns"],
+            },
+            ports={"51820/udp": (self.project_gateway, None), "8080/tcp": ("127.0.0.1", None)},
+            labels=self.labels,
+            detach=True,
+        )
+        put_files(stowaway, {"/run/secrets/stowaway/token": self.token})
+        stowaway.start()
+        self.containers["stowaway"] = stowaway
+        self.ips["stowaway"] = container_ip(stowaway, self.cluster_net)
+        ports = stowaway.attrs["NetworkSettings"]["Ports"]
+        self.wg_port = int(ports["51820/udp"][0]["HostPort"])
+        api_port = int(ports["8080/tcp"][0]["HostPort"])
+        self.api = StowawayClient(f"http://127.0.0.1:{api_port}", self.token)
+        self.api.wait_ready(30)
+
+    def start_cargo(self, peer: str = "dev1", role: str = "cargo", network: str | None = None) -> object:
+        """The seed's way: Stowaway makes the keys, the client fetches the peer config and copies it to Cargo."""
+        network = network or self.project_net
+        subnet = self.project_subnet if network == self.project_net else None
+        config = self.api.put_peer(peer, routed_subnets=[subnet] if subnet else [])
+        text = render_cargo_wg_config(config, f"{self.project_gateway}:{self.wg_port}")
+        since = time.time() - 1
+        cargo = create_cargo(self.client, name=self.name(role), network=network, wg_config=text, labels=self.labels)
+        self.containers[role] = cargo
+        wait_tunnel(cargo, 30, since=int(since))
+        self.ips[role] = container_ip(cargo, network)
+        return cargo
+
+    def start_app(self, role: str = "app", cargo_role: str = "cargo") -> object:
+        dns = app_dns_settings(self.ips[cargo_role], "default")
+        app = self.workload(
+            role,
+            self.project_net,
+            "serve",
+            "--http",
+            str(HTTP_PORT),
+            "--tcp",
+            str(TCP_PORT),
+            dns=dns.dns,
+            dns_search=dns.dns_search,
+            dns_opt=dns.dns_opt,
+        )
+        patch_default_route(self.client, app, self.ips[cargo_role])
+        return app
+
+    # ------------------------------------------------------------------ use
+    def run_in(self, role: str, *args: str) -> tuple[int, str]:
+        result = self.containers[role].exec_run(["python3", TESTKIT_PATH, *args])
+        return result.exit_code, (result.output or b"").decode(errors="replace")
+
+    def teardown(self) -> None:
+        for container in self.client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={self.run_id}"}):
+            container.remove(force=True)
+        for network in self.client.networks.list(filters={"label": f"{TEST_LABEL}={self.run_id}"}):
+            network.remove()
+
+
+def new_run_id(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def subnet_of(ip: str, subnet: str) -> bool:
+    return ipaddress.ip_address(ip) in ipaddress.ip_network(subnet)
