@@ -1,0 +1,324 @@
+"""The Python API: what the CLI, `watch` and tests call. Loads, observes once, plans, applies; never prints.
+
+from gefyra import api
+config = api.load("gefyra.yaml")
+plan = api.plan(config)                  # a Plan; plan.has_changes
+outcome = api.apply(config)              # ApplyOutcome: plan + executor result
+api.status(config); api.down(project=config.project.name)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from gefyra.apply.dispatch import step_runner
+from gefyra.apply.events import Event, EventSink, discard
+from gefyra.apply.executor import DEFAULT_PARALLELISM, ApplyResult, Executor
+from gefyra.apply.lock import project_lock
+from gefyra.errors import ProviderError
+from gefyra.model.resources import Resource, ResourceKey
+from gefyra.planning import planner
+from gefyra.planning.plan import Action, Plan
+from gefyra.providers import registry
+from gefyra.providers.base import Kind, Session, Snapshot
+from gefyra.render.plan_json import plan_to_dict
+
+
+def load(path: str | Path | None = None, *, cwd: Path | None = None) -> Any:
+    """gefyra.yaml -> Config (raises ConfigError with every problem)."""
+    from gefyra.config import load as load_config
+
+    return load_config(path, cwd=cwd)
+
+
+# ---- observation -------------------------------------------------------------------------------------------
+
+
+def open_session(config: Any = None) -> Session:
+    """Lazily connecting clients of every provider."""
+    return Session({name: (lambda p=p: p.connect(config)) for name, p in registry.providers().items()})
+
+
+def observe(session: Session, project: str | None, config: Any = None) -> Snapshot:
+    """One snapshot of every active provider, by label only."""
+    snapshot = Snapshot(project=project)
+    for name, provider in registry.providers().items():
+        if provider.active(config):
+            snapshot.providers[name] = provider.observe(session.client(name), project, config)
+    return snapshot
+
+
+def active_kinds(snapshot: Snapshot) -> tuple[Kind, ...]:
+    return tuple(kind for kind in registry.kinds() if kind.provider in snapshot.providers)
+
+
+def desired(config: Any, snapshot: Snapshot) -> list[Resource]:
+    """Every kind's desired resources, then every kind's `amend` over the whole list."""
+    kinds = active_kinds(snapshot)
+    resources: list[Resource] = []
+    for kind in kinds:
+        resources.extend(kind.desired(config, snapshot))
+    for kind in kinds:
+        resources = kind.amend(resources, config)
+    return resources
+
+
+def actual(snapshot: Snapshot) -> list[Resource]:
+    return [resource for kind in active_kinds(snapshot) for resource in kind.read(snapshot)]
+
+
+# ---- plan and apply ----------------------------------------------------------------------------------------
+
+
+class Planned(BaseModel):
+    """A plan with the observation it was made from."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    plan: Plan
+    snapshot: Snapshot
+    actual: tuple[Resource, ...]
+
+
+def make_plan(
+    config: Any,
+    session: Session,
+    *,
+    force_replace: Mapping[ResourceKey, str] | None = None,
+    options: Mapping[ResourceKey, Mapping[str, Any]] | None = None,
+) -> Planned:
+    snapshot = observe(session, config.project.name, config)
+    have = actual(snapshot)
+    want = desired(config, snapshot)
+    result = planner.plan(config.project.name, want, have, force_replace=force_replace, options=options)
+    return Planned(plan=result, snapshot=snapshot, actual=tuple(have))
+
+
+def plan(config: Any, **kwargs: Any) -> Plan:
+    """What apply would do now (observes once, plans without further I/O)."""
+    with _session(config) as session:
+        return make_plan(config, session, **kwargs).plan
+
+
+class ApplyOutcome(BaseModel):
+    plan: Plan
+    result: ApplyResult | None = None  # None: nothing to do, dry run, or not confirmed
+    confirmed: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.result is None or self.result.ok
+
+    def raise_for_failures(self) -> None:
+        if self.result is not None and not self.result.ok:
+            raise ProviderError(_failure_message(self.result))
+
+
+def apply(
+    config: Any,
+    *,
+    emit: EventSink = discard,
+    confirm: Callable[[Plan], bool] | None = None,
+    dry_run: bool = False,
+    parallelism: int = DEFAULT_PARALLELISM,
+    lock_timeout: float | None = None,
+    force_replace: Mapping[ResourceKey, str] | None = None,
+    options: Mapping[ResourceKey, Mapping[str, Any]] | None = None,
+    cancel: threading.Event | None = None,
+) -> ApplyOutcome:
+    """Plan and apply under the project's lock. `confirm(plan)` may refuse (then nothing happens)."""
+    project = config.project.name
+    with project_lock(project, lock_timeout), _session(config) as session:
+        planned = make_plan(config, session, force_replace=force_replace, options=options)
+        emit(Event(event="plan", project=project, data=plan_to_dict(planned.plan)))
+        if not planned.plan.has_changes or dry_run:
+            return ApplyOutcome(plan=planned.plan)
+        if confirm is not None and not confirm(planned.plan):  # asked only when there is something to do
+            return ApplyOutcome(plan=planned.plan, confirmed=False)
+        run = step_runner(
+            active_kinds(planned.snapshot),
+            project=project,
+            session=session,
+            snapshot=planned.snapshot,
+            config=config,
+            hooks=registry.hooks(),
+            emit=emit,
+        )
+        result = Executor(run, parallelism=parallelism, emit=emit, cancel=cancel).execute(planned.plan)
+        return ApplyOutcome(plan=planned.plan, result=result)
+
+
+def _failure_message(result: ApplyResult) -> str:
+    step, error = next(iter(result.failed.items()), ("", ""))
+    if not step:
+        return f"apply did not finish: {len(result.skipped)} skipped, {len(result.cancelled)} cancelled"
+    more = len(result.failed) - 1
+    return f"{step} failed: {error}" + (f" (and {more} more failed)" if more else "")
+
+
+# ---- down --------------------------------------------------------------------------------------------------
+
+
+class DownReport(BaseModel):
+    project: str
+    removed: list[str]
+
+
+def down(
+    project: str,
+    *,
+    emit: EventSink = discard,
+    lock_timeout: float | None = None,
+    parallelism: int = DEFAULT_PARALLELISM,
+) -> DownReport:
+    """Delete every resource of `project` (reverse dependency order), sweep whatever else carries its label,
+    and verify nothing is left (ProviderError naming the leftovers otherwise)."""
+    with project_lock(project, lock_timeout), _session(None) as session:
+        snapshot = observe(session, project, None)
+        have = actual(snapshot)
+        planned = planner.plan(project, [], have)
+        emit(Event(event="plan", project=project, data=plan_to_dict(planned)))
+        run = step_runner(
+            active_kinds(snapshot),
+            project=project,
+            session=session,
+            snapshot=snapshot,
+            config=None,
+            hooks=(),
+            emit=emit,
+        )
+        result = Executor(run, parallelism=parallelism, emit=emit).execute(planned)
+        removed = [_describe(step.resource) for step in planned.steps if step.id in result.succeeded]
+        for name, provider in registry.providers().items():
+            if name in snapshot.providers:
+                removed += provider.sweep(session.client(name), project)
+        left = [
+            item
+            for name, provider in registry.providers().items()
+            if name in snapshot.providers
+            for item in provider.leftovers(session.client(name), project)
+        ]
+        if left or not result.ok:
+            problem = _failure_message(result) if not result.ok else "objects remain"
+            raise ProviderError(
+                f"down of {project!r} incomplete: {problem}; left: {', '.join(left) or 'none'}"
+            )
+        return DownReport(project=project, removed=removed)
+
+
+def projects() -> list[str]:
+    """Every gefyra project with objects on this machine."""
+    with _session(None) as session:
+        found: set[str] = set()
+        for name, provider in registry.providers().items():
+            if provider.active(None):
+                found |= provider.projects(session.client(name))
+        return sorted(found)
+
+
+def down_all(*, emit: EventSink = discard, only: Callable[[str], bool] | None = None) -> list[DownReport]:
+    """`down` for every gefyra project here (`only` filters project names)."""
+    return [down(project, emit=emit) for project in projects() if only is None or only(project)]
+
+
+def _describe(resource: Resource) -> str:
+    info = resource.observed.info if resource.observed else {}
+    return f"{resource.key}" + (f" ({info['docker_name']})" if info.get("docker_name") else "")
+
+
+# ---- status, list, logs, restart ---------------------------------------------------------------------------
+
+
+class ResourceStatus(BaseModel):
+    address: str
+    kind: str
+    name: str
+    state: str  # running | exited | created | present | missing | drifted | not-in-config
+    healthy: bool
+    detail: str = ""
+    docker_name: str | None = None
+
+
+class StatusReport(BaseModel):
+    project: str
+    resources: list[ResourceStatus]
+
+    @property
+    def healthy(self) -> bool:
+        return all(item.healthy for item in self.resources)
+
+
+def status(config: Any) -> StatusReport:
+    """Each resource: running / exited / missing / drifted (and why), from one observation."""
+    with _session(config) as session:
+        planned = make_plan(config, session)
+    have = {resource.key: resource for resource in planned.actual}
+    items = []
+    for change in planned.plan.changes:
+        observed = have[change.key].observed if change.key in have else None
+        info = observed.info if observed else {}
+        state, healthy, detail = _state(change.action, observed, change.cause)
+        items.append(
+            ResourceStatus(
+                address=str(change.key),
+                kind=change.key.kind,
+                name=change.key.name,
+                state=state,
+                healthy=healthy,
+                detail=detail,
+                docker_name=info.get("docker_name"),
+            )
+        )
+    return StatusReport(project=config.project.name, resources=items)
+
+
+def _state(action: Action, observed: Any, cause: str) -> tuple[str, bool, str]:
+    if action is Action.CREATE:
+        return "missing", False, "not present; `gefyra apply` creates it"
+    if action is Action.DELETE:
+        return "not-in-config", False, "no longer in gefyra.yaml; `gefyra apply` removes it"
+    if observed is not None and not observed.healthy:
+        return observed.status, False, observed.detail
+    if action in (Action.REPLACE, Action.UPDATE):
+        return "drifted", False, cause
+    return (observed.status if observed else "present"), True, (observed.detail if observed else "")
+
+
+def restart(config: Any, name: str, *, kind: str = "container") -> None:
+    """Restart one resource in place (watch `restart`); post-start hooks run again."""
+    from gefyra.providers.base import StepContext
+
+    with project_lock(config.project.name), _session(config) as session:
+        snapshot = observe(session, config.project.name, config)
+        handler = registry.kind(kind)
+        found = [r for r in handler.read(snapshot) if r.name == name] if handler else []
+        if not found:
+            raise ProviderError(f"{kind}/{name} does not exist", hint="run `gefyra apply` first")
+        ctx = StepContext(
+            project=config.project.name,
+            session=session,
+            snapshot=snapshot,
+            config=config,
+            hooks=registry.hooks(),
+        )
+        handler.restart(ctx, found[0])
+
+
+@contextmanager
+def _session(config: Any) -> Iterator[Session]:
+    session = open_session(config)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def docker_client() -> Any:
+    """The Docker client (for `list`, `logs`, `run`)."""
+    return registry.providers()["docker"].connect(None)

@@ -1,0 +1,70 @@
+"""Events the executor and watch emit; renderers show them (text for people, NDJSON for machines)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+
+EventType = Literal[
+    "plan",  # data: the plan as JSON (plan_json)
+    "apply_started",
+    "step_started",
+    "step_succeeded",
+    "step_failed",
+    "step_skipped",  # a dependency failed
+    "step_cancelled",  # interrupted before it started
+    "apply_finished",  # data: counts per outcome
+    "watch_started",
+    "watch_triggered",  # data: reasons (paths, drift)
+    "watch_error",  # an invalid edit or a failed apply; the last good state keeps running
+    "log",  # a provider message worth showing (image built, subnet chosen)
+]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Event(BaseModel):
+    """One NDJSON line: {"format_version": 1, "event": ..., "time": ..., ...}."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format_version: int = FORMAT_VERSION
+    event: EventType
+    time: str = Field(default_factory=_now)
+    project: str = ""
+    step: str | None = None  # step id, e.g. "create:container/api"
+    op: str | None = None  # create | delete | update
+    action: str | None = None  # create | replace | delete | update (the change the step belongs to)
+    address: str | None = None  # kind/name
+    message: str = ""
+    duration_s: float | None = None
+    error: str | None = None
+    data: dict[str, Any] = {}
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+EventSink = Callable[[Event], None]
+
+
+def discard(event: Event) -> None:
+    """An EventSink that drops everything."""
+
+
+class Stopwatch:
+    """Monotonic seconds since creation (for duration_s)."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self._start, 3)

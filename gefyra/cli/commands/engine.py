@@ -1,0 +1,120 @@
+"""`gefyra plan`, `apply`, `down`, `status`: thin over gefyra.api."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gefyra.cli.commands._engine_common import check_output, file_option, output_option, progress
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("plan")
+    def plan(file: Path | None = file_option(), output: str = output_option()) -> int:
+        """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
+        from gefyra import api
+        from gefyra.errors import ExitCode
+        from gefyra.render import plan_json, plan_text
+        from gefyra.render.console import Console
+
+        check_output(output)
+        result = api.plan(api.load(file))
+        console = Console()
+        console.json(plan_json.plan_to_dict(result)) if output == "json" else console.data(
+            plan_text.render(result)
+        )
+        raise typer.Exit(ExitCode.CHANGES if result.has_changes else ExitCode.OK)
+
+    @app.command("apply")
+    def apply(
+        file: Path | None = file_option(),
+        output: str = output_option(),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Only show the plan (like `gefyra plan`, exit 0)."
+        ),
+        parallelism: int = typer.Option(4, "--parallelism", help="Steps run at the same time."),
+    ) -> None:
+        """Make the world match gefyra.yaml: show the plan, then create, replace and delete."""
+        import sys
+
+        from gefyra import api
+        from gefyra.errors import GefyraError
+        from gefyra.render import plan_text
+        from gefyra.render.console import Console
+
+        check_output(output)
+        console = Console()
+        config = api.load(file)
+        if not yes and not dry_run and (output == "json" or not sys.stdin.isatty()):
+            raise GefyraError("refusing to apply without confirmation", hint="pass --yes (not interactive)")
+
+        def confirm(planned) -> bool:
+            if output == "text":
+                console.data(plan_text.render(planned))
+            return yes or typer.confirm("Apply these changes?", default=False, err=True)
+
+        emit = progress(output, console)
+        events = emit if output == "json" else (lambda event: event.event == "plan" or emit(event))
+        outcome = api.apply(config, emit=events, confirm=confirm, dry_run=dry_run, parallelism=parallelism)
+        if output == "text" and outcome.result is None and outcome.confirmed:
+            console.data(plan_text.render(outcome.plan))  # no changes, or a dry run: confirm was not asked
+        if not outcome.confirmed:
+            console.note("Apply cancelled; nothing changed.")
+        outcome.raise_for_failures()
+
+    @app.command("down")
+    def down(
+        file: Path | None = file_option(),
+        output: str = output_option(),
+        all_projects: bool = typer.Option(
+            False, "--all", help="Every gefyra project on this machine (no file)."
+        ),
+        project: str | None = typer.Option(
+            None, "--project", "-p", help="Project name instead of gefyra.yaml."
+        ),
+    ) -> None:
+        """Remove everything labelled with the project, print what was removed, verify nothing is left."""
+        from gefyra import api
+        from gefyra.render.console import Console
+
+        check_output(output)
+        console = Console()
+        emit = progress(output, console) if output == "json" else (lambda event: None)
+        if all_projects:
+            reports = api.down_all(emit=emit)
+        else:
+            reports = [api.down(project or api.load(file).project.name, emit=emit)]
+        if output == "json":
+            console.json_line(
+                __import__("json").dumps(
+                    {"event": "down_finished", "projects": [r.model_dump() for r in reports]}
+                )
+            )
+            return
+        if not reports:
+            console.data("No gefyra projects found.")
+        for report in reports:
+            console.data(f"Project {report.project}: removed {len(report.removed)} object(s), nothing left.")
+            for item in report.removed:
+                console.data(f"  - {item}")
+
+    @app.command("status")
+    def status(file: Path | None = file_option(), output: str = output_option()) -> None:
+        """Each resource: running / exited / missing / drifted, and why. Exit 0: all healthy, 2: not."""
+        from gefyra import api
+        from gefyra.errors import ExitCode
+        from gefyra.render.console import Console
+
+        check_output(output)
+        report = api.status(api.load(file))
+        console = Console()
+        if output == "json":
+            console.json({"format_version": 1, **report.model_dump(), "healthy": report.healthy})
+        else:
+            width = max([len(item.address) for item in report.resources] + [8]) + 2
+            console.data(f"Project {report.project}:")
+            for item in report.resources:
+                console.data(f"  {item.address:<{width}}{item.state:<14}{item.detail}".rstrip())
+        raise typer.Exit(ExitCode.OK if report.healthy else ExitCode.CHANGES)

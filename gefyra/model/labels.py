@@ -1,0 +1,35 @@
+"""Every label key gefyra puts on Docker objects, and nowhere else.
+
+Actual state lives in the world: these labels are how a provider finds gefyra's objects again and reads
+them back into
+Resources. Nothing without `dev.gefyra.project` is ever touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+PREFIX = "dev.gefyra."
+PROJECT = "dev.gefyra.project"
+KIND = "dev.gefyra.kind"
+NAME = "dev.gefyra.name"
+SPEC_HASH = "dev.gefyra.spec-hash"
+# The canonical spec as JSON: lets the planner name the fields that differ without re-deriving them from
+# `inspect`.
+SPEC = "dev.gefyra.spec"
+# "kind/name,kind/name": deletes can go in reverse dependency order even when gefyra.yaml is gone (`down
+# --all`).
+DEPENDS_ON = "dev.gefyra.depends-on"
+# Objects made by `gefyra run` (one-off containers): listed and removed by `down`, never planned.
+ORIGIN = "dev.gefyra.origin"
+ORIGIN_RUN = "run"
+
+
+def project_filter(project: str | None = None) -> str:
+    """A Docker label filter for one project, or for every gefyra project when `project` is None."""
+    return PROJECT if project is None else f"{PROJECT}={project}"
+
+
+def is_gefyra(labels: Mapping[str, str] | None) -> bool:
+    """True for objects gefyra made (the only ones it may change)."""
+    return bool(labels) and PROJECT in labels

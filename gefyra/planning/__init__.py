@@ -1,0 +1,1 @@
+"""Planning: desired + actual -> Plan. Pure: no I/O, deterministic, sorted."""

@@ -1,0 +1,158 @@
+"""Kind `container`: an app container from gefyra.yaml on the project network.
+
+Container names are fixed (`gefyra-<project>-<name>`), so a replace is delete-then-create. After every
+start the
+post-start hooks run (StepContext.started), e.g. the connection kind re-points the default route at Cargo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gefyra.errors import ConfigError, ProviderError
+from gefyra.model.desired import container_resource
+from gefyra.model.resources import Observed, Resource
+from gefyra.providers.base import Kind, Snapshot, StepContext
+from gefyra.providers.docker import actions
+from gefyra.providers.docker.context_hash import context_hash
+from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
+
+RESTART_TIMEOUT_S = 1
+
+
+def missing_mounts(spec: dict[str, Any]) -> list[str]:
+    return [mount["source"] for mount in spec.get("mounts") or () if not Path(mount["source"]).exists()]
+
+
+class ContainerKind(Kind):
+    kind = "container"
+    provider = "docker"
+
+    def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
+        docker: DockerSnapshot = snapshot.of("docker")
+        resources, problems = [], []
+        for name, container in config.containers.items():
+            build_hash = context_hash(Path(container.build.context)) if container.build is not None else None
+            resource = container_resource(
+                config, name, container, image_ids=docker.images, context_hash=build_hash
+            )
+            problems += [
+                f"containers.{name}: mount source {src} does not exist"
+                for src in missing_mounts(resource.spec)
+            ]
+            resources.append(resource)
+        if problems:
+            raise ConfigError(
+                f"{config.source}: " + "; ".join(problems), hint="create the folder or fix the path"
+            )
+        return resources
+
+    def read(self, snapshot: Snapshot) -> list[Resource]:
+        docker: DockerSnapshot = snapshot.of("docker")
+        found = []
+        for item in docker.containers_of(self.kind):
+            state = item.get("State", "unknown")
+            observed = Observed(
+                status=state,
+                healthy=state == "running",
+                detail=item.get("Status", ""),
+                ref=item["Id"],
+                info={
+                    "docker_name": (item.get("Names") or ["?"])[0].lstrip("/"),
+                    "image_id": item.get("ImageID"),
+                },
+            )
+            found.append(resource_from_labels(item.get("Labels") or {}, observed))
+        return found
+
+    def create(self, ctx: StepContext, resource: Resource) -> None:
+        client = ctx.session.client("docker")
+        spec = resource.spec
+        image_id = self._image(ctx, client, resource)
+        if spec.get("image_id") != image_id:  # the label must carry the hash the next plan will compute
+            resource = Resource(
+                kind=resource.kind,
+                name=resource.name,
+                spec={**spec, "image_id": image_id},
+                depends_on=resource.depends_on,
+                after=resource.after,
+                mutable=resource.mutable,
+                replace_policy=resource.replace_policy,
+            )
+        missing = missing_mounts(spec)
+        if missing:
+            raise ProviderError(f"{resource.key}: mount source {missing[0]} does not exist")
+        existing = actions.find_container(client, spec["docker_name"])
+        if existing is not None:
+            actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
+            same = (existing["Config"]["Labels"] or {}).get("dev.gefyra.spec-hash") == resource.spec_hash
+            if same and existing["State"]["Running"] and not ctx.options.get("rebuild"):
+                return  # an earlier, interrupted apply already made it
+            actions.remove_container(client, existing["Id"])
+        container_id = self._create(ctx, client, resource)
+        client.api.start(container_id)
+        ctx.started(resource, container_id)
+
+    def delete(self, ctx: StepContext, actual: Resource) -> None:
+        assert actual.observed is not None
+        actions.remove_container(ctx.session.client("docker"), actual.observed.ref)
+
+    def restart(self, ctx: StepContext, actual: Resource) -> None:
+        assert actual.observed is not None
+        client = ctx.session.client("docker")
+        client.api.restart(actual.observed.ref, timeout=RESTART_TIMEOUT_S)
+        ctx.started(actual, actual.observed.ref)
+
+    def _image(self, ctx: StepContext, client: Any, resource: Resource) -> str:
+        spec = resource.spec
+        log = lambda text: ctx.log(text, str(resource.key))  # noqa: E731
+        if spec.get("build"):
+            if not ctx.options.get("rebuild"):
+                try:
+                    return client.api.inspect_image(spec["image"])["Id"]
+                except Exception:  # noqa: BLE001 - docker.errors.ImageNotFound: build below
+                    pass
+            return actions.build_image(client, spec["build"], spec["image"], ctx.project, log=log)
+        return actions.ensure_image(client, spec["image"], log=log)
+
+    def _create(self, ctx: StepContext, client: Any, resource: Resource) -> str:
+        spec = resource.spec
+        bindings: dict[str, list[tuple[str, int] | int]] = {}
+        for port in spec.get("ports") or ():
+            target = (port["host_ip"], port["host_port"]) if port.get("host_ip") else port["host_port"]
+            bindings.setdefault(f"{port['container_port']}/{port['protocol']}", []).append(target)
+        host_config = client.api.create_host_config(
+            binds=[
+                f"{m['source']}:{m['target']}:{'ro' if m['read_only'] else 'rw'}"
+                for m in spec.get("mounts") or ()
+            ],
+            port_bindings=bindings or None,
+        )
+        networking = client.api.create_networking_config(
+            {spec["network"]: client.api.create_endpoint_config(aliases=list(spec.get("aliases") or ()))}
+        )
+        try:
+            created = client.api.create_container(
+                image=spec["image"],
+                name=spec["docker_name"],
+                entrypoint=spec.get("command"),
+                command=spec.get("args"),
+                environment=dict(spec.get("env") or {}),
+                labels=labels_for(ctx.project, resource),
+                host_config=host_config,
+                networking_config=networking,
+                working_dir=spec.get("workdir"),
+                user=spec.get("user") or None,
+                hostname=resource.name,
+                ports=[tuple(key.split("/")) for key in bindings] or None,
+                detach=True,
+            )
+        except Exception as error:  # noqa: BLE001 - docker.errors.APIError, imported lazily
+            raise ProviderError(
+                f"cannot create {resource.key}: {getattr(error, 'explanation', None) or error}"
+            ) from error
+        return created["Id"]
+
+
+KIND = ContainerKind()

@@ -1,0 +1,67 @@
+"""Content hash of a build context, honouring .dockerignore (simple globs), so an unchanged context is
+not rebuilt.
+
+File digests are cached by (path, size, mtime): re-planning in watch mode only reads files that changed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from pathlib import Path
+
+_cache: dict[tuple[str, int, int], str] = {}
+_ALWAYS_IGNORED = {".git"}
+
+
+def _ignore_patterns(context: Path) -> list[str]:
+    try:
+        lines = (context / ".dockerignore").read_text().splitlines()
+    except OSError:
+        return []
+    return [line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(relative: str, patterns: list[str]) -> bool:
+    ignored = False
+    for pattern in patterns:  # later patterns win; "!" re-includes, like Docker
+        negate = pattern.startswith("!")
+        body = pattern[1:] if negate else pattern
+        if fnmatch.fnmatch(relative, body) or fnmatch.fnmatch(relative, body + "/*"):
+            ignored = not negate
+    return ignored
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    digest = _cache.get(key)
+    if digest is None:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        _cache[key] = digest
+    return digest
+
+
+def context_hash(context: Path) -> str:
+    """sha256 over (relative path, executable bit, content digest) of every file docker would send."""
+    patterns = _ignore_patterns(context)
+    total = hashlib.sha256()
+    for root, dirs, files in os.walk(context):
+        rel_root = os.path.relpath(root, context)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in _ALWAYS_IGNORED
+            and not _ignored(os.path.normpath(os.path.join(rel_root, d)), patterns)
+        )
+        for name in sorted(files):
+            relative = os.path.normpath(os.path.join(rel_root, name))
+            if _ignored(relative, patterns):
+                continue
+            path = Path(root, name)
+            if not path.is_file():
+                continue
+            executable = os.access(path, os.X_OK)
+            total.update(f"{relative}\0{int(executable)}\0{_file_digest(path)}\n".encode())
+    return "sha256:" + total.hexdigest()

@@ -1,0 +1,82 @@
+"""One snapshot of Docker, by label only: three list calls, no per-object inspect (fast no-op plans)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from gefyra.model import labels
+from gefyra.model.resources import Observed, Resource, ResourceKey
+
+
+@dataclass
+class DockerSnapshot:
+    """Labelled containers and networks of one project (or of all projects), and local image ids by
+    reference."""
+
+    project: str | None
+    containers: list[dict[str, Any]] = field(default_factory=list)
+    networks: list[dict[str, Any]] = field(default_factory=list)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    images: dict[str, str] = field(default_factory=dict)
+
+    def containers_of(self, kind: str) -> list[dict[str, Any]]:
+        return [c for c in self.containers if (c.get("Labels") or {}).get(labels.KIND) == kind]
+
+    def networks_of(self, kind: str) -> list[dict[str, Any]]:
+        return [n for n in self.networks if (n.get("Labels") or {}).get(labels.KIND) == kind]
+
+
+def observe(client: Any, project: str | None, *, with_volumes: bool = False) -> DockerSnapshot:
+    """List every object labelled with the project (sparse lists: the labels carry everything planning
+    needs)."""
+    selector = {"label": [labels.project_filter(project)]}
+    containers = client.api.containers(all=True, filters=selector)
+    networks = client.api.networks(filters=selector)
+    volumes = client.api.volumes(filters=selector).get("Volumes") or [] if with_volumes else []
+    images: dict[str, str] = {}
+    for image in client.api.images():
+        for tag in image.get("RepoTags") or ():
+            images[tag] = image["Id"]
+    key = lambda item: ((item.get("Labels") or {}).get(labels.NAME, ""), item.get("Id", ""))  # noqa: E731
+    return DockerSnapshot(
+        project=project,
+        containers=sorted(containers, key=key),
+        networks=sorted(networks, key=key),
+        volumes=volumes,
+        images=images,
+    )
+
+
+def resource_from_labels(item_labels: dict[str, str], observed: Observed) -> Resource:
+    """Read a Resource back from an object's labels (spec from dev.gefyra.spec; {} when unreadable)."""
+    try:
+        spec = json.loads(item_labels.get(labels.SPEC, "{}"))
+    except ValueError:
+        spec = {}
+    deps = tuple(
+        ResourceKey.parse(text) for text in item_labels.get(labels.DEPENDS_ON, "").split(",") if text
+    )
+    return Resource(
+        kind=item_labels.get(labels.KIND, ""),
+        name=item_labels.get(labels.NAME, ""),
+        spec=spec if isinstance(spec, dict) else {},
+        depends_on=deps,
+        spec_hash=item_labels.get(labels.SPEC_HASH, "") or "unknown",
+        observed=observed,
+    )
+
+
+def labels_for(project: str, resource: Resource) -> dict[str, str]:
+    """Every label a gefyra object carries."""
+    from gefyra.model.hashing import canonical_json
+
+    return {
+        labels.PROJECT: project,
+        labels.KIND: resource.kind,
+        labels.NAME: resource.name,
+        labels.SPEC_HASH: resource.spec_hash,
+        labels.SPEC: canonical_json(resource.spec),
+        labels.DEPENDS_ON: ",".join(str(dep) for dep in resource.depends_on),
+    }

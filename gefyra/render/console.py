@@ -1,0 +1,39 @@
+"""The only printer: data to stdout, diagnostics and progress to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+
+class Console:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self._out = out
+        self._err = err
+
+    @property
+    def out_stream(self) -> TextIO:
+        return self._out or sys.stdout
+
+    @property
+    def err_stream(self) -> TextIO:
+        return self._err or sys.stderr
+
+    def data(self, text: str) -> None:
+        """A result (plan text, status table, JSON): stdout."""
+        print(text, file=self.out_stream, flush=True)
+
+    def json(self, value: Any) -> None:
+        print(json.dumps(value, indent=2, sort_keys=False), file=self.out_stream, flush=True)
+
+    def json_line(self, text: str) -> None:
+        """One NDJSON record: stdout, flushed so consumers see it at once."""
+        print(text, file=self.out_stream, flush=True)
+
+    def note(self, text: str) -> None:
+        """Progress and diagnostics: stderr."""
+        print(text, file=self.err_stream, flush=True)
+
+    def is_tty(self) -> bool:
+        return self.err_stream.isatty()
