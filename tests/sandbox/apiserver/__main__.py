@@ -1,0 +1,5 @@
+"""`python -m tests.sandbox.apiserver`: run the sandbox API server until SIGTERM."""
+
+from .serve import main
+
+main()

@@ -1,0 +1,120 @@
+"""Server-side printing: `meta.k8s.io/v1 Table` answers for `kubectl get` (`Accept: ...;as=Table`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from .registry import ResourceType
+
+Cell = Callable[[dict[str, Any]], Any]
+
+
+def age(obj: dict[str, Any]) -> str:
+    created = (obj.get("metadata") or {}).get("creationTimestamp")
+    if not created:
+        return "<unknown>"
+    seconds = int(
+        (
+            datetime.now(UTC) - datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        ).total_seconds()
+    )
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * 2:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def _pod_ready(pod: dict[str, Any]) -> str:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    total = len((pod.get("spec") or {}).get("containers") or [])
+    return f"{sum(1 for s in statuses if s.get('ready'))}/{total}"
+
+
+def _pod_status(pod: dict[str, Any]) -> str:
+    if pod["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        waiting = (status.get("state") or {}).get("waiting")
+        if waiting and waiting.get("reason"):
+            return waiting["reason"]
+    return (pod.get("status") or {}).get("phase", "Pending")
+
+
+def _ports(svc: dict[str, Any]) -> str:
+    ports = (svc.get("spec") or {}).get("ports") or []
+    text = [
+        f"{p.get('port')}{':' + str(p['nodePort']) if p.get('nodePort') else ''}/{p.get('protocol', 'TCP')}"
+        for p in ports
+    ]
+    return ",".join(text) or "<none>"
+
+
+def _status(obj: dict[str, Any], field: str, default: Any = 0) -> Any:
+    return (obj.get("status") or {}).get(field, default)
+
+
+COLUMNS: dict[tuple[str, str], list[tuple[str, str, Cell]]] = {
+    ("", "pods"): [
+        ("Ready", "string", _pod_ready),
+        ("Status", "string", _pod_status),
+        (
+            "Restarts",
+            "string",
+            lambda p: str(sum(s.get("restartCount", 0) for s in _status(p, "containerStatuses", []) or [])),
+        ),
+    ],
+    ("", "services"): [
+        ("Type", "string", lambda s: s["spec"].get("type", "ClusterIP")),
+        ("Cluster-IP", "string", lambda s: s["spec"].get("clusterIP") or "<none>"),
+        ("Port(s)", "string", _ports),
+    ],
+    ("", "namespaces"): [("Status", "string", lambda n: _status(n, "phase", "Active"))],
+    ("apps", "deployments"): [
+        ("Ready", "string", lambda d: f"{_status(d, 'readyReplicas')}/{d['spec'].get('replicas', 1)}"),
+        ("Up-to-date", "integer", lambda d: _status(d, "updatedReplicas")),
+        ("Available", "integer", lambda d: _status(d, "availableReplicas")),
+    ],
+    ("apps", "replicasets"): [
+        ("Desired", "integer", lambda r: r["spec"].get("replicas", 1)),
+        ("Current", "integer", lambda r: _status(r, "replicas")),
+        ("Ready", "integer", lambda r: _status(r, "readyReplicas")),
+    ],
+}
+
+
+def table(
+    rt: ResourceType, objects: list[dict[str, Any]], resource_version: str, include_object: str = "Metadata"
+) -> dict[str, Any]:
+    extra = COLUMNS.get(rt.key, [])
+    definitions = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
+    definitions += [
+        {"name": n, "type": t, "format": "", "description": n, "priority": 0} for n, t, _ in extra
+    ]
+    definitions.append({"name": "Age", "type": "string", "format": "", "description": "Age", "priority": 0})
+    rows = []
+    for obj in objects:
+        cells = [obj["metadata"]["name"], *(cell(obj) for _, _, cell in extra), age(obj)]
+        if include_object == "Object":
+            row_object: dict[str, Any] | None = obj
+        elif include_object == "None":
+            row_object = None
+        else:
+            row_object = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj["metadata"],
+            }
+        rows.append({"cells": cells, "object": row_object})
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": resource_version},
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }
+
+
+def wants_table(accept: str) -> bool:
+    return "as=Table" in accept
