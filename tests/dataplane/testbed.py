@@ -1,9 +1,9 @@
 """A test stand for the data plane on the real engine (used by tests/dataplane and bench/tunnel.py).
 
-Two Docker networks of our own: a "cluster" network with Stowaway, an HTTP/TCP "cluster service" and a dnsmasq
-cluster DNS; a "project" network with Cargo and app containers. Stowaway's UDP port is published on the host at
-the project network's gateway address only (like a NodePort, never on an outside interface); its control API
-on 127.0.0.1 only. Every object carries the label `dev.gefyra.test=<run id>` and is removed by it.
+Two Docker networks of our own: a "cluster" network with Stowaway, an HTTP/TCP "cluster service" and a
+dnsmasq cluster DNS; a "project" network with Cargo and app containers. Stowaway's UDP port is published on
+the host at the project network's gateway address only (like a NodePort, never on an outside interface); its
+control API on 127.0.0.1 only. Every object carries the label `dev.gefyra.test=<run id>` and is removed by it.
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ class Testbed:
             healthcheck={"test": ["NONE"]},
             detach=True,
         )
-        put_files(dns, {"/etc/cluster-dns.conf": render_dnsmasq_conf({SVC_NAME: self.ips["svc"]})}, mode=0o644)
+        conf = render_dnsmasq_conf({SVC_NAME: self.ips["svc"]})
+        put_files(dns, {"/etc/cluster-dns.conf": conf}, mode=0o644)
         dns.start()
         self.containers["dns"] = dns
         self.ips["dns"] = container_ip(dns, self.cluster_net)
@@ -127,13 +128,15 @@ class Testbed:
         self.api.wait_ready(30)
 
     def start_cargo(self, peer: str = "dev1", role: str = "cargo", network: str | None = None) -> object:
-        """The seed's way: Stowaway makes the keys, the client fetches the peer config and copies it to Cargo."""
+        """The seed's way: Stowaway makes the keys; the client fetches the peer config, copies it to Cargo."""
         network = network or self.project_net
         subnet = self.project_subnet if network == self.project_net else None
         config = self.api.put_peer(peer, routed_subnets=[subnet] if subnet else [])
         text = render_cargo_wg_config(config, f"{self.project_gateway}:{self.wg_port}")
         since = time.time() - 1
-        cargo = create_cargo(self.client, name=self.name(role), network=network, wg_config=text, labels=self.labels)
+        cargo = create_cargo(
+            self.client, name=self.name(role), network=network, wg_config=text, labels=self.labels
+        )
         self.containers[role] = cargo
         wait_tunnel(cargo, 30, since=int(since))
         self.ips[role] = container_ip(cargo, network)
@@ -162,9 +165,10 @@ class Testbed:
         return result.exit_code, (result.output or b"").decode(errors="replace")
 
     def teardown(self) -> None:
-        for container in self.client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={self.run_id}"}):
+        mine = {"label": f"{TEST_LABEL}={self.run_id}"}
+        for container in self.client.containers.list(all=True, filters=mine):
             container.remove(force=True)
-        for network in self.client.networks.list(filters={"label": f"{TEST_LABEL}={self.run_id}"}):
+        for network in self.client.networks.list(filters=mine):
             network.remove()
 
 

@@ -1,7 +1,9 @@
 """Test workload copied into containers (python3 stdlib only; runs in the Carrier image, which has python3).
 
-  serve [--http P] [--tcp P]    HTTP (GET / -> "hello from <name>", GET /bytes/<n> -> n bytes) + TCP echo
+  serve [--http P] [--tcp P]    HTTP (GET / -> "hello from <name>", GET /bytes/<n> -> n bytes,
+                                GET /files/<name> -> /srv/<name>) + TCP echo
   get URL                       print the body of a small GET
+  post URL                      print the body of an empty POST
   resolve NAME                  print the IPv4 address, exit 2 when the name does not resolve
   download URL                  JSON {bytes, seconds}
   latency URL N                 JSON {median_ms, p90_ms} of N sequential GETs (a new connection each)
@@ -44,8 +46,13 @@ class Http(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
                 left -= len(chunk)
             return
-        body = f"hello from {NAME}\n".encode()
-        self.send_response(200)
+        status, body = 200, f"hello from {NAME}\n".encode()
+        if self.path.startswith("/files/"):
+            try:
+                body = open("/srv/" + os.path.basename(self.path), "rb").read()
+            except OSError:
+                status, body = 404, b"no such file\n"
+        self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -124,6 +131,10 @@ def main(argv: list[str]) -> int:
         serve(args)
     elif command == "get":
         with urllib.request.urlopen(args[0], timeout=10) as response:
+            sys.stdout.write(response.read().decode())
+    elif command == "post":
+        request = urllib.request.Request(args[0], data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=20) as response:
             sys.stdout.write(response.read().decode())
     elif command == "resolve":
         try:
