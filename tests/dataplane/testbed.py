@@ -127,11 +127,13 @@ class Testbed:
         self.api = StowawayClient(f"http://127.0.0.1:{api_port}", self.token)
         self.api.wait_ready(30)
 
-    def start_cargo(self, peer: str = "dev1", role: str = "cargo", network: str | None = None) -> object:
-        """The seed's way: Stowaway makes the keys; the client fetches the peer config, copies it to Cargo."""
-        network = network or self.project_net
-        subnet = self.project_subnet if network == self.project_net else None
-        config = self.api.put_peer(peer, routed_subnets=[subnet] if subnet else [])
+    def start_cargo(self, peer: str = "dev1", role: str = "cargo", *, routed: bool = True) -> object:
+        """The seed's way: Stowaway makes the keys; the client fetches the peer config, copies it to Cargo.
+
+        `routed`: Stowaway routes the project subnet to this peer (needed for proxy routes toward apps).
+        """
+        network = self.project_net
+        config = self.api.put_peer(peer, routed_subnets=[self.project_subnet] if routed else [])
         text = render_cargo_wg_config(config, f"{self.project_gateway}:{self.wg_port}")
         since = time.time() - 1
         cargo = create_cargo(

@@ -85,7 +85,7 @@ def serve(args: list[str]) -> None:
 
 def echo(host: str, port: int, seconds: float, kbps: int, chunk: int = 8192) -> dict:
     """Send a known pattern at a steady rate, read it back concurrently, compare every byte."""
-    sock = socket.create_connection((host, port), timeout=10)
+    sock = socket.create_connection((host, port), timeout=5)
     received = bytearray()
     errors: list[str] = []
     sent = 0

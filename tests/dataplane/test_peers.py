@@ -1,0 +1,82 @@
+"""Stowaway's control API: live peers (`wg set`), handshakes from `wg show dump`, auth, and no disturbance."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from gefyra.dataplane.stowaway import StowawayClient, StowawayError
+from tests.dataplane.testbed import TCP_PORT
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def _peers(bed) -> dict:
+    return {p.name: p for p in bed.api.peers()}
+
+
+def test_listing_shows_the_handshake_of_the_connected_peer(bed):
+    peer = _peers(bed)["dev1"]
+    assert peer.active and peer.latest_handshake > time.time() - 180
+    assert peer.endpoint and peer.address == "192.168.99.2/32"
+
+
+def test_wrong_or_missing_token_is_refused(bed):
+    for token in ("", "not-the-token"):
+        with pytest.raises(StowawayError) as caught:
+            StowawayClient(bed.api.base_url, token).peers()
+        assert caught.value.status == 401
+
+
+def test_routed_subnet_of_another_peer_is_refused(bed):
+    with pytest.raises(StowawayError) as caught:
+        bed.api.put_peer("thief", routed_subnets=[bed.project_subnet])
+    assert caught.value.status == 409 and "dev1" in str(caught.value)
+    assert "thief" not in _peers(bed)
+
+
+def test_put_peer_is_idempotent_and_keeps_the_keys(bed):
+    first = bed.api.get_peer("dev1")
+    again = bed.api.put_peer("dev1", routed_subnets=first.routed_subnets)
+    assert again.public_key == first.public_key and again.address == first.address
+    assert again.private_key.get_secret_value() == first.private_key.get_secret_value()
+
+
+def test_second_peer_comes_and_goes_while_the_first_streams_without_losing_a_byte(bed):
+    result: dict = {}
+
+    def stream() -> None:
+        result["run"] = bed.run_in("app", "echo", bed.ips["svc"], str(TCP_PORT), "7", "1024")
+
+    before = _peers(bed)["dev1"].rx_bytes
+    worker = threading.Thread(target=stream)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while _peers(bed)["dev1"].rx_bytes < before + 256 * 1024:  # the stream flows through the tunnel
+        assert time.monotonic() < deadline, "the stream did not start"
+        time.sleep(0.1)
+
+    bed.start_cargo("dev2", role="cargo2", routed=False)  # a real second peer: keys, Cargo, handshake
+    assert _peers(bed)["dev2"].latest_handshake > 0
+    assert bed.api.delete_peer("dev2")
+    assert "dev2" not in _peers(bed)
+    assert worker.is_alive(), "the stream ended before the second peer was removed: make it longer"
+
+    worker.join(60)
+    code, out = result["run"]
+    echoed = json.loads(out)
+    assert code == 0 and echoed["errors"] == [], echoed
+    assert echoed["sent"] >= 6 * 1024 * 1024 and echoed["received"] == echoed["sent"] and echoed["intact"]
+    bed.containers.pop("cargo2").remove(force=True)
+
+
+def test_removed_peer_is_gone_from_wireguard(bed):
+    bed.api.put_peer("gone", routed_subnets=[])
+    public = bed.api.get_peer("gone").public_key
+    assert bed.api.delete_peer("gone")
+    dump = bed.containers["stowaway"].exec_run(["wg", "show", "wg0", "peers"]).output.decode()
+    assert public not in dump and bed.api.get_peer("gone") is None
+    assert bed.api.delete_peer("gone") is False

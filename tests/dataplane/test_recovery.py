@@ -1,0 +1,48 @@
+"""Stop Cargo mid-stream; starting it again restores the tunnel (same keys, same routes)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from gefyra.dataplane.cargo import container_ip, wait_tunnel
+from gefyra.dataplane.gateway import patch_default_route
+from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def test_cargo_stopped_mid_stream_and_started_again_restores_the_tunnel(bed):
+    result: dict = {}
+
+    def stream() -> None:
+        result["run"] = bed.run_in("app", "echo", bed.ips["svc"], str(TCP_PORT), "30", "512")
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    peer = lambda: {p.name: p for p in bed.api.peers()}["dev1"]  # noqa: E731
+    before = peer().rx_bytes
+    deadline = time.monotonic() + 10
+    while peer().rx_bytes < before + 128 * 1024:
+        assert time.monotonic() < deadline, "the stream did not start"
+        time.sleep(0.1)
+
+    cargo = bed.containers["cargo"]
+    cargo.stop(timeout=2)
+    worker.join(60)
+    echoed = json.loads(result["run"][1])
+    # The stream really used the tunnel: without Cargo it breaks.
+    assert echoed["errors"] and echoed["received"] < 30 * 512 * 1024, echoed
+    code, _ = bed.run_in("app", "get", f"http://{bed.ips['svc']}:{HTTP_PORT}/")
+    assert code != 0
+
+    restarted_at = int(time.time())
+    cargo.start()
+    wait_tunnel(cargo, 30, since=restarted_at - 1)
+    # The app's route survives when Cargo keeps its address; patch again when it does not.
+    patch_default_route(bed.client, bed.containers["app"], container_ip(cargo, bed.project_net))
+    code, out = bed.run_in("app", "get", f"http://{bed.ips['svc']}:{HTTP_PORT}/")
+    assert (code, out.strip()) == (0, "hello from svc")
