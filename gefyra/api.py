@@ -319,6 +319,89 @@ def _session(config: Any) -> Iterator[Session]:
         session.close()
 
 
-def docker_client() -> Any:
-    """The Docker client (for `list`, `logs`, `run`)."""
-    return registry.providers()["docker"].connect(None)
+def watch(
+    config_path: str | Path | None = None,
+    *,
+    emit: EventSink = discard,
+    drift_interval: float | None = None,
+    quiet_s: float | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Apply, then keep applying on changes until `stop` is set or Ctrl-C (which propagates)."""
+    from gefyra.watch import loop
+
+    class _Actions:
+        def load(self, path: Path) -> Any:
+            return load(path)
+
+        def apply(self, config: Any, *, emit: EventSink, force_replace: dict, options: dict) -> ApplyOutcome:
+            return apply(config, emit=emit, force_replace=force_replace, options=options)
+
+        def restart(self, config: Any, name: str) -> None:
+            restart(config, name)
+
+    source = Path(load(config_path).source)
+    settings = {"drift_interval": drift_interval, "quiet_s": quiet_s}
+    loop.WatchLoop(
+        source,
+        _Actions(),
+        emit=emit,
+        stop=stop,
+        **{key: value for key, value in settings.items() if value is not None},
+    ).run()
+
+
+def list_containers(project: str | None = None) -> list[dict[str, str]]:
+    """Every gefyra container on this machine (or of one project): project, kind, name, docker_name, state."""
+    from gefyra.providers.docker import oneoff
+
+    with _session(None) as session:
+        return oneoff.listing(session.client("docker"), project)
+
+
+def logs(project: str, name: str, *, follow: bool = False, tail: int | None = None) -> Iterator[bytes]:
+    """Log output of the project's container `name`, chunk by chunk (follows with follow=True)."""
+    from gefyra.providers.docker import oneoff
+
+    with _session(None) as session:
+        yield from oneoff.logs(session.client("docker"), project, name, follow=follow, tail=tail)
+
+
+def run(
+    project: str,
+    *,
+    image: str,
+    name: str | None = None,
+    env: Mapping[str, str] | None = None,
+    mounts: list[str] = (),
+    ports: list[str] = (),
+    args: list[str] | None = None,
+    command: list[str] | None = None,
+    config: Any = None,
+    cwd: str = ".",
+) -> str:
+    """Start a one-off container (kind `run`) on the project network; returns its Docker name.
+    Never planned by apply; removed by `down`. Post-start hooks for kind `run` apply."""
+    from gefyra.providers.base import StepContext
+    from gefyra.providers.docker import oneoff
+
+    resource = oneoff.run_resource(
+        project,
+        image=image,
+        name=name,
+        env=dict(env or {}),
+        args=args,
+        command=command,
+        mounts=[oneoff.parse_mount(item, cwd) for item in mounts],
+        ports=[oneoff.parse_port(p) for p in ports],
+    )
+    subnet = str(config.network.subnet) if config is not None else "auto"
+    with project_lock(project), _session(config) as session:
+        ctx = StepContext(
+            project=project,
+            session=session,
+            snapshot=Snapshot(project=project),
+            config=config,
+            hooks=registry.hooks(),
+        )
+        return oneoff.run(ctx, resource, subnet)

@@ -20,9 +20,10 @@ SPEC = "dev.gefyra.spec"
 # "kind/name,kind/name": deletes can go in reverse dependency order even when gefyra.yaml is gone (`down
 # --all`).
 DEPENDS_ON = "dev.gefyra.depends-on"
-# Objects made by `gefyra run` (one-off containers): listed and removed by `down`, never planned.
-ORIGIN = "dev.gefyra.origin"
-ORIGIN_RUN = "run"
+# One-off containers of `gefyra run` carry KIND = "run": no kind handler reads them, so they are never
+# planned;
+# `down` sweeps them with everything else labelled with the project.
+KIND_RUN = "run"
 
 
 def project_filter(project: str | None = None) -> str:

@@ -79,7 +79,7 @@ class Plan(BaseModel):
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.steps)
+        return bool(self.steps) or any(change.action is not Action.UNCHANGED for change in self.changes)
 
     def __str__(self) -> str:
         lines = [f"{step.id} <- {', '.join(step.depends_on) or '-'}" for step in self.steps]

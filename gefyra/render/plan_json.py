@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gefyra.planning.plan import Action, Plan
+from gefyra.model.resources import ResourceKey
+from gefyra.planning.plan import Action, Change, FieldDiff, Plan
 
 FORMAT_VERSION = 1
 
@@ -37,3 +38,17 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for step in plan.steps
         ],
     }
+
+
+def plan_from_dict(data: dict[str, Any]) -> Plan:
+    """The changes of a plan JSON as a Plan (without steps), for rendering a `plan` event as text."""
+    changes = tuple(
+        Change(
+            key=ResourceKey(item["kind"], item["name"]),
+            action=Action(item["action"]),
+            cause=item["cause"],
+            diff=tuple(FieldDiff(**diff) for diff in item.get("diff", ())),
+        )
+        for item in data.get("changes", ())
+    )
+    return Plan(project=data.get("project", ""), changes=changes)

@@ -1,0 +1,109 @@
+"""`gefyra list`, `logs`, `run`: imperative helpers over gefyra.api."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gefyra.cli.commands._engine_common import check_output, file_option, output_option
+
+
+def _project(project: str | None, file: Path | None, *, required: bool = True):
+    """(project name, config or None): --project wins, else gefyra.yaml."""
+    from gefyra import api
+
+    if project:
+        return project, None
+    config = api.load(file)
+    return config.project.name, config
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("list")
+    def list_(
+        output: str = output_option(),
+        project: str | None = typer.Option(None, "--project", "-p", help="Only this project."),
+    ) -> None:
+        """Every gefyra container on this machine: project, name, state, image."""
+        from gefyra import api
+        from gefyra.render.console import Console
+
+        check_output(output)
+        rows = api.list_containers(project)
+        console = Console()
+        if output == "json":
+            console.json({"format_version": 1, "containers": rows})
+            return
+        if not rows:
+            console.data("No gefyra containers.")
+            return
+        header = ("PROJECT", "KIND", "NAME", "STATE", "DOCKER NAME", "IMAGE")
+        table = [header] + [
+            (r["project"], r["kind"], r["name"], r["state"], r["docker_name"], r["image"]) for r in rows
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        for row in table:
+            console.data(
+                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            )
+
+    @app.command("logs")
+    def logs(
+        name: str = typer.Argument(..., help="Container name as in gefyra.yaml (or of `gefyra run -N`)."),
+        follow: bool = typer.Option(False, "-f", "--follow", help="Keep printing new output."),
+        tail: int | None = typer.Option(None, "--tail", help="Only the last N lines."),
+        file: Path | None = typer.Option(None, "--file", help="gefyra.yaml; default: searched upward."),
+        project: str | None = typer.Option(
+            None, "--project", "-p", help="Project name instead of gefyra.yaml."
+        ),
+    ) -> None:
+        """Print a container's logs."""
+        import sys
+
+        from gefyra import api
+
+        name_of_project, _ = _project(project, file)
+        for chunk in api.logs(name_of_project, name, follow=follow, tail=tail):
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+
+    @app.command("run", context_settings={"allow_interspersed_args": False})
+    def run(
+        image: str = typer.Option(..., "-i", "--image", help="Image to run."),
+        name: str | None = typer.Option(None, "-N", "--name", help="Name (default: run-<random>)."),
+        env: list[str] = typer.Option([], "-e", "--env", help="KEY=VALUE (repeatable)."),
+        volume: list[str] = typer.Option([], "-v", "--volume", help="SOURCE:/TARGET[:ro] (repeatable)."),
+        port: list[str] = typer.Option([], "-p", "--port", help="[IP:]HOST:CONTAINER[/udp] (repeatable)."),
+        command: str | None = typer.Option(None, "--command", help="Replace the image's ENTRYPOINT."),
+        project: str | None = typer.Option(None, "--project", help="Project name instead of gefyra.yaml."),
+        file: Path | None = file_option(),
+        args: list[str] = typer.Argument(None, help="Arguments (the image's CMD)."),
+    ) -> None:
+        """Start a one-off container on the project network (removed by `gefyra down`)."""
+        import os
+        import shlex
+
+        from gefyra import api
+        from gefyra.render.console import Console
+
+        project_name, config = _project(project, file)
+        docker_name = api.run(
+            project_name,
+            image=image,
+            name=name,
+            env=_env(env),
+            mounts=volume,
+            ports=port,
+            args=list(args) if args else None,
+            config=config,
+            cwd=os.getcwd(),
+            command=shlex.split(command) if command else None,
+        )
+        Console().data(docker_name)
+
+
+def _env(items: list[str]) -> dict[str, str]:
+    from gefyra.providers.docker.oneoff import parse_env
+
+    return parse_env(items)

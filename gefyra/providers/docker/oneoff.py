@@ -1,0 +1,135 @@
+"""`gefyra run`, `list` and `logs`: imperative helpers over the same labels and container handler."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from gefyra.errors import ConfigError, ProviderError
+from gefyra.model import labels
+from gefyra.model.desired import (
+    NETWORK,
+    ContainerSpec,
+    MountSpec,
+    NetworkSpec,
+    PortSpec,
+    container_name,
+    network_name,
+)
+from gefyra.model.resources import Resource
+from gefyra.providers.base import StepContext
+from gefyra.providers.docker.container import KIND as CONTAINERS
+from gefyra.providers.docker.network import KIND as NETWORKS
+
+
+def parse_env(items: Sequence[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"-e {item!r}: expected KEY=VALUE")
+        env[key] = value
+    return env
+
+
+def parse_mount(item: str, cwd: str) -> MountSpec:
+    import os
+
+    parts = item.split(":")
+    if (
+        len(parts) not in (2, 3)
+        or not parts[1].startswith("/")
+        or (len(parts) == 3 and parts[2] not in ("ro", "rw"))
+    ):
+        raise ConfigError(f"-v {item!r}: expected SOURCE:/TARGET[:ro]")
+    source = os.path.normpath(os.path.join(cwd, os.path.expanduser(parts[0])))
+    return MountSpec(source=source, target=parts[1], read_only=len(parts) == 3 and parts[2] == "ro")
+
+
+def parse_port(item: str) -> PortSpec:
+    body, _, protocol = item.partition("/")
+    pieces = body.split(":")
+    try:
+        host_ip = pieces[0] if len(pieces) == 3 else None
+        host_port, container_port = int(pieces[-2]), int(pieces[-1])
+    except (ValueError, IndexError):
+        raise ConfigError(f"-p {item!r}: expected [IP:]HOST:CONTAINER[/tcp|udp]") from None
+    return PortSpec(
+        host_ip=host_ip, host_port=host_port, container_port=container_port, protocol=protocol or "tcp"
+    )
+
+
+def run_resource(
+    project: str,
+    *,
+    image: str,
+    name: str | None,
+    env: dict[str, str],
+    mounts: list[MountSpec],
+    ports: list[PortSpec],
+    args: list[str] | None,
+    command: list[str] | None,
+) -> Resource:
+    name = name or f"run-{secrets.token_hex(3)}"
+    spec = ContainerSpec(
+        docker_name=container_name(project, name),
+        image=image,
+        image_id=None,
+        command=command,
+        args=args or None,
+        env=env,
+        mounts=mounts,
+        ports=ports,
+        network=network_name(project),
+        aliases=[name],
+    )
+    return Resource(kind=labels.KIND_RUN, name=name, spec=spec.dump(), depends_on=(NETWORK,))
+
+
+def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
+    """Create the project network when missing, then the one-off container; returns its Docker name."""
+    client = ctx.session.client("docker")
+    if not client.api.networks(names=[network_name(ctx.project)]):
+        spec = NetworkSpec(docker_name=network_name(ctx.project), subnet=subnet)
+        NETWORKS.create(ctx, Resource(kind=NETWORK.kind, name=NETWORK.name, spec=spec.dump()))
+    existing = client.api.containers(all=True, filters={"name": f"^/{resource.spec['docker_name']}$"})
+    if existing:
+        raise ProviderError(
+            f"a container named {resource.spec['docker_name']} exists",
+            hint="choose another -N NAME or `gefyra down` first",
+        )
+    CONTAINERS.create(ctx, resource)
+    return resource.spec["docker_name"]
+
+
+def listing(client: Any, project: str | None) -> list[dict[str, str]]:
+    """Every gefyra container (of one project or of all), sorted by project and name."""
+    rows = []
+    for item in client.api.containers(all=True, filters={"label": [labels.project_filter(project)]}):
+        item_labels = item.get("Labels") or {}
+        rows.append(
+            {
+                "project": item_labels.get(labels.PROJECT, ""),
+                "kind": item_labels.get(labels.KIND, ""),
+                "name": item_labels.get(labels.NAME, ""),
+                "docker_name": (item.get("Names") or ["?"])[0].lstrip("/"),
+                "state": item.get("State", ""),
+                "status": item.get("Status", ""),
+                "image": item.get("Image", ""),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["project"], row["kind"], row["name"]))
+
+
+def logs(client: Any, project: str, name: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
+    """Log chunks of the project's container `name` (an app container or a one-off)."""
+    found = client.api.containers(
+        all=True, filters={"label": [labels.project_filter(project), f"{labels.NAME}={name}"]}
+    )
+    if not found:
+        raise ProviderError(f"no container {name!r} in project {project!r}", hint="see `gefyra list`")
+    stream = client.api.logs(
+        found[0]["Id"], stream=True, follow=follow, tail=tail if tail is not None else "all"
+    )
+    yield from stream

@@ -1,0 +1,1 @@
+"""`gefyra watch`: apply, then re-apply on config edits, watched paths and drift (debounced)."""

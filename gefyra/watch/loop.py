@@ -1,0 +1,244 @@
+"""The watch loop: apply, then re-apply on (a) gefyra.yaml edits, (b) containers' `watch:` paths, (c)
+drift ticks.
+
+It calls the engine only through `WatchActions` (wired by gefyra.api.watch), so it stays below the API
+layer and
+testable. Ctrl-C stops watching and leaves everything running.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from gefyra.apply.events import Event, EventSink
+from gefyra.errors import ConfigError, GefyraError
+from gefyra.model.resources import ResourceKey
+from gefyra.watch.debounce import DEFAULT_QUIET_S, Debouncer, Trigger, ignored, is_editor_temp
+
+DEFAULT_DRIFT_INTERVAL_S = 5.0
+
+
+class WatchActions(Protocol):
+    def load(self, path: Path) -> Any: ...
+    def apply(self, config: Any, *, emit: EventSink, force_replace: dict, options: dict) -> Any: ...
+    def restart(self, config: Any, name: str) -> None: ...
+
+
+class _FileWatcher:
+    """watchfiles in a thread, feeding changed paths into a queue until stopped."""
+
+    def __init__(self, paths: Iterable[Path], recursive: bool, sink: queue.Queue) -> None:
+        self.paths = sorted({p for p in paths if p.exists()})
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(recursive, sink), daemon=True, name="gefyra-watch-files"
+        )
+
+    def start(self) -> _FileWatcher:
+        if self.paths:
+            self._thread.start()
+        return self
+
+    def _run(self, recursive: bool, sink: queue.Queue) -> None:
+        import watchfiles
+
+        for changes in watchfiles.watch(
+            *self.paths,
+            stop_event=self._stop,
+            debounce=50,
+            step=20,
+            recursive=recursive,
+            raise_interrupt=False,
+            ignore_permission_denied=True,
+        ):
+            for _, path in changes:
+                sink.put(Path(path))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+
+class WatchLoop:
+    def __init__(
+        self,
+        config_path: Path,
+        actions: WatchActions,
+        *,
+        emit: EventSink,
+        drift_interval: float = DEFAULT_DRIFT_INTERVAL_S,
+        quiet_s: float = DEFAULT_QUIET_S,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.actions = actions
+        self.emit = emit
+        self.drift_interval = drift_interval
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self.debouncer = Debouncer(quiet_s=quiet_s, clock=clock)
+        self.changes: queue.Queue[Path] = queue.Queue()
+        self.config = actions.load(config_path)
+        self.config_path = Path(self.config.source)
+        self._watchers: list[_FileWatcher] = []
+
+    def run(self) -> None:
+        """Until `stop` is set (or Ctrl-C, which propagates after the watchers stopped)."""
+        project = self.config.project.name
+        self.emit(Event(event="watch_started", project=project, message=f"watching {self.config_path}"))
+        try:
+            self._restart_watchers()
+            self._act([])
+            next_drift = self.clock() + self.drift_interval
+            while not self.stop.is_set():
+                wait = min(
+                    self.debouncer.wait_s() if self.debouncer.pending else math.inf,
+                    max(0.0, next_drift - self.clock()),
+                    0.5,
+                )
+                self._collect(wait)
+                due = self.debouncer.take()
+                if self.clock() >= next_drift:
+                    due = due or [Trigger("drift")]
+                    next_drift = self.clock() + self.drift_interval
+                if due:
+                    self._act(due)
+        finally:
+            for watcher in self._watchers:
+                watcher.stop()
+
+    def _collect(self, wait: float) -> None:
+        try:
+            path = self.changes.get(timeout=wait)
+        except queue.Empty:
+            return
+        while True:
+            for trigger in self.triggers_for(path):
+                self.debouncer.add(trigger)
+            try:
+                path = self.changes.get_nowait()
+            except queue.Empty:
+                return
+
+    def triggers_for(self, path: Path) -> list[Trigger]:
+        """What a changed path means under the current config (pure given the config)."""
+        if is_editor_temp(path):
+            return []
+        if path == self.config_path:
+            return [Trigger("config", path=path.name)]
+        found = []
+        for name, container in self.config.containers.items():
+            for rule in container.watch:
+                root = Path(rule.path)
+                inside = path == root or root in path.parents
+                if inside and not ignored(path, root, rule.ignore):
+                    shown = (
+                        path.relative_to(self.config.base_dir)
+                        if self.config.base_dir in path.parents
+                        else path
+                    )
+                    found.append(Trigger(rule.action, container=name, path=str(shown)))
+        return found
+
+    def _restart_watchers(self) -> None:
+        for watcher in self._watchers:
+            watcher.stop()
+        rules = [Path(rule.path) for c in self.config.containers.values() for rule in c.watch]
+        flat = {self.config_path.parent} | {p.parent for p in rules if not p.is_dir()}
+        self._watchers = [
+            _FileWatcher(flat, False, self.changes).start(),
+            _FileWatcher([p for p in rules if p.is_dir()], True, self.changes).start(),
+        ]
+
+    def _act(self, due: list[Trigger]) -> None:
+        project = self.config.project.name
+        files = [t for t in due if t.reason != "drift"]
+        if files:
+            self.emit(
+                Event(
+                    event="watch_triggered",
+                    project=project,
+                    message="; ".join(t.describe() for t in files),
+                    data={"reasons": [t.describe() for t in files]},
+                )
+            )
+        if any(t.reason == "config" for t in due):
+            self._reload()
+        rebuild = {
+            ResourceKey("container", t.container): f"watch: {t.path} changed (rebuild)"
+            for t in due
+            if t.reason == "rebuild" and t.container in self.config.containers
+        }
+        outcome = None
+        try:
+            outcome = self.actions.apply(
+                self.config,
+                emit=self._emit_filtered,
+                force_replace=rebuild,
+                options={key: {"rebuild": True} for key in rebuild},
+            )
+        except GefyraError as error:
+            self.emit(
+                Event(event="watch_error", project=project, message="apply failed", error=error.message)
+            )
+        renewed = set()
+        if outcome is not None and outcome.result is not None:
+            renewed = {
+                step.split(":", 1)[1] for step in outcome.result.succeeded if step.startswith("create:")
+            }
+        for name in sorted({t.container for t in due if t.reason == "restart"}):
+            if f"container/{name}" in renewed or name not in self.config.containers:
+                continue  # just (re)created: already runs the new files
+            try:
+                self.actions.restart(self.config, name)
+                self.emit(
+                    Event(event="log", project=project, address=f"container/{name}", message="restarted")
+                )
+            except GefyraError as error:
+                self.emit(
+                    Event(
+                        event="watch_error",
+                        project=project,
+                        message=f"restart of {name} failed",
+                        error=error.message,
+                    )
+                )
+
+    def _reload(self) -> None:
+        try:
+            config = self.actions.load(self.config_path)
+        except ConfigError as error:
+            self.emit(
+                Event(
+                    event="watch_error",
+                    project=self.config.project.name,
+                    message="gefyra.yaml is invalid; keeping the last good state",
+                    error=error.message,
+                )
+            )
+            return
+        if config.project.name != self.config.project.name:
+            self.emit(
+                Event(
+                    event="watch_error",
+                    project=self.config.project.name,
+                    message="project.name changed; restart watch to switch projects",
+                    error=f"{self.config.project.name} -> {config.project.name}",
+                )
+            )
+            return
+        self.config = config
+        self._restart_watchers()
+
+    def _emit_filtered(self, event: Event) -> None:
+        """Without changes an apply is silent (drift ticks would otherwise print a plan every few seconds)."""
+        if event.event == "plan" and not event.data.get("has_changes"):
+            return
+        self.emit(event)
