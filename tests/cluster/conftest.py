@@ -30,6 +30,16 @@ def sandbox_api():
     api.stop()
 
 
+@pytest.fixture
+def private_api(tmp_path):
+    """A server of this test's own (plain HTTP, tiny watch history) for exact counter and history checks."""
+    from tests.sandbox.apiserver.serve import start
+
+    api = start(state_dir=tmp_path, tls=False, history_size=20, bookmark_interval=0.2)
+    yield api
+    api.stop()
+
+
 @pytest.fixture(scope="session")
 def kubeconfig(sandbox_api) -> Path:
     assert sandbox_api.kubeconfig == Path(os.environ["KUBECONFIG"])
