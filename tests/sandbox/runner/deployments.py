@@ -1,0 +1,279 @@
+"""The Deployment controller: one ReplicaSet per Pod template (`<deploy>-<hash>`), a rolling (or Recreate)
+rollout
+on a template change, revision annotations, and the status `kubectl rollout status` reads."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+from typing import Any
+
+from .informer import Informer
+from .kubeapi import MERGE, Kube, status_code
+from .selectors import controller_uid, owner_ref
+from .workqueue import WorkQueue, run_workers
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+HASH_LABEL = "pod-template-hash"
+REVISION = "deployment.kubernetes.io/revision"
+SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated suffixes
+
+
+def template_hash(template: Obj) -> str:
+    number = int(hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest(), 16)
+    chars = []
+    for _ in range(10):
+        number, index = divmod(number, len(SAFE))
+        chars.append(SAFE[index])
+    return "".join(chars)
+
+
+def revision(obj: Obj) -> int:
+    try:
+        return int((obj["metadata"].get("annotations") or {}).get(REVISION, "0"))
+    except ValueError:
+        return 0
+
+
+class DeploymentController:
+    def __init__(self, kube: Kube, deployments: Informer, replicasets: Informer) -> None:
+        self.kube, self.deployments, self.replicasets = kube, deployments, replicasets
+        self.queue = WorkQueue()
+        deployments.add_handler(
+            lambda _k, d: self.queue.add((d["metadata"]["namespace"], d["metadata"]["name"]))
+        )
+        replicasets.add_handler(self._rs_changed)
+
+    def _rs_changed(self, _kind: str, rs: Obj) -> None:
+        uid = controller_uid(rs)
+        for deployment in self.deployments.list(rs["metadata"]["namespace"]):
+            if deployment["metadata"]["uid"] == uid:
+                self.queue.add((deployment["metadata"]["namespace"], deployment["metadata"]["name"]))
+
+    def start(self) -> None:
+        run_workers("deployment", self.queue, self.sync, 1)
+
+    def stop(self) -> None:
+        self.queue.close()
+
+    def sync(self, key: tuple[str, str]) -> None:
+        deployment = self.deployments.get(*key)
+        if deployment is None or deployment["metadata"].get("deletionTimestamp"):
+            return
+        uid = deployment["metadata"]["uid"]
+        owned = [rs for rs in self.replicasets.list(key[0]) if controller_uid(rs) == uid]
+        wanted = template_hash(deployment["spec"]["template"])
+        new = next(
+            (rs for rs in owned if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == wanted), None
+        )
+        olds = [rs for rs in owned if rs is not new]
+        paused = bool(deployment["spec"].get("paused"))
+        if not paused:
+            new = self._ensure_new(deployment, new, olds, wanted)
+            self._scale(deployment, new, olds)
+            self._prune(deployment, olds)
+        self._write_status(deployment, new, olds)
+
+    def _ensure_new(self, deployment: Obj, new: Obj | None, olds: list[Obj], wanted: str) -> Obj:
+        top = max([revision(rs) for rs in olds] + [0])
+        if new is not None:
+            if revision(new) <= top:  # a rollback to an old template: it becomes the newest revision again
+                new = self._patch_rs(new, {"metadata": {"annotations": {REVISION: str(top + 1)}}})
+            return new
+        meta = deployment["metadata"]
+        template = copy.deepcopy(deployment["spec"]["template"])
+        template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = wanted
+        selector = copy.deepcopy(deployment["spec"]["selector"])
+        selector.setdefault("matchLabels", {})[HASH_LABEL] = wanted
+        body = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{meta['name']}-{wanted}",
+                "namespace": meta["namespace"],
+                "labels": template["metadata"]["labels"],
+                "annotations": {
+                    REVISION: str(top + 1),
+                    "deployment.kubernetes.io/desired-replicas": str(deployment["spec"].get("replicas", 1)),
+                },
+                "ownerReferences": [owner_ref(deployment, "Deployment", "apps/v1")],
+            },
+            "spec": {
+                "replicas": 0,
+                "selector": selector,
+                "template": template,
+                "minReadySeconds": deployment["spec"].get("minReadySeconds", 0),
+            },
+        }
+        try:
+            created = self.kube.call(self.kube.apps.create_namespaced_replica_set, meta["namespace"], body)
+        except Exception as error:
+            if status_code(error) != 409:
+                raise
+            created = self.kube.call(
+                self.kube.apps.read_namespaced_replica_set, body["metadata"]["name"], meta["namespace"]
+            )
+        self.replicasets.upsert(created)
+        return created
+
+    def _scale(self, deployment: Obj, new: Obj, olds: list[Obj]) -> None:
+        desired = int(deployment["spec"].get("replicas", 1))
+        recreate = (deployment["spec"].get("strategy") or {}).get("type") == "Recreate"
+        old_running = sum(int((rs.get("status") or {}).get("replicas", 0)) for rs in olds)
+        if recreate:
+            for rs in olds:
+                self._set_replicas(rs, 0)
+            self._set_replicas(new, desired if old_running == 0 else 0)
+            return
+        # Rolling: the new ReplicaSet gets all replicas at once (surge); old ones give up a Pod for each new
+        # one
+        # that is available, so the service never drops below the desired count.
+        self._set_replicas(new, desired)
+        available = int((new.get("status") or {}).get("availableReplicas", 0))
+        budget = max(0, desired - available)
+        for rs in sorted(olds, key=revision, reverse=True):
+            keep = min(budget, int(rs["spec"].get("replicas", 0)))
+            budget -= keep
+            self._set_replicas(rs, keep)
+
+    def _prune(self, deployment: Obj, olds: list[Obj]) -> None:
+        limit = int(deployment["spec"].get("revisionHistoryLimit", 10))
+        idle = sorted(
+            (
+                rs
+                for rs in olds
+                if int(rs["spec"].get("replicas", 0)) == 0
+                and int((rs.get("status") or {}).get("replicas", 0)) == 0
+            ),
+            key=revision,
+        )
+        for rs in idle[: max(0, len(idle) - limit)]:
+            try:
+                self.kube.call(
+                    self.kube.apps.delete_namespaced_replica_set,
+                    rs["metadata"]["name"],
+                    rs["metadata"]["namespace"],
+                )
+            except Exception as error:
+                if status_code(error) != 404:
+                    raise
+            self.replicasets.forget(rs)
+
+    def _set_replicas(self, rs: Obj, count: int) -> None:
+        if int(rs["spec"].get("replicas", 0)) != count:
+            self._patch_rs(rs, {"spec": {"replicas": count}})
+
+    def _patch_rs(self, rs: Obj, patch: Obj) -> Obj:
+        fresh = self.kube.call(
+            self.kube.apps.patch_namespaced_replica_set,
+            rs["metadata"]["name"],
+            rs["metadata"]["namespace"],
+            patch,
+            _content_type=MERGE,
+        )
+        self.replicasets.upsert(fresh)
+        return fresh
+
+    def _write_status(self, deployment: Obj, new: Obj | None, olds: list[Obj]) -> None:
+        desired = int(deployment["spec"].get("replicas", 1))
+
+        def total(field: str, sets: list[Obj]) -> int:
+            return sum(int((rs.get("status") or {}).get(field, 0)) for rs in sets)
+
+        everything = ([new] if new else []) + olds
+        updated = total("replicas", [new]) if new else 0
+        available = total("availableReplicas", everything)
+        done = (
+            new is not None
+            and updated == desired
+            and total("availableReplicas", [new]) == desired
+            and total("replicas", olds) == 0
+        )
+        old = deployment.get("status") or {}
+        previous = {c["type"]: c for c in old.get("conditions") or []}
+        status: Obj = {
+            "observedGeneration": deployment["metadata"].get("generation", 1),
+            "replicas": total("replicas", everything),
+            "updatedReplicas": updated,
+            "readyReplicas": total("readyReplicas", everything),
+            "availableReplicas": available,
+            "unavailableReplicas": max(0, desired - available),
+            "conditions": [
+                _condition(
+                    previous,
+                    "Available",
+                    available >= desired,
+                    "MinimumReplicasAvailable" if available >= desired else "MinimumReplicasUnavailable",
+                    "Deployment has minimum availability."
+                    if available >= desired
+                    else "Deployment does not have minimum availability.",
+                ),
+                _condition(
+                    previous,
+                    "Progressing",
+                    True,
+                    "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
+                    f'ReplicaSet "{new["metadata"]["name"]}" '
+                    + ("has successfully progressed." if done else "is progressing.")
+                    if new
+                    else "",
+                ),
+            ],
+        }
+        meta = deployment["metadata"]
+        if new is not None and (meta.get("annotations") or {}).get(REVISION) != str(revision(new)):
+            fresh = self.kube.call(
+                self.kube.apps.patch_namespaced_deployment,
+                meta["name"],
+                meta["namespace"],
+                {"metadata": {"annotations": {REVISION: str(revision(new))}}},
+                _content_type=MERGE,
+            )
+            self.deployments.upsert(fresh)
+        if all(old.get(k) == v for k, v in status.items() if k != "conditions") and _same_conditions(
+            old.get("conditions"), status["conditions"]
+        ):
+            return
+        try:
+            fresh = self.kube.call(
+                self.kube.apps.patch_namespaced_deployment_status,
+                meta["name"],
+                meta["namespace"],
+                {"status": status},
+                _content_type=MERGE,
+            )
+        except Exception as error:
+            if status_code(error) == 404:
+                return
+            raise
+        self.deployments.upsert(fresh)
+
+
+def _condition(previous: dict[str, Obj], kind: str, value: bool, reason: str, message: str) -> Obj:
+    from .podstatus import now
+
+    status = "True" if value else "False"
+    before = previous.get(kind) or {}
+    changed = before.get("status") != status or before.get("reason") != reason
+    stamp = now()
+    return {
+        "type": kind,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastUpdateTime": stamp if changed else before.get("lastUpdateTime", stamp),
+        "lastTransitionTime": stamp
+        if before.get("status") != status
+        else before.get("lastTransitionTime", stamp),
+    }
+
+
+def _same_conditions(old: list[Obj] | None, new: list[Obj]) -> bool:
+    strip = [{k: v for k, v in c.items() if k not in ("lastUpdateTime", "lastTransitionTime")} for c in new]
+    before = [
+        {k: v for k, v in c.items() if k not in ("lastUpdateTime", "lastTransitionTime")} for c in old or []
+    ]
+    return strip == before

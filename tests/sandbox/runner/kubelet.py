@@ -1,0 +1,452 @@
+"""The kubelet: makes the runtime match each Pod bound to our node and keeps the Pod's status true.
+
+Per sync of one Pod: bind it (one node), ensure the infra container (Pod IP), write volumes, resolv.conf and
+hosts,
+run init containers in order, start / restart-in-place / crash-loop the app containers, then write status.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import podstatus, volumes
+from .informer import Informer
+from .kubeapi import MERGE, Kube, status_code
+from .podenv import ConfigError, container_env, expand
+from .runtime import Running, Runtime, spec_hash
+from .settings import LABEL_POD, Settings
+from .workqueue import WorkQueue, run_workers
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+MAX_GRACE = 2  # seconds; real grace periods would make every test wait (documented in docs/sandbox.md)
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+class Kubelet:
+    def __init__(
+        self,
+        settings: Settings,
+        kube: Kube,
+        runtime: Runtime,
+        pods: Informer,
+        configmaps: Informer,
+        secrets: Informer,
+        services: Informer,
+    ) -> None:
+        self.settings = settings
+        self.kube = kube
+        self.runtime = runtime
+        self.pods, self.configmaps, self.secrets, self.services = pods, configmaps, secrets, services
+        self.queue = WorkQueue()
+        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        pods.add_handler(lambda _kind, obj: self.queue.add(self._key(obj)))
+        # A ConfigMap or Secret appearing may unblock waiting Pods and changes volume contents.
+        for informer in (configmaps, secrets):
+            informer.add_handler(self._namespace_changed)
+
+    @staticmethod
+    def _key(obj: Obj) -> tuple[str, str]:
+        return obj["metadata"].get("namespace", "default"), obj["metadata"]["name"]
+
+    def _namespace_changed(self, _kind: str, obj: Obj) -> None:
+        for pod in self.pods.list(obj["metadata"].get("namespace")):
+            self.queue.add(self._key(pod))
+
+    def start(self, workers: int = 4) -> None:
+        run_workers("kubelet", self.queue, self.sync, workers)
+
+    def stop(self) -> None:
+        self.queue.close()
+
+    def container_died(self, pod_label: str) -> None:
+        namespace, _, name = pod_label.partition("/")
+        if name:
+            self.queue.add((namespace, name))
+
+    # --- the sync -------------------------------------------------------------------------------------------
+    def sync(self, key: tuple[str, str]) -> None:
+        namespace, name = key
+        pod = self.pods.get(namespace, name)
+        if pod is None or (pod["spec"].get("nodeName") or self.settings.node_name) != self.settings.node_name:
+            self._remove_by_name(f"{namespace}/{name}", keep_uid=None)
+            return
+        uid = pod["metadata"]["uid"]
+        self._remove_by_name(f"{namespace}/{name}", keep_uid=uid)  # an older Pod of the same name
+        if pod["metadata"].get("deletionTimestamp"):
+            self._terminate(pod)
+            return
+        containers = self.runtime.pod_containers(uid)
+        if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+            self.runtime.remove([c for c in containers if c.status == "running"])
+            return
+        if not pod["spec"].get("nodeName"):
+            pod = self._bind(pod)
+        infra, runs = self.runtime.split(containers)
+        if infra is None or infra.status != "running":
+            # A lost sandbox means a new network namespace: every container starts over (restart counts go
+            # on).
+            self.runtime.remove(containers)
+            infra = self.runtime.start_infra(pod)
+        pod_ip = self.runtime.pod_ip(infra)
+        waiting: dict[str, Obj] = {}
+        mounts_by_volume = self._volumes(pod, pod_ip, waiting)
+        initialized = self._init_containers(pod, infra, runs, pod_ip, mounts_by_volume, waiting)
+        if initialized:
+            for container in pod["spec"]["containers"]:
+                self._container(pod, container, infra, runs, pod_ip, mounts_by_volume, waiting, init=False)
+        self._write_status(pod, pod_ip, initialized, waiting)
+
+    def _remove_by_name(self, pod_label: str, keep_uid: str | None) -> None:
+        from .settings import LABEL, LABEL_POD_UID
+
+        found = self.runtime.client.containers.list(
+            all=True, filters={"label": [f"{LABEL}={self.settings.instance}", f"{LABEL_POD}={pod_label}"]}
+        )
+        stale = [c for c in found if c.labels.get(LABEL_POD_UID) != keep_uid]
+        if stale:
+            self._stop_and_remove(stale, MAX_GRACE)
+            for uid in {c.labels.get(LABEL_POD_UID) for c in stale}:
+                volumes.remove_pod_dir(self._pod_dir(uid))
+
+    def _stop_and_remove(self, containers: list[Any], grace: int) -> None:
+        apps = [c for c in containers if c.labels.get("dev.gefyra.sandbox.role") != "infra"]
+        for container in apps:
+            if container.status == "running":
+                try:
+                    container.stop(timeout=grace)
+                except Exception:  # noqa: BLE001 - removed below anyway
+                    pass
+        self.runtime.remove(containers)
+
+    def _terminate(self, pod: Obj) -> None:
+        """Graceful deletion: stop the containers, then confirm with a grace period of 0 (like a kubelet)."""
+        grace = min(int(pod["metadata"].get("deletionGracePeriodSeconds") or 0), MAX_GRACE)
+        self._stop_and_remove(self.runtime.pod_containers(pod["metadata"]["uid"]), grace)
+        volumes.remove_pod_dir(self._pod_dir(pod["metadata"]["uid"]))
+        if pod["metadata"].get("finalizers"):
+            return
+        try:
+            self.kube.call(
+                self.kube.core.delete_namespaced_pod,
+                pod["metadata"]["name"],
+                pod["metadata"]["namespace"],
+                grace_period_seconds=0,
+                body={"gracePeriodSeconds": 0, "preconditions": {"uid": pod["metadata"]["uid"]}},
+            )
+        except Exception as error:
+            if status_code(error) not in (404, 409):
+                raise
+
+    def _bind(self, pod: Obj) -> Obj:
+        meta = pod["metadata"]
+        body = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": meta["name"]},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": self.settings.node_name},
+        }
+        try:
+            self.kube.call(
+                self.kube.core.create_namespaced_pod_binding, meta["name"], meta["namespace"], body
+            )
+            fresh = self.kube.call(self.kube.core.read_namespaced_pod, meta["name"], meta["namespace"])
+        except Exception as error:
+            if status_code(error) not in (404, 405):
+                raise
+            # No binding subresource on this server: set spec.nodeName the way the binding would.
+            fresh = self.kube.call(
+                self.kube.core.patch_namespaced_pod,
+                meta["name"],
+                meta["namespace"],
+                {"spec": {"nodeName": self.settings.node_name}},
+                _content_type=MERGE,
+            )
+        self.pods.upsert(fresh)
+        return fresh
+
+    # --- volumes --------------------------------------------------------------------------------------------
+    def _pod_dir(self, uid: str) -> Path:
+        return self.settings.state_dir / "pods" / uid
+
+    def _token(self, pod: Obj, projection: Obj) -> str:
+        """A real token from the API server's TokenRequest, bound to this Pod, refreshed at 80% of its
+        life."""
+        meta = pod["metadata"]
+        account = pod["spec"].get("serviceAccountName") or "default"
+        cache_key = (meta["uid"], account, projection.get("audience", ""))
+        cached = self._tokens.get(cache_key)
+        if cached and cached[1] > time.time():
+            return cached[0]
+        seconds = int(projection.get("expirationSeconds", 3607))
+        spec: Obj = {
+            "expirationSeconds": seconds,
+            "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]},
+        }
+        if projection.get("audience"):
+            spec["audiences"] = [projection["audience"]]
+        answer = self.kube.call(
+            self.kube.core.create_namespaced_service_account_token,
+            account,
+            meta["namespace"],
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec},
+        )
+        token = answer["status"]["token"]
+        self._tokens[cache_key] = (token, time.time() + seconds * 0.8)
+        return token
+
+    def _volumes(self, pod: Obj, pod_ip: str, waiting: dict[str, Obj]) -> dict[str, Path | None]:
+        """Materialise every volume; a missing ConfigMap/Secret makes the containers that mount it wait."""
+        pod_dir = self._pod_dir(pod["metadata"]["uid"])
+        claims = self.settings.state_dir / "claims" / pod["metadata"]["namespace"]
+        sources: dict[str, Path | None] = {}
+        write_etc_files(pod_dir, pod, pod_ip, self.settings)
+        for volume in pod["spec"].get("volumes") or []:
+            path = volumes.host_source(volume, pod_dir, claims)
+            sources[volume["name"]] = path
+            if not volumes.is_generated(volume):
+                continue
+            try:
+                files = volumes.volume_files(
+                    volume, pod, pod_ip, self.settings.gateway, self._configmap, self._secret, self._token
+                )
+            except ConfigError as error:
+                for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
+                    if any(m["name"] == volume["name"] for m in container.get("volumeMounts") or []):
+                        waiting[container["name"]] = {
+                            "reason": "ContainerCreating",
+                            "message": f"MountVolume.SetUp failed: {error}",
+                        }
+                continue
+            volumes.sync_files(path, files)
+        return sources
+
+    def _configmap(self, namespace: str, name: str) -> Obj | None:
+        return self.configmaps.get(namespace, name)
+
+    def _secret(self, namespace: str, name: str) -> Obj | None:
+        return self.secrets.get(namespace, name)
+
+    def _mounts(
+        self, pod: Obj, container: Obj, sources: dict[str, Path | None]
+    ) -> tuple[list, dict[str, str]]:
+        pod_dir = self._pod_dir(pod["metadata"]["uid"])
+        mounts = [
+            ("/etc/resolv.conf", str(pod_dir / "resolv.conf"), False),
+            ("/etc/hosts", str(pod_dir / "hosts"), False),
+        ]
+        tmpfs: dict[str, str] = {}
+        for mount in container.get("volumeMounts") or []:
+            if mount["name"] not in sources:
+                raise ConfigError(f'volume "{mount["name"]}" not found')
+            source = sources[mount["name"]]
+            if source is None:
+                tmpfs[mount["mountPath"]] = ""
+                continue
+            if mount.get("subPath"):
+                source = source / mount["subPath"]
+                if not source.exists():
+                    source.mkdir(parents=True, exist_ok=True)
+            mounts.append((mount["mountPath"], str(source), bool(mount.get("readOnly"))))
+        return mounts, tmpfs
+
+    # --- containers -----------------------------------------------------------------------------------------
+    def _init_containers(
+        self,
+        pod: Obj,
+        infra: Any,
+        runs: dict[str, list[Running]],
+        pod_ip: str,
+        sources: dict[str, Path | None],
+        waiting: dict[str, Obj],
+    ) -> bool:
+        """Run init containers one after another; True once all of them exited 0."""
+        for container in pod["spec"].get("initContainers") or []:
+            current = (runs.get(container["name"]) or [None])[0]
+            if (
+                current is not None
+                and current.state.get("Status") == "exited"
+                and current.state["ExitCode"] == 0
+            ):
+                continue
+            self._container(pod, container, infra, runs, pod_ip, sources, waiting, init=True)
+            return False
+        return True
+
+    def _container(
+        self,
+        pod: Obj,
+        container: Obj,
+        infra: Any,
+        runs: dict[str, list[Running]],
+        pod_ip: str,
+        sources: dict[str, Path | None],
+        waiting: dict[str, Obj],
+        init: bool,
+    ) -> None:
+        name = container["name"]
+        history = runs.get(name) or []
+        current = history[0] if history else None
+        if name in waiting:
+            return
+        if current is not None and current.spec_hash == spec_hash(container):
+            if current.state.get("Status") in ("running", "restarting", "created"):
+                return
+            if not self._should_restart(pod, current, init):
+                return
+            delay = self._backoff(current)
+            if delay > 0:
+                waiting[name] = {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off restarting failed container "
+                    f"{name} in pod {pod['metadata']['name']}",
+                }
+                self.queue.add_after(self._key(pod), delay)
+                return
+        elif current is not None and current.state.get("Status") == "running":
+            # The spec changed (an image patch): stop this one container, start its successor in the same Pod.
+            current.container.stop(
+                timeout=min(int(pod["spec"].get("terminationGracePeriodSeconds", 30)), MAX_GRACE)
+            )
+            current.container.reload()
+        restarts = current.restarts + 1 if current is not None else 0
+        try:
+            env = container_env(
+                container,
+                pod,
+                pod_ip,
+                self.settings.gateway,
+                self.services.list(),
+                self._configmap,
+                self._secret,
+            )
+            mounts, tmpfs = self._mounts(pod, container, sources)
+        except ConfigError as error:
+            waiting[name] = {"reason": "CreateContainerConfigError", "message": str(error)}
+            return
+        if not self._image_present(container["image"]):
+            waiting[name] = {
+                "reason": "ErrImageNeverPull",
+                "message": f'image "{container["image"]}" is not '
+                "present on the node (the sandbox never pulls: build or tag it locally)",
+            }
+            return
+        spec = {
+            **container,
+            "command": [expand(x, env) for x in container.get("command") or []],
+            "args": [expand(x, env) for x in container.get("args") or []],
+        }
+        started = self.runtime.start_container(
+            pod, spec, infra, restarts, env, mounts, tmpfs, digest=spec_hash(container), init=init
+        )
+        # Keep the current and the previous run (for lastState); older ones go.
+        self.runtime.remove([r.container for r in history[1:]])
+        runs[name] = [Running(name, started, restarts, spec_hash(container))] + history[:1]
+
+    @staticmethod
+    def _should_restart(pod: Obj, current: Running, init: bool) -> bool:
+        policy = pod["spec"].get("restartPolicy", "Always")
+        code = current.state.get("ExitCode", 0)
+        if init:
+            return code != 0 and policy != "Never"
+        return policy == "Always" or (policy == "OnFailure" and code != 0)
+
+    @staticmethod
+    def _backoff(current: Running) -> float:
+        finished = current.state.get("FinishedAt", "")
+        try:
+            ended = datetime.fromisoformat(finished[:26].rstrip("Z") + "+00:00").timestamp()
+        except ValueError:
+            return 0.0
+        delay = min(0.5 * 2**current.restarts, 20.0) if current.restarts else 0.0
+        return max(0.0, ended + delay - time.time())
+
+    def _image_present(self, image: str) -> bool:
+        import docker.errors
+
+        try:
+            self.runtime.client.images.get(image)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    # --- status ---------------------------------------------------------------------------------------------
+    def _write_status(self, pod: Obj, pod_ip: str, initialized: bool, waiting: dict[str, Obj]) -> None:
+        containers = self.runtime.pod_containers(pod["metadata"]["uid"])
+        _, runs = self.runtime.split(containers)
+        statuses = [
+            podstatus.container_status(c, runs.get(c["name"]) or [], waiting.get(c["name"]), True)
+            for c in pod["spec"]["containers"]
+        ]
+        init_statuses = [
+            podstatus.container_status(c, runs.get(c["name"]) or [], waiting.get(c["name"]), True)
+            for c in pod["spec"].get("initContainers") or []
+        ]
+        if not initialized:
+            statuses = [
+                s | {"ready": False, "started": False} if not runs.get(s["name"]) else s for s in statuses
+            ]
+        ready = initialized and all(s["ready"] for s in statuses)
+        old = pod.get("status") or {}
+        status: Obj = {
+            "phase": podstatus.phase(pod, statuses if initialized else [], initialized),
+            "podIP": pod_ip,
+            "podIPs": [{"ip": pod_ip}],
+            "hostIP": self.settings.gateway,
+            "hostIPs": [{"ip": self.settings.gateway}],
+            "conditions": podstatus.conditions(old.get("conditions") or [], initialized, ready),
+            "containerStatuses": statuses,
+            "startTime": old.get("startTime") or podstatus.now(),
+            "qosClass": old.get("qosClass", "BestEffort"),
+        }
+        if init_statuses:
+            status["initContainerStatuses"] = init_statuses
+        if all(old.get(k) == v for k, v in status.items()):
+            return
+        meta = pod["metadata"]
+        try:
+            fresh = self.kube.call(
+                self.kube.core.patch_namespaced_pod_status,
+                meta["name"],
+                meta["namespace"],
+                {"metadata": {"uid": meta["uid"]}, "status": status},
+                _content_type=MERGE,
+            )
+        except Exception as error:
+            if status_code(error) in (404, 409):
+                return  # deleted or replaced meanwhile: the next event brings the truth
+            raise
+        self.pods.upsert(fresh)
+
+
+def write_etc_files(pod_dir: Path, pod: Obj, pod_ip: str, settings: Settings) -> None:
+    """The Pod's resolv.conf (ClusterFirst DNS) and hosts file, bind-mounted into every container."""
+    pod_dir.mkdir(parents=True, exist_ok=True)
+    namespace, domain = pod["metadata"]["namespace"], settings.cluster_domain
+    spec = pod["spec"]
+    dns = spec.get("dnsConfig") or {}
+    servers = [settings.dns_service_ip] + list(dns.get("nameservers") or [])
+    search = [f"{namespace}.svc.{domain}", f"svc.{domain}", domain] + list(dns.get("searches") or [])
+    options = ["ndots:5"] + [
+        o["name"] + (f":{o['value']}" if o.get("value") else "") for o in dns.get("options") or []
+    ]
+    if spec.get("dnsPolicy") == "None":
+        servers, search = list(dns.get("nameservers") or []), list(dns.get("searches") or [])
+    resolv = (
+        "".join(f"nameserver {s}\n" for s in servers)
+        + f"search {' '.join(search)}\noptions {' '.join(options)}\n"
+    )
+    hostname = spec.get("hostname") or pod["metadata"]["name"]
+    hosts = (
+        f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{pod_ip}\t{hostname}\n"
+        + "".join(f"{h['ip']}\t{' '.join(h.get('hostnames') or [])}\n" for h in spec.get("hostAliases") or [])
+    )
+    for name, text in (("resolv.conf", resolv), ("hosts", hosts)):
+        path = pod_dir / name
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)

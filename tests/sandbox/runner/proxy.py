@@ -1,0 +1,90 @@
+"""kube-proxy in iptables mode: every Service port becomes DNAT rules in GEFYRA-SANDBOX-<I>-SVC (ClusterIP)
+and
+-NP (NodePort, any local address), spread over the ready endpoints with `statistic random`. A ClusterIP
+without
+endpoints has no rule, so its packets hit the unreachable route and fail fast."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .informer import Informer
+from .netsetup import iptables_restore
+from .settings import Settings
+from .workqueue import WorkQueue, run_workers
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+ALL = "all"
+
+
+def _targets(endpoints: Obj | None, port: Obj) -> list[str]:
+    found = []
+    for subset in (endpoints or {}).get("subsets") or []:
+        for ep_port in subset.get("ports") or []:
+            if ep_port.get("name", "") == port.get("name", "") and ep_port.get("protocol", "TCP") == port.get(
+                "protocol", "TCP"
+            ):
+                found += [f"{a['ip']}:{ep_port['port']}" for a in subset.get("addresses") or []]
+    return sorted(found)
+
+
+def _spread(match: str, targets: list[str]) -> list[str]:
+    rules = []
+    for index, target in enumerate(targets):
+        left = len(targets) - index
+        chance = f"-m statistic --mode random --probability {1 / left:.5f} " if left > 1 else ""
+        rules.append(f"{match} {chance}-j DNAT --to-destination {target}")
+    return rules
+
+
+def render(settings: Settings, services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> str:
+    """The iptables-restore text for both chains; deterministic so an unchanged cluster writes nothing."""
+    svc, nodeport = settings.chain("SVC"), settings.chain("NP")
+    rules: list[str] = []
+    np_rules: list[str] = []
+    for service in sorted(services, key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
+        spec = service.get("spec") or {}
+        ip = spec.get("clusterIP")
+        if not ip or ip == "None":
+            continue
+        key = (service["metadata"]["namespace"], service["metadata"]["name"])
+        for port in spec.get("ports") or []:
+            proto = port.get("protocol", "TCP").lower()
+            targets = _targets(endpoints.get(key), port)
+            comment = f'-m comment --comment "{key[0]}/{key[1]}:{port.get("name", port["port"])}"'
+            rules += _spread(
+                f"-A {svc} -d {ip}/32 -p {proto} -m {proto} --dport {port['port']} {comment}", targets
+            )
+            if port.get("nodePort") and spec.get("type") in ("NodePort", "LoadBalancer"):
+                np_rules += _spread(
+                    f"-A {nodeport} -p {proto} -m {proto} --dport {port['nodePort']} {comment}", targets
+                )
+    rules.append(f"-A {svc} -m addrtype --dst-type LOCAL -j {nodeport}")
+    return "\n".join(["*nat", f":{svc} - [0:0]", f":{nodeport} - [0:0]", *rules, *np_rules, "COMMIT", ""])
+
+
+class Proxy:
+    def __init__(self, settings: Settings, services: Informer, endpoints: Informer) -> None:
+        self.settings, self.services, self.endpoints = settings, services, endpoints
+        self.queue = WorkQueue()
+        self._written = ""
+        for informer in (services, endpoints):
+            informer.add_handler(lambda _k, _o: self.queue.add(ALL))
+
+    def start(self) -> None:
+        run_workers("proxy", self.queue, self.sync, 1)
+
+    def stop(self) -> None:
+        self.queue.close()
+
+    def sync(self, _key: str) -> None:
+        if not (self.services.synced.is_set() and self.endpoints.synced.is_set()):
+            self.queue.add_after(ALL, 0.1)
+            return
+        endpoints = {(e["metadata"]["namespace"], e["metadata"]["name"]): e for e in self.endpoints.list()}
+        text = render(self.settings, self.services.list(), endpoints)
+        if text != self._written:
+            iptables_restore(text)
+            self._written = text
