@@ -164,11 +164,11 @@ def delete_peer(name: str) -> None:
     peer_path(name).unlink()
 
 
-def wg_dump() -> dict[str, dict]:
-    """Parse `wg show <if> dump`: line 1 is the interface (holds the private key: skipped), then peers."""
-    lines = run("wg", "show", IFNAME, "dump").splitlines()[1:]
+def parse_wg_dump(text: str) -> dict[str, dict]:
+    """Parse `wg show <if> dump`: line 1 is the interface (holds the private key: skipped), then peers
+    (public-key, preshared-key, endpoint, allowed-ips, latest-handshake, rx, tx, keepalive; tab-separated)."""
     status = {}
-    for line in lines:
+    for line in text.splitlines()[1:]:
         fields = line.split("\t")
         if len(fields) < 8:
             continue
@@ -180,6 +180,10 @@ def wg_dump() -> dict[str, dict]:
             "tx_bytes": int(tx),
         }
     return status
+
+
+def wg_dump() -> dict[str, dict]:
+    return parse_wg_dump(run("wg", "show", IFNAME, "dump"))
 
 
 def list_peers() -> list[dict]:
