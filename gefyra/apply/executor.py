@@ -1,17 +1,18 @@
 """The executor: walks a Plan's step DAG with bounded parallelism. It decides nothing.
 
 A step runs once all its dependencies succeeded. A failed step skips its dependants (transitively) and
-nothing else.
-On KeyboardInterrupt (Ctrl-C) no new step starts, running steps finish, the rest is reported as cancelled
-and the
-interrupt is re-raised: every step is idempotent and the next apply converges from whatever state this left.
+nothing else. On Ctrl-C no new step starts, running steps finish, the rest is reported as cancelled and
+KeyboardInterrupt is raised: every step is idempotent, so the next apply converges from whatever state
+this left.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict
 
@@ -65,26 +66,25 @@ class Executor:
         self._emit(Event(event="apply_started", project=plan.project, data={"steps": len(order)}))
         clock = Stopwatch()
         pool = cf.ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="gefyra-step")
-        try:
-            while pending or running:
-                if not self.cancel.is_set():
-                    pending = self._start_ready(
-                        pool, steps, pending, running, done, failed, skipped, plan.project
-                    )
-                if not running:
-                    break
-                finished, _ = cf.wait(running, timeout=_POLL_S, return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    self._collect(future, running.pop(future), steps, done, failed, plan.project)
-        except KeyboardInterrupt:
-            self.cancel.set()
-            for future in cf.as_completed(list(running)):  # let running steps finish: no half-made objects
-                self._collect(future, running.pop(future), steps, done, failed, plan.project)
-            self._finish(plan, done, failed, skipped, pending, clock)
-            raise
-        finally:
-            pool.shutdown(wait=True)
-        return self._finish(plan, done, failed, skipped, pending, clock)
+        interrupted = threading.Event()
+        with _sigint_sets(self.cancel, interrupted):
+            try:
+                while pending or running:
+                    if not self.cancel.is_set():
+                        pending = self._start_ready(
+                            pool, steps, pending, running, done, failed, skipped, plan.project
+                        )
+                    if not running:
+                        break
+                    finished, _ = cf.wait(running, timeout=_POLL_S, return_when=cf.FIRST_COMPLETED)
+                    for future in finished:
+                        self._collect(future, running.pop(future), steps, done, failed, plan.project)
+            finally:
+                pool.shutdown(wait=True)
+        result = self._finish(plan, done, failed, skipped, pending, clock)
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        return result
 
     def _start_ready(self, pool, steps, pending, running, done, failed, skipped, project) -> list[str]:
         still: list[str] = []
@@ -155,3 +155,24 @@ def _step_event(kind: str, step: Step, project: str, **fields) -> Event:
         address=str(step.key),
         **fields,
     )
+
+
+@contextmanager
+def _sigint_sets(cancel: threading.Event, interrupted: threading.Event) -> Iterator[None]:
+    """While steps run, the first Ctrl-C only sets `cancel` (running steps finish, no new ones start; the caller
+    re-raises KeyboardInterrupt afterwards); a second Ctrl-C interrupts at once. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum, frame) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -58,7 +58,11 @@ def plan(
 
     steps = _steps(wanted, present, duplicates, changes, options)
     display = topo_order(list(changes), _display_edges(wanted, present))
-    return Plan(project=project, changes=tuple(changes[key] for key in display), steps=steps)
+    extra = tuple(
+        Change(key=resource.key, action=Action.DELETE, cause="another copy with the same labels")
+        for resource in duplicates
+    )
+    return Plan(project=project, changes=tuple(changes[key] for key in display) + extra, steps=steps)
 
 
 def _index_desired(desired: Iterable[Resource]) -> dict[ResourceKey, Resource]:
@@ -141,7 +145,7 @@ def _steps(
             id=step_id,
             op="delete",
             key=resource.key,
-            action=_action(changes, resource.key),
+            action=Action.DELETE if "#" in step_id else _action(changes, resource.key),
             depends_on=tuple(sorted(after)),
             resource=resource,
         )

@@ -1,0 +1,120 @@
+"""The executor over real plans with an in-process step function (no Docker): ordering, parallelism, failure
+isolation, Ctrl-C; and the per-project lock."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+
+import pytest
+
+from gefyra.apply.events import Event
+from gefyra.apply.executor import Executor
+from gefyra.apply.lock import project_lock
+from gefyra.errors import LockError
+from gefyra.model.resources import Resource, ResourceKey
+from gefyra.planning.planner import plan
+
+NET = ResourceKey("network", "default")
+
+
+def _from_zero(*names: str):
+    desired = [Resource(kind="network", name="default", spec={})]
+    desired += [Resource(kind="container", name=n, spec={}, depends_on=(NET,)) for n in names]
+    return plan("p", desired, [])
+
+
+def test_steps_run_after_their_dependencies() -> None:
+    done: list[str] = []
+    result = Executor(lambda step: done.append(step.id)).execute(_from_zero("a", "b"))
+    assert result.ok
+    assert done[0] == "create:network/default" and sorted(done[1:]) == [
+        "create:container/a",
+        "create:container/b",
+    ]
+
+
+def test_independent_steps_run_in_parallel() -> None:
+    barrier = threading.Barrier(3, timeout=5)  # fails unless all three containers are being created at once
+
+    def run(step) -> None:
+        if step.key.kind == "container":
+            barrier.wait()
+
+    assert Executor(run, parallelism=3).execute(_from_zero("a", "b", "c")).ok
+
+
+def test_parallelism_is_bounded() -> None:
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def run(step) -> None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.02)  # a step that takes time, so overlapping would show
+        with lock:
+            running[0] -= 1
+
+    assert Executor(run, parallelism=2).execute(_from_zero(*"abcdef")).ok
+    assert peak[0] == 2
+
+
+def test_a_failed_step_skips_only_its_dependants() -> None:
+    desired = [
+        Resource(kind="network", name="default", spec={}),
+        Resource(kind="container", name="a", spec={}, depends_on=(NET,)),
+        Resource(kind="x", name="independent", spec={}),
+    ]
+    events: list[Event] = []
+
+    def run(step) -> None:
+        if step.key == NET:
+            raise RuntimeError("boom")
+
+    result = Executor(run, emit=events.append).execute(plan("p", desired, []))
+    assert result.failed == {"create:network/default": "boom"}
+    assert result.skipped == ("create:container/a",)
+    assert result.succeeded == ("create:x/independent",)
+    kinds = [(e.event, e.step) for e in events if e.step]
+    assert ("step_skipped", "create:container/a") in kinds
+    assert events[-1].event == "apply_finished" and events[-1].data["failed"] == 1
+
+
+def test_ctrl_c_lets_running_steps_finish_and_cancels_the_rest() -> None:
+    seen: list[str] = []
+
+    def run(step) -> None:
+        seen.append(step.id)
+        if step.key == NET:
+            _thread.interrupt_main()  # what Ctrl-C does: KeyboardInterrupt in the main thread
+            time.sleep(0.3)  # still running when the interrupt arrives: must be allowed to finish
+
+    events: list[Event] = []
+    executor = Executor(run, emit=events.append)
+    with pytest.raises(KeyboardInterrupt):
+        executor.execute(_from_zero("a", "b"))
+    assert seen == ["create:network/default"]
+    assert ("step_succeeded", "create:network/default") in [(e.event, e.step) for e in events]
+    assert sorted(e.step for e in events if e.event == "step_cancelled") == [
+        "create:container/a",
+        "create:container/b",
+    ]
+
+
+def test_a_second_holder_of_the_project_lock_waits_then_fails(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GEFYRA_LOCK_DIR", str(tmp_path))
+    with project_lock("t-eng-lock", timeout=1):
+        started = time.monotonic()
+        with pytest.raises(LockError, match=r"project 't-eng-lock' is locked by pid \d+ \(waited 0.3s\)"):
+            with project_lock("t-eng-lock", timeout=0.3):
+                pass
+        assert time.monotonic() - started >= 0.3
+    with project_lock("t-eng-lock", timeout=0):  # released
+        pass
+
+
+def test_locks_of_different_projects_are_independent(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GEFYRA_LOCK_DIR", str(tmp_path))
+    with project_lock("t-eng-one", timeout=0), project_lock("t-eng-two", timeout=0):
+        pass
