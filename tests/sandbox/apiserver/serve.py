@@ -128,6 +128,7 @@ def start(state_dir: Path | None = None, **overrides: Any) -> SandboxApi:
 def start_subprocess(state_dir: Path | None = None, timeout: float = 30.0, **overrides: Any) -> SandboxApi:
     """Run the server as `python -m tests.sandbox.apiserver` (survives this process only if not stopped)."""
     config = _config(state_dir, overrides)
+    config.state_dir.mkdir(parents=True, exist_ok=True)
     ready = config.state_dir / READY_FILE
     ready.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
