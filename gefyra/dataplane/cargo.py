@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Mapping
 
@@ -13,34 +14,51 @@ from gefyra.errors import ProviderError
 CARGO_CONFIG_PATH = "/etc/gefyra/wg0.conf"
 
 
+def cargo_address(subnet: str) -> str:
+    """Cargo's fixed address on a project network: the last usable host, far from Docker's sequential
+    assignment from the bottom, so app containers can name it (DNS, gateway) before Cargo exists and it
+    survives Cargo being recreated."""
+    network = ipaddress.ip_network(subnet)
+    if network.num_addresses < 8:
+        raise ValueError(f"subnet {subnet} is too small for Cargo")
+    return str(network.broadcast_address - 1)
+
+
 def create_cargo(
     client,
     *,
     name: str,
     network: str,
-    wg_config: str,
+    wg_config: str | bytes,
     labels: Mapping[str, str] | None = None,
     mtu: int | str | None = None,
     image: str | None = None,
+    ip: str | None = None,
     start: bool = True,
 ):
     """Create (and start) Cargo on `network`; the WireGuard config goes in as a mode-600 file before start.
 
     Cargo needs NET_ADMIN and /dev/net/tun (wireguard-go) and IP forwarding in its own netns; the app
-    containers that route through it get no privileges at all.
+    containers that route through it get no privileges at all. `ip`: a fixed address (the network must
+    have a configured subnet).
     """
     environment = {"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {}
-    container = client.containers.create(
-        image or image_tag("cargo"),
-        name=name,
-        network=network,
+    host_config = client.api.create_host_config(
         cap_add=["NET_ADMIN"],
         devices=["/dev/net/tun:/dev/net/tun:rwm"],
         sysctls={"net.ipv4.ip_forward": "1"},
+    )
+    endpoint = client.api.create_endpoint_config(ipv4_address=ip or None)
+    created = client.api.create_container(
+        image or image_tag("cargo"),
+        name=name,
         labels=dict(labels or {}),
         environment=environment,
+        host_config=host_config,
+        networking_config=client.api.create_networking_config({network: endpoint}),
         detach=True,
     )
+    container = client.containers.get(created["Id"])
     put_files(container, {CARGO_CONFIG_PATH: wg_config})
     if start:
         container.start()

@@ -74,6 +74,13 @@ def render_cargo_wg_config(
         if net not in allowed:
             allowed.append(net)
     ipaddress.ip_interface(peer.address)
+    try:
+        endpoint_ip = ipaddress.ip_address(host)
+    except ValueError:
+        endpoint_ip = None  # a name: Cargo resolves it before the routes exist
+    if endpoint_ip is not None and any(endpoint_ip in ipaddress.ip_network(n) for n in allowed):
+        # Cargo would route the tunnel's own packets into the tunnel: the handshake works once, then nothing.
+        raise ValueError(f"endpoint {host} lies inside a range routed into the tunnel ({', '.join(allowed)})")
     shown_host = f"[{host}]" if ":" in host else host
     return "\n".join(
         [
