@@ -27,11 +27,14 @@ def remove_all(client, instance: str) -> list[str]:
 
     settings = netsetup.find_existing(client, instance) or saved_settings(instance)
     label = {"label": f"{LABEL}={instance}"}
-    for container in client.containers.list(all=True, filters=label):
+    for container in client.containers.list(all=True, filters=label, sparse=True):
         try:
             container.remove(force=True)
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as error:
+            if "already in progress" not in str(error):  # someone else is removing it: fine
+                raise
     for network in client.networks.list(filters=label):
         network.remove()
     if settings is not None:
@@ -42,7 +45,10 @@ def remove_all(client, instance: str) -> list[str]:
 
 def leftovers(client, instance: str, settings: Settings | None) -> list[str]:
     label = {"label": f"{LABEL}={instance}"}
-    found = [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+    found = [
+        f"container {c.attrs['Names'][0]}"
+        for c in client.containers.list(all=True, filters=label, sparse=True)
+    ]
     found += [f"network {n.name}" for n in client.networks.list(filters=label)]
     if settings is not None:
         found += [f"host: {line}" for line in netsetup.leftover_rules(settings)]

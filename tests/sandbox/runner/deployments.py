@@ -13,7 +13,7 @@ from typing import Any
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .selectors import controller_uid, owner_ref
-from .workqueue import WorkQueue, run_workers
+from .workqueue import Workers
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -41,7 +41,8 @@ def revision(obj: Obj) -> int:
 class DeploymentController:
     def __init__(self, kube: Kube, deployments: Informer, replicasets: Informer) -> None:
         self.kube, self.deployments, self.replicasets = kube, deployments, replicasets
-        self.queue = WorkQueue()
+        self.workers = Workers("deployment")
+        self.queue = self.workers.queue
         deployments.add_handler(
             lambda _k, d: self.queue.add((d["metadata"]["namespace"], d["metadata"]["name"]))
         )
@@ -54,10 +55,10 @@ class DeploymentController:
                 self.queue.add((deployment["metadata"]["namespace"], deployment["metadata"]["name"]))
 
     def start(self) -> None:
-        run_workers("deployment", self.queue, self.sync, 1)
+        self.workers.run(self.sync, 1)
 
     def stop(self) -> None:
-        self.queue.close()
+        self.workers.stop()
 
     def sync(self, key: tuple[str, str]) -> None:
         deployment = self.deployments.get(*key)

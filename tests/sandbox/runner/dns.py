@@ -11,7 +11,7 @@ from ..images import ensure_image
 from .informer import Informer
 from .kubeapi import Kube, status_code
 from .settings import LABEL_ROLE, Settings
-from .workqueue import WorkQueue, run_workers
+from .workqueue import Workers
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -42,7 +42,8 @@ class ClusterDns:
         self.settings, self.kube, self.client = settings, kube, docker_client
         self.services, self.endpoints = services, endpoints
         self.directory = settings.state_dir / "dns"
-        self.queue = WorkQueue()
+        self.workers = Workers("dns")
+        self.queue = self.workers.queue
         self.container: Any = None
         for informer in (services, endpoints):
             informer.add_handler(lambda _k, _o: self.queue.add(ALL))
@@ -130,11 +131,11 @@ class ClusterDns:
                     self.kube.call(replace, "kube-dns", "kube-system", body)
 
     def start(self) -> None:
-        run_workers("dns", self.queue, self.sync, 1)
+        self.workers.run(self.sync, 1)
         self.queue.add(ALL)
 
     def stop(self) -> None:
-        self.queue.close()
+        self.workers.stop()
 
     def sync(self, _key: str) -> None:
         endpoints = {(e["metadata"]["namespace"], e["metadata"]["name"]): e for e in self.endpoints.list()}

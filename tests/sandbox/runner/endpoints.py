@@ -10,7 +10,7 @@ from typing import Any
 from .informer import Informer
 from .kubeapi import Kube, status_code
 from .selectors import is_ready, matches
-from .workqueue import WorkQueue, run_workers
+from .workqueue import Workers
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -65,7 +65,8 @@ def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
 class EndpointsController:
     def __init__(self, kube: Kube, services: Informer, pods: Informer, endpoints: Informer) -> None:
         self.kube, self.services, self.pods, self.endpoints = kube, services, pods, endpoints
-        self.queue = WorkQueue()
+        self.workers = Workers("endpoints")
+        self.queue = self.workers.queue
         services.add_handler(
             lambda _k, s: self.queue.add((s["metadata"]["namespace"], s["metadata"]["name"]))
         )
@@ -76,10 +77,10 @@ class EndpointsController:
             self.queue.add((service["metadata"]["namespace"], service["metadata"]["name"]))
 
     def start(self) -> None:
-        run_workers("endpoints", self.queue, self.sync, 1)
+        self.workers.run(self.sync, 1)
 
     def stop(self) -> None:
-        self.queue.close()
+        self.workers.stop()
 
     def sync(self, key: tuple[str, str]) -> None:
         namespace, name = key

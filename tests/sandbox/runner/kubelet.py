@@ -17,9 +17,10 @@ from . import podstatus, volumes
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .podenv import ConfigError, container_env, expand
+from .prober import Prober
 from .runtime import Running, Runtime, spec_hash
 from .settings import LABEL_POD, Settings
-from .workqueue import WorkQueue, run_workers
+from .workqueue import Workers
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ class Kubelet:
         self.kube = kube
         self.runtime = runtime
         self.pods, self.configmaps, self.secrets, self.services = pods, configmaps, secrets, services
-        self.queue = WorkQueue()
+        self.workers = Workers("kubelet")
+        self.queue = self.workers.queue
         self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self.prober = Prober(self.queue.add, self._unhealthy)
         pods.add_handler(lambda _kind, obj: self.queue.add(self._key(obj)))
         # A ConfigMap or Secret appearing may unblock waiting Pods and changes volume contents.
         for informer in (configmaps, secrets):
@@ -59,10 +62,20 @@ class Kubelet:
             self.queue.add(self._key(pod))
 
     def start(self, workers: int = 4) -> None:
-        run_workers("kubelet", self.queue, self.sync, workers)
+        self.workers.run(self.sync, workers)
+        self.prober.start()
 
     def stop(self) -> None:
-        self.queue.close()
+        self.workers.stop()
+        self.prober.stop()
+
+    def _unhealthy(self, pod_key: tuple[str, str], container_id: str) -> None:
+        """A failed liveness probe: kill the container; the restart policy decides what comes next."""
+        try:
+            self.runtime.client.containers.get(container_id).kill()
+        except Exception:  # noqa: BLE001 - already gone is fine
+            pass
+        self.queue.add(pod_key)
 
     def container_died(self, pod_label: str) -> None:
         namespace, _, name = pod_label.partition("/")
@@ -105,8 +118,8 @@ class Kubelet:
     def _remove_by_name(self, pod_label: str, keep_uid: str | None) -> None:
         from .settings import LABEL, LABEL_POD_UID
 
-        found = self.runtime.client.containers.list(
-            all=True, filters={"label": [f"{LABEL}={self.settings.instance}", f"{LABEL_POD}={pod_label}"]}
+        found = self.runtime.list(
+            filters={"label": [f"{LABEL}={self.settings.instance}", f"{LABEL_POD}={pod_label}"]}
         )
         stale = [c for c in found if c.labels.get(LABEL_POD_UID) != keep_uid]
         if stale:
@@ -379,10 +392,15 @@ class Kubelet:
     def _write_status(self, pod: Obj, pod_ip: str, initialized: bool, waiting: dict[str, Obj]) -> None:
         containers = self.runtime.pod_containers(pod["metadata"]["uid"])
         _, runs = self.runtime.split(containers)
-        statuses = [
-            podstatus.container_status(c, runs.get(c["name"]) or [], waiting.get(c["name"]), True)
-            for c in pod["spec"]["containers"]
-        ]
+        key = self._key(pod)
+        statuses = []
+        for spec in pod["spec"]["containers"]:
+            history = runs.get(spec["name"]) or []
+            ready = True
+            if history and history[0].state.get("Running"):
+                self.prober.track(key, pod_ip, history[0].container, spec)
+                ready = self.prober.ready(history[0].container.id, spec)
+            statuses.append(podstatus.container_status(spec, history, waiting.get(spec["name"]), ready))
         init_statuses = [
             podstatus.container_status(c, runs.get(c["name"]) or [], waiting.get(c["name"]), True)
             for c in pod["spec"].get("initContainers") or []

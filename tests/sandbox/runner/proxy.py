@@ -12,7 +12,7 @@ from typing import Any
 from .informer import Informer
 from .netsetup import iptables_restore
 from .settings import Settings
-from .workqueue import WorkQueue, run_workers
+from .workqueue import Workers
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -68,16 +68,17 @@ def render(settings: Settings, services: list[Obj], endpoints: dict[tuple[str, s
 class Proxy:
     def __init__(self, settings: Settings, services: Informer, endpoints: Informer) -> None:
         self.settings, self.services, self.endpoints = settings, services, endpoints
-        self.queue = WorkQueue()
+        self.workers = Workers("proxy")
+        self.queue = self.workers.queue
         self._written = ""
         for informer in (services, endpoints):
             informer.add_handler(lambda _k, _o: self.queue.add(ALL))
 
     def start(self) -> None:
-        run_workers("proxy", self.queue, self.sync, 1)
+        self.workers.run(self.sync, 1)
 
     def stop(self) -> None:
-        self.queue.close()
+        self.workers.stop()
 
     def sync(self, _key: str) -> None:
         if not (self.services.synced.is_set() and self.endpoints.synced.is_set()):

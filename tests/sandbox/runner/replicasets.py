@@ -10,7 +10,7 @@ from typing import Any
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .selectors import controller_uid, is_active, is_ready, matches, owner_ref
-from .workqueue import WorkQueue, run_workers
+from .workqueue import Workers
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -19,7 +19,8 @@ Obj = dict[str, Any]
 class ReplicaSetController:
     def __init__(self, kube: Kube, replicasets: Informer, pods: Informer) -> None:
         self.kube, self.replicasets, self.pods = kube, replicasets, pods
-        self.queue = WorkQueue()
+        self.workers = Workers("replicaset")
+        self.queue = self.workers.queue
         replicasets.add_handler(
             lambda _k, rs: self.queue.add((rs["metadata"]["namespace"], rs["metadata"]["name"]))
         )
@@ -34,10 +35,10 @@ class ReplicaSetController:
                 self.queue.add((rs["metadata"]["namespace"], rs["metadata"]["name"]))
 
     def start(self) -> None:
-        run_workers("replicaset", self.queue, self.sync, 2)
+        self.workers.run(self.sync, 2)
 
     def stop(self) -> None:
-        self.queue.close()
+        self.workers.stop()
 
     def owned(self, rs: Obj) -> list[Obj]:
         uid = rs["metadata"]["uid"]

@@ -116,6 +116,10 @@ class Runner:
         while not self._stop.wait(RESYNC_SECONDS):
             try:
                 known = {p["metadata"]["uid"] for p in self.informers["pods"].list()}
+                running = self.runtime.list(
+                    filters={"label": f"{LABEL}={self.settings.instance}", "status": "running"}
+                )
+                self.kubelet.prober.forget_except({c.id for c in running})
                 for uid, pod in self.runtime.all_pod_uids().items():
                     if uid not in known:  # the sync of that name removes containers of a uid that is gone
                         namespace, _, name = pod.partition("/")

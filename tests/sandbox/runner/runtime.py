@@ -79,20 +79,22 @@ class Runtime:
 
     # --- reading --------------------------------------------------------------------------------------------
     def pod_containers(self, uid: str) -> list[Any]:
-        return self.client.containers.list(
+        return self.list(
             all=True, filters={"label": [f"{LABEL}={self.settings.instance}", f"{LABEL_POD_UID}={uid}"]}
         )
 
     def all_pod_uids(self) -> dict[str, str]:
         """uid -> "<namespace>/<name>" of every Pod that has containers."""
         found = {}
-        for container in self.client.containers.list(
-            all=True, filters={"label": f"{LABEL}={self.settings.instance}"}
-        ):
+        for container in self.list(all=True, filters={"label": f"{LABEL}={self.settings.instance}"}):
             labels = container.labels
             if labels.get(LABEL_POD_UID):
                 found[labels[LABEL_POD_UID]] = labels.get(LABEL_POD, "")
         return found
+
+    def list(self, all: bool = True, filters: dict[str, Any] | None = None) -> list[Any]:
+        """Inspected containers; one removed between listing and inspecting is skipped, not an error."""
+        return inspected(self.client, filters or {})
 
     @staticmethod
     def split(containers: list[Any]) -> tuple[Any | None, dict[str, list[Running]]]:
@@ -212,3 +214,15 @@ class Runtime:
             except docker.errors.APIError as error:
                 if "already in progress" not in str(error):
                     raise
+
+
+def inspected(client, filters: dict[str, Any]) -> list[Any]:
+    import docker.errors
+
+    found = []
+    for summary in client.api.containers(all=True, filters=filters):
+        try:
+            found.append(client.containers.get(summary["Id"]))
+        except docker.errors.NotFound:
+            continue
+    return found

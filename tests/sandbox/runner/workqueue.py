@@ -78,6 +78,24 @@ class WorkQueue:
             self._cond.notify_all()
 
 
+class Workers:
+    """A queue plus the threads that drain it; `stop` closes the queue and waits for in-flight syncs."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.queue = WorkQueue()
+        self.threads: list[threading.Thread] = []
+
+    def run(self, sync: Callable[[Hashable], None], count: int = 1) -> None:
+        self.threads = run_workers(self.name, self.queue, sync, count)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.queue.close()
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
 def run_workers(
     name: str, queue: WorkQueue, sync: Callable[[Hashable], None], count: int
 ) -> list[threading.Thread]:
