@@ -159,7 +159,8 @@ def _step_event(kind: str, step: Step, project: str, **fields) -> Event:
 
 @contextmanager
 def _sigint_sets(cancel: threading.Event, interrupted: threading.Event) -> Iterator[None]:
-    """While steps run, the first Ctrl-C only sets `cancel` (running steps finish, no new ones start; the caller
+    """While steps run, the first Ctrl-C only sets `cancel` (running steps finish, no new ones start; the
+    caller
     re-raises KeyboardInterrupt afterwards); a second Ctrl-C interrupts at once. Main thread only."""
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -1,4 +1,5 @@
-"""Fixtures of the engine's Docker tests: a throw-away project (unique `t-eng-` name) that is always downed."""
+"""Fixtures of the engine's Docker tests: a throw-away project (unique `t-eng-` name) that is always
+downed."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import pytest
 
 from gefyra import api
 from gefyra.apply.lock import project_lock
-from tests.docker.conftest import SLEEPER, wait_for
+from tests.docker.conftest import SLEEPER
 
 pytestmark = pytest.mark.docker
 
