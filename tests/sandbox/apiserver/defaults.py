@@ -30,6 +30,23 @@ def validate_name(kind: str, name: str, dns_label: bool = False) -> None:
         )
 
 
+def pod_spec_defaults(spec: dict[str, Any]) -> None:
+    """SetDefaults_PodSpec and friends: applied to Pods and to the Pod templates of workloads."""
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("enableServiceLinks", True)
+    for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+        tag = container.get("image", "").rsplit("/", 1)[-1]
+        latest = (":" not in tag or tag.endswith(":latest")) and "@" not in tag
+        container.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
+        container.setdefault("terminationMessagePath", "/dev/termination-log")
+        container.setdefault("terminationMessagePolicy", "File")
+        for port in container.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+
+
 class Defaulter:
     """Fills defaults (ClusterIPs, NodePorts, Pod fields, Secret stringData) and rejects invalid objects."""
 
@@ -50,6 +67,8 @@ class Defaulter:
             ("apps", "deployments"): self._deployment,
             ("apps", "replicasets"): self._replicated,
             ("apps", "statefulsets"): self._replicated,
+            ("apps", "daemonsets"): self._template,
+            ("batch", "jobs"): self._template,
         }.get(key)
         if handler:
             handler(obj, old)
@@ -77,22 +96,9 @@ class Defaulter:
             raise invalid("Pod", name, "spec.containers: Required value")
         if old is not None:
             return
-        spec.setdefault("restartPolicy", "Always")
-        spec.setdefault("dnsPolicy", "ClusterFirst")
-        spec.setdefault("terminationGracePeriodSeconds", 30)
-        spec.setdefault("schedulerName", "default-scheduler")
-        spec.setdefault("enableServiceLinks", True)
+        pod_spec_defaults(spec)
         account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
         spec["serviceAccountName"] = spec["serviceAccount"] = account
-        for container in spec.get("initContainers", []) + spec["containers"]:
-            image = container.get("image", "")
-            tag = image.rsplit("/", 1)[-1]
-            latest = ":" not in tag or tag.endswith(":latest")
-            container.setdefault("imagePullPolicy", "Always" if latest and "@" not in tag else "IfNotPresent")
-            container.setdefault("terminationMessagePath", "/dev/termination-log")
-            container.setdefault("terminationMessagePolicy", "File")
-            for port in container.get("ports") or []:
-                port.setdefault("protocol", "TCP")
         self._service_account_volume(obj)
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Pending")
@@ -255,10 +261,16 @@ class Defaulter:
         }
 
     # --- apps -----------------------------------------------------------------------------------------------
+    def _template(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        template = (obj.get("spec") or {}).get("template") or {}
+        if isinstance(template.get("spec"), dict):
+            pod_spec_defaults(template["spec"])
+
     def _replicated(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         name = obj["metadata"]["name"]
         spec = obj.setdefault("spec", {})
         spec.setdefault("replicas", 1)
+        self._template(obj, old)
         selector = (spec.get("selector") or {}).get("matchLabels") or {}
         labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         if not spec.get("selector"):

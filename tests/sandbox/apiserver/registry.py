@@ -103,14 +103,21 @@ BUILTINS: list[ResourceType] = [
     _rt("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",)),
     _rt("batch", "v1", "jobs", "Job", True, (), ("status",), categories=ALL),
     _rt("batch", "v1", "cronjobs", "CronJob", True, ("cj",), ("status",), categories=ALL),
+    _rt(
+        "autoscaling",
+        "v1",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        True,
+        ("hpa",),
+        ("status",),
+        categories=ALL,
+    ),
     _rt("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), ("status",)),
 ]
 
 # Kinds whose DELETE answers the object instead of a Status (the typed client deserialises it).
 DELETE_RETURNS_OBJECT = {("", "pods"), ("", "services"), ("", "namespaces")}
-
-# Group versions that exist even with no resources of their own (Scale lives in autoscaling/v1).
-EXTRA_GROUP_VERSIONS = {"autoscaling": ["v1"]}
 
 
 class Registry:
@@ -150,13 +157,10 @@ class Registry:
 
     def groups(self) -> dict[str, list[str]]:
         """Group -> versions (preferred first), core group excluded."""
-        groups = {g: list(v) for g, v in self._versions.items() if g}
-        for group, versions in EXTRA_GROUP_VERSIONS.items():
-            groups.setdefault(group, versions)
-        return groups
+        return {g: list(v) for g, v in self._versions.items() if g}
 
     def has_group_version(self, group: str, version: str) -> bool:
-        return version in self._versions.get(group, []) or version in EXTRA_GROUP_VERSIONS.get(group, [])
+        return version in self._versions.get(group, [])
 
     def resources(self, group: str, version: str) -> list[ResourceType]:
         return [rt for (g, v, _), rt in sorted(self._types.items()) if g == group and v == version]
