@@ -1,0 +1,290 @@
+"""Runner acceptance: what a kubelet does for one Pod.
+
+Environment, volumes, the service-account token the API server accepts, restart in place on an image patch
+(same Pod IP, restartCount + 1), crash restarts, terminal phases, waiting reasons, deletion.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import urllib.request
+
+import pytest
+
+from tests.sandbox.fixtures import http_get, wait_for
+
+pytest_plugins = ("tests.sandbox.fixtures",)  # sandbox, sandbox_kube, sandbox_ns, echo_image
+pytestmark = [pytest.mark.docker, pytest.mark.cluster]
+
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def pod_file(pod_ip: str, path: str) -> bytes:
+    return http_get(f"http://{pod_ip}:8080/file?path={path}")
+
+
+def pod_env(pod_ip: str) -> dict[str, str]:
+    return json.loads(http_get(f"http://{pod_ip}:8080/env"))
+
+
+def readiness() -> dict:
+    return {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}
+
+
+def test_env_volumes_and_service_account(sandbox_kube, sandbox_ns, echo_image):
+    core = sandbox_kube.core
+    core.create_namespaced_config_map(
+        sandbox_ns, {"metadata": {"name": "settings"}, "data": {"COLOR": "blue", "app.conf": "port=1\n"}}
+    )
+    core.create_namespaced_secret(
+        sandbox_ns, {"metadata": {"name": "creds"}, "stringData": {"password": "s3cret"}}
+    )
+    core.create_namespaced_pod(
+        sandbox_ns,
+        {
+            "metadata": {"name": "full", "labels": {"team": "a"}},
+            "spec": {
+                "volumes": [
+                    {"name": "shared", "emptyDir": {}},
+                    {
+                        "name": "conf",
+                        "configMap": {"name": "settings", "items": [{"key": "app.conf", "path": "app.conf"}]},
+                    },
+                    {"name": "creds", "secret": {"secretName": "creds"}},
+                ],
+                "containers": [
+                    {
+                        "name": "echo",
+                        "image": echo_image,
+                        "readinessProbe": readiness(),
+                        "envFrom": [{"configMapRef": {"name": "settings"}, "prefix": "CM_"}],
+                        "env": [
+                            {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                            {
+                                "name": "POD_NS",
+                                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+                            },
+                            {
+                                "name": "TEAM",
+                                "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['team']"}},
+                            },
+                            {
+                                "name": "PASSWORD",
+                                "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}},
+                            },
+                            {
+                                "name": "COLOR",
+                                "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "COLOR"}},
+                            },
+                            {"name": "GREETING", "value": "hello $(POD_NAME)"},
+                        ],
+                        "volumeMounts": [
+                            {"name": "shared", "mountPath": "/shared"},
+                            {"name": "conf", "mountPath": "/etc/app", "readOnly": True},
+                            {"name": "creds", "mountPath": "/etc/creds", "readOnly": True},
+                        ],
+                    },
+                    {
+                        "name": "writer",
+                        "image": echo_image,
+                        "command": ["sh", "-c"],
+                        "args": ["echo $(WORD) > /out/word && exec sleep infinity"],
+                        "env": [{"name": "WORD", "value": "written-by-sidecar"}],
+                        "volumeMounts": [{"name": "shared", "mountPath": "/out"}],
+                    },
+                ],
+            },
+        },
+    )
+    pod = sandbox_kube.wait_running(sandbox_ns, "full")
+    ip = pod.status.pod_ip
+    env = pod_env(ip)
+    assert env["POD_IP"] == ip and env["POD_NAME"] == "full" and env["POD_NS"] == sandbox_ns
+    assert env["TEAM"] == "a" and env["PASSWORD"] == "s3cret" and env["COLOR"] == "blue"
+    assert env["CM_COLOR"] == "blue" and env["GREETING"] == "hello full"
+    assert env["KUBERNETES_SERVICE_PORT"] == "443"
+    assert pod_file(ip, "/etc/app/app.conf") == b"port=1\n"
+    assert pod_file(ip, "/etc/creds/password") == b"s3cret"
+    # emptyDir shared by both containers; command/args with $(VAR) expansion
+    assert wait_for(lambda: pod_file(ip, "/shared/word"), what="sidecar file") == b"written-by-sidecar\n"
+    # The projected service-account directory: a real token, the CA and the namespace.
+    token = pod_file(ip, f"{SA_DIR}/token").decode()
+    ca = pod_file(ip, f"{SA_DIR}/ca.crt").decode()
+    assert pod_file(ip, f"{SA_DIR}/namespace").decode() == sandbox_ns
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["sub"] == f"system:serviceaccount:{sandbox_ns}:default"
+    context = ssl.create_default_context(cadata=ca)
+    request = urllib.request.Request(
+        f"{sandbox_kube.api_client.configuration.host}/api/v1/namespaces/{sandbox_ns}/pods/full",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, context=context, timeout=5) as response:
+        assert json.loads(response.read())["metadata"]["name"] == "full"
+
+
+def test_pod_uses_api_through_kubernetes_service(sandbox_kube, sandbox_ns, echo_image):
+    """In-cluster config works: https://$KUBERNETES_SERVICE_HOST with the mounted token and CA (DNAT to the
+    API server on the node)."""
+    script = (
+        "import json, os, ssl, urllib.request\n"
+        f"d = '{SA_DIR}'\n"
+        "ctx = ssl.create_default_context(cafile=d + '/ca.crt')\n"
+        "url = 'https://%s:%s/api/v1/namespaces/%s/pods' % (os.environ['KUBERNETES_SERVICE_HOST'],"
+        " os.environ['KUBERNETES_SERVICE_PORT'], open(d + '/namespace').read())\n"
+        "auth = {'Authorization': 'Bearer ' + open(d + '/token').read()}\n"
+        "req = urllib.request.Request(url, headers=auth)\n"
+        "names = [p['metadata']['name'] for p in json.load(urllib.request.urlopen(req, context=ctx,"
+        " timeout=5))['items']]\n"
+        "raise SystemExit(0 if 'incluster' in names else 1)\n"
+    )
+    sandbox_kube.core.create_namespaced_pod(
+        sandbox_ns,
+        {
+            "metadata": {"name": "incluster"},
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "main", "image": echo_image, "command": ["python3", "-c", script]}],
+            },
+        },
+    )
+    phase = wait_for(
+        lambda: (
+            sandbox_kube.pod(sandbox_ns, "incluster").status.phase in ("Succeeded", "Failed")
+            and sandbox_kube.pod(sandbox_ns, "incluster").status.phase
+        ),
+        what="incluster finished",
+    )
+    assert phase == "Succeeded"
+
+
+def test_image_patch_restarts_only_that_container(
+    sandbox, sandbox_kube, sandbox_ns, echo_image, docker_client
+):
+    patched = f"{echo_image.split(':')[0]}:patched-{sandbox.instance}"
+    docker_client.images.get(echo_image).tag(patched)
+    try:
+        sandbox_kube.core.create_namespaced_pod(
+            sandbox_ns,
+            {
+                "metadata": {"name": "two"},
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": echo_image, "readinessProbe": readiness()},
+                        {"name": "side", "image": echo_image, "env": [{"name": "PORT", "value": "9090"}]},
+                    ]
+                },
+            },
+        )
+        before = sandbox_kube.wait_running(sandbox_ns, "two")
+        ids = {s.name: s.container_id for s in before.status.container_statuses}
+        started = json.loads(http_get(f"http://{before.status.pod_ip}:8080/"))["started"]
+        sandbox_kube.core.patch_namespaced_pod(
+            "two", sandbox_ns, {"spec": {"containers": [{"name": "web", "image": patched}]}}
+        )
+
+        def restarted():
+            pod = sandbox_kube.pod(sandbox_ns, "two")
+            web = next(s for s in pod.status.container_statuses if s.name == "web")
+            return pod if web.restart_count == 1 and web.ready and web.image == patched else None
+
+        after = wait_for(restarted, what="web restarted with the patched image")
+        statuses = {s.name: s for s in after.status.container_statuses}
+        assert after.status.pod_ip == before.status.pod_ip
+        assert statuses["side"].restart_count == 0 and statuses["side"].container_id == ids["side"]
+        assert statuses["web"].container_id != ids["web"]
+        assert statuses["web"].last_state.terminated is not None
+        assert json.loads(http_get(f"http://{after.status.pod_ip}:8080/"))["started"] > started
+    finally:
+        docker_client.images.remove(patched)
+
+
+def test_crashing_container_restarts_with_backoff(sandbox_kube, sandbox_ns, echo_image):
+    sandbox_kube.core.create_namespaced_pod(
+        sandbox_ns,
+        {
+            "metadata": {"name": "crash"},
+            "spec": {
+                "containers": [{"name": "main", "image": echo_image, "command": ["sh", "-c", "exit 3"]}]
+            },
+        },
+    )
+
+    def crashed_twice():
+        status = sandbox_kube.pod(sandbox_ns, "crash").status
+        main = (status.container_statuses or [None])[0]
+        return main if main and main.restart_count >= 2 else None
+
+    main = wait_for(crashed_twice, timeout=20, what="two restarts")
+    assert main.last_state.terminated.exit_code == 3
+    assert sandbox_kube.pod(sandbox_ns, "crash").status.phase == "Running"
+
+
+def test_failed_and_succeeded_pods(sandbox_kube, sandbox_ns, echo_image):
+    for name, code in (("ok", 0), ("bad", 1)):
+        sandbox_kube.core.create_namespaced_pod(
+            sandbox_ns,
+            {
+                "metadata": {"name": name},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "main", "image": echo_image, "command": ["sh", "-c", f"exit {code}"]}
+                    ],
+                },
+            },
+        )
+    assert wait_for(
+        lambda: sandbox_kube.pod(sandbox_ns, "ok").status.phase == "Succeeded", what="ok Succeeded"
+    )
+    assert wait_for(lambda: sandbox_kube.pod(sandbox_ns, "bad").status.phase == "Failed", what="bad Failed")
+
+
+def test_missing_image_and_missing_configmap_wait(sandbox_kube, sandbox_ns, echo_image):
+    core = sandbox_kube.core
+    core.create_namespaced_pod(
+        sandbox_ns,
+        {
+            "metadata": {"name": "noimage"},
+            "spec": {"containers": [{"name": "main", "image": "gefyra-sandbox-never-built:1"}]},
+        },
+    )
+    core.create_namespaced_pod(
+        sandbox_ns,
+        {
+            "metadata": {"name": "nocm"},
+            "spec": {
+                "containers": [
+                    {"name": "main", "image": echo_image, "envFrom": [{"configMapRef": {"name": "later"}}]}
+                ]
+            },
+        },
+    )
+
+    def waiting(name):
+        statuses = sandbox_kube.pod(sandbox_ns, name).status.container_statuses or []
+        return statuses and statuses[0].state.waiting and statuses[0].state.waiting.reason
+
+    assert wait_for(lambda: waiting("noimage"), what="noimage waiting") == "ErrImageNeverPull"
+    assert wait_for(lambda: waiting("nocm"), what="nocm waiting") == "CreateContainerConfigError"
+    core.create_namespaced_config_map(sandbox_ns, {"metadata": {"name": "later"}, "data": {"X": "1"}})
+    sandbox_kube.wait_running(sandbox_ns, "nocm")
+
+
+def test_deleted_pod_leaves_no_containers(sandbox, sandbox_kube, sandbox_ns, echo_image, docker_client):
+    sandbox_kube.core.create_namespaced_pod(
+        sandbox_ns,
+        {"metadata": {"name": "gone"}, "spec": {"containers": [{"name": "main", "image": echo_image}]}},
+    )
+    pod = sandbox_kube.wait_running(sandbox_ns, "gone")
+    label = f"dev.gefyra.sandbox.pod-uid={pod.metadata.uid}"
+    assert len(docker_client.containers.list(filters={"label": label})) == 2  # infra + main
+    sandbox_kube.core.delete_namespaced_pod("gone", sandbox_ns)
+
+    def gone():
+        names = [p.metadata.name for p in sandbox_kube.core.list_namespaced_pod(sandbox_ns).items]
+        return "gone" not in names and not docker_client.containers.list(all=True, filters={"label": label})
+
+    wait_for(gone, what="pod and its containers gone")
