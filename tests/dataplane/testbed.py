@@ -31,6 +31,7 @@ HTTP_PORT, TCP_PORT = 8080, 9000
 
 @dataclass
 class Testbed:
+    __test__ = False  # not a test class, despite the name
     client: object
     run_id: str
     cluster_net: str = ""
@@ -39,6 +40,7 @@ class Testbed:
     project_subnet: str = ""
     project_gateway: str = ""
     wg_port: int = 0
+    publish_ip: str = ""  # where Stowaway's UDP port is published; default: the project network's gateway
     api: StowawayClient | None = None
     token: str = field(default="", repr=False)
     containers: dict[str, object] = field(default_factory=dict)
@@ -113,7 +115,10 @@ class Testbed:
                 "STOWAWAY_CLUSTER_ROUTES": self.cluster_subnet,
                 "STOWAWAY_DNS": self.ips["dns"],
             },
-            ports={"51820/udp": (self.project_gateway, None), "8080/tcp": ("127.0.0.1", None)},
+            ports={
+                "51820/udp": (self.publish_ip or self.project_gateway, None),
+                "8080/tcp": ("127.0.0.1", None),
+            },
             labels=self.labels,
             detach=True,
         )
@@ -172,6 +177,13 @@ class Testbed:
             container.remove(force=True)
         for network in self.client.networks.list(filters=mine):
             network.remove()
+
+
+def host_bridge_ip(client) -> str:
+    """The host's address on Docker's default bridge: reachable from every project network, and never inside
+    a cluster range (a NodePort-like endpoint for networks that do not exist yet)."""
+    config = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
 def new_run_id(prefix: str = "t") -> str:

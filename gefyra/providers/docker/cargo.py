@@ -1,0 +1,140 @@
+"""Kind `cargo`: the Cargo sidecar on the project network, and app containers routed through it.
+
+Cargo takes a fixed address (the last host of the project subnet), so app containers can use it as gateway
+and DNS server before and after Cargo is recreated. Its create copies the peer config from the connection's
+holder into Cargo (mode 600), waits for the WireGuard handshake, then points every running app container's
+default route at it; the post-start hook does the same for each app container started later (create,
+replace, drift repair, watch restart, `gefyra run`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gefyra.dataplane.cargo import cargo_address, cargo_health, create_cargo, wait_tunnel
+from gefyra.dataplane.gateway import patch_default_route
+from gefyra.dataplane.images import ensure_images, image_tag
+from gefyra.errors import ProviderError
+from gefyra.model import labels
+from gefyra.model.desired import NETWORK, network_name
+from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
+from gefyra.providers.docker import actions
+from gefyra.providers.docker.connection import (
+    CONNECTION,
+    ConnectionKind,
+    network_subnet,
+    read_held_config,
+)
+from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
+
+CARGO = ResourceKey("cargo", "default")
+TUNNEL_TIMEOUT_S = 30
+APP_KINDS = ("container", "run")
+
+
+def cargo_name(project: str) -> str:
+    return f"gefyra-{project}.cargo"
+
+
+class CargoKind(Kind):
+    kind = "cargo"
+    provider = "docker"
+
+    def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
+        if not ConnectionKind().desired(config, snapshot):
+            return []
+        docker: DockerSnapshot = snapshot.of("docker")
+        project = config.project.name
+        spec = {
+            "docker_name": cargo_name(project),
+            "image": image_tag("cargo"),
+            "image_id": docker.images.get(image_tag("cargo")),
+            "network": network_name(project),
+        }
+        return [Resource(kind=self.kind, name=CARGO.name, spec=spec, depends_on=(NETWORK, CONNECTION))]
+
+    def amend(self, desired: list[Resource], config: Any) -> list[Resource]:
+        """App containers start after Cargo, so their post-start hook finds it (ordering only)."""
+        if not any(r.key == CARGO for r in desired):
+            return desired
+        return [
+            r.model_copy(update={"after": (*r.after, CARGO)}) if r.kind == "container" else r for r in desired
+        ]
+
+    def read(self, snapshot: Snapshot) -> list[Resource]:
+        docker: DockerSnapshot = snapshot.of("docker")
+        found = []
+        for item in docker.containers_of(self.kind):
+            state, detail = item.get("State", "unknown"), item.get("Status", "")
+            observed = Observed(
+                status=state,
+                healthy=state == "running" and "unhealthy" not in detail,
+                detail=detail,
+                ref=item["Id"],
+                info={"docker_name": (item.get("Names") or ["?"])[0].lstrip("/")},
+            )
+            found.append(resource_from_labels(item.get("Labels") or {}, observed))
+        return found
+
+    def create(self, ctx: StepContext, resource: Resource) -> None:
+        client = ctx.session.client("docker")
+        spec = resource.spec
+        image_id = ensure_images(client, ["cargo"])["cargo"]
+        if spec.get("image_id") != image_id:  # the label must carry the hash the next plan computes
+            fields = resource.model_dump(exclude={"spec_hash", "observed"})
+            resource = Resource(**{**fields, "spec": {**spec, "image_id": image_id}})
+        existing = actions.find_container(client, spec["docker_name"])
+        if existing is not None:
+            actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
+            actions.remove_container(client, existing["Id"])
+        address = cargo_address(network_subnet(client, spec["network"]))
+        try:
+            cargo = create_cargo(
+                client,
+                name=spec["docker_name"],
+                network=spec["network"],
+                wg_config=read_held_config(client, ctx.project),
+                labels=labels_for(ctx.project, resource),
+                image=spec["image"],
+                ip=address,
+            )
+        except Exception as error:  # noqa: BLE001 - docker.errors.APIError, imported lazily
+            why = getattr(error, "explanation", None) or error
+            raise ProviderError(f"cannot create {resource.key}: {why}") from error
+        wait_tunnel(cargo, TUNNEL_TIMEOUT_S)
+        ctx.log(f"tunnel up, gateway {address}", str(resource.key))
+        for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
+            if (item.get("Labels") or {}).get(labels.KIND) in APP_KINDS:
+                patch_default_route(client, client.containers.get(item["Id"]), address, image=spec["image"])
+        ctx.started(resource, cargo.id)
+
+    def delete(self, ctx: StepContext, actual: Resource) -> None:
+        assert actual.observed is not None
+        actions.remove_container(ctx.session.client("docker"), actual.observed.ref)
+
+    def restart(self, ctx: StepContext, actual: Resource) -> None:
+        assert actual.observed is not None
+        client = ctx.session.client("docker")
+        cargo = client.containers.get(actual.observed.ref)
+        cargo.restart(timeout=2)
+        wait_tunnel(cargo, TUNNEL_TIMEOUT_S)
+        _, why = cargo_health(cargo)
+        ctx.log(f"restarted ({why})", str(actual.key))
+
+
+def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
+    """Post-start hook: a started app container gets Cargo as its default gateway (when Cargo runs)."""
+    client = ctx.session.client("docker")
+    cargo = actions.find_container(client, cargo_name(ctx.project))
+    if cargo is None or not cargo["State"]["Running"]:
+        return  # no cluster connection in this project (or not up yet: Cargo's create patches later)
+    network = network_name(ctx.project)
+    address = cargo["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
+    if not address:
+        raise ProviderError(f"Cargo has no address on {network}")
+    patch_default_route(client, client.containers.get(container_id), address, image=cargo["Config"]["Image"])
+
+
+HOOKS = [PostStartHook(name="cargo.route", kinds=APP_KINDS, run=_route_through_cargo)]
+KIND = CargoKind()
