@@ -107,3 +107,41 @@ def kubectl(kubeconfig):
         return result
 
     return run
+
+
+def _crd_manifest(
+    group: str, plural: str = "widgets", kind: str = "Widget", scope: str = "Namespaced"
+) -> dict:
+    """A CRD with a v1 storage version (status + scale subresources) and a served v1beta1."""
+    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    scale = {
+        "specReplicasPath": ".spec.size",
+        "statusReplicasPath": ".status.size",
+        "labelSelectorPath": ".status.selector",
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": scope,
+            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "shortNames": ["wd"]},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": schema,
+                    "subresources": {"status": {}, "scale": scale},
+                },
+                {"name": "v1beta1", "served": True, "storage": False, "schema": schema},
+            ],
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def crd_manifest():
+    """Build a CustomResourceDefinition manifest: crd_manifest(group, plural, kind, scope)."""
+    return _crd_manifest

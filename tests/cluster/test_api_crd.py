@@ -10,41 +10,8 @@ import pytest
 pytestmark = pytest.mark.cluster
 
 
-def crd_manifest(
-    group: str, plural: str = "widgets", kind: str = "Widget", scope: str = "Namespaced"
-) -> dict:
-    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": scope,
-            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "shortNames": ["wd"]},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": schema,
-                    "subresources": {
-                        "status": {},
-                        "scale": {
-                            "specReplicasPath": ".spec.size",
-                            "statusReplicasPath": ".status.size",
-                            "labelSelectorPath": ".status.selector",
-                        },
-                    },
-                },
-                {"name": "v1beta1", "served": True, "storage": False, "schema": schema},
-            ],
-        },
-    }
-
-
 @pytest.fixture
-def crd(api_client):
+def crd(api_client, crd_manifest):
     from kubernetes import client
 
     ext = client.ApiextensionsV1Api(api_client)
@@ -156,7 +123,7 @@ def test_strategic_merge_on_custom_object_is_unsupported(custom, namespace, crd)
     assert json.loads(caught.value.body)["reason"] == "UnsupportedMediaType"
 
 
-def test_cluster_scoped_crd(api_client, custom):
+def test_cluster_scoped_crd(api_client, custom, crd_manifest):
     from kubernetes import client
 
     group = f"c{uuid.uuid4().hex[:8]}.example.com"
@@ -169,7 +136,7 @@ def test_cluster_scoped_crd(api_client, custom):
     ext.delete_custom_resource_definition(f"gizmos.{group}")
 
 
-def test_deleting_the_crd_unregisters_kind_and_objects(api_client, custom, namespace):
+def test_deleting_the_crd_unregisters_kind_and_objects(api_client, custom, namespace, crd_manifest):
     from kubernetes import client
 
     group = f"d{uuid.uuid4().hex[:8]}.example.com"
@@ -197,7 +164,7 @@ def test_unknown_custom_resource_is_not_found(custom, namespace):
     assert caught.value.status == 404
 
 
-def test_crd_name_must_match_names_and_group(api_client):
+def test_crd_name_must_match_names_and_group(api_client, crd_manifest):
     from kubernetes import client
 
     manifest = crd_manifest("x.example.com")
