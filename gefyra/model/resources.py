@@ -70,6 +70,13 @@ class Resource(BaseModel):
             object.__setattr__(self, "spec_hash", spec_hash(self.spec, self.mutable))
         return self
 
+    def evolve(self, **changes: Any) -> Resource:
+        """A copy with `changes`; the spec hash is recomputed when the spec changes (model_copy would not)."""
+        data = {**dict(self), **changes}
+        if "spec" in changes and "spec_hash" not in changes:
+            data["spec_hash"] = ""
+        return Resource(**data)
+
     @property
     def key(self) -> ResourceKey:
         return ResourceKey(self.kind, self.name)

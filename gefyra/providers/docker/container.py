@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gefyra.errors import ConfigError, ProviderError
+from gefyra.model import labels
 from gefyra.model.desired import container_resource
 from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Snapshot, StepContext
@@ -71,22 +72,14 @@ class ContainerKind(Kind):
         spec = resource.spec
         image_id = self._image(ctx, client, resource)
         if spec.get("image_id") != image_id:  # the label must carry the hash the next plan will compute
-            resource = Resource(
-                kind=resource.kind,
-                name=resource.name,
-                spec={**spec, "image_id": image_id},
-                depends_on=resource.depends_on,
-                after=resource.after,
-                mutable=resource.mutable,
-                replace_policy=resource.replace_policy,
-            )
+            resource = resource.evolve(spec={**spec, "image_id": image_id}, observed=None)
         missing = missing_mounts(spec)
         if missing:
             raise ProviderError(f"{resource.key}: mount source {missing[0]} does not exist")
         existing = actions.find_container(client, spec["docker_name"])
         if existing is not None:
             actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
-            same = (existing["Config"]["Labels"] or {}).get("dev.gefyra.spec-hash") == resource.spec_hash
+            same = (existing["Config"]["Labels"] or {}).get(labels.SPEC_HASH) == resource.spec_hash
             if same and existing["State"]["Running"] and not ctx.options.get("rebuild"):
                 return  # an earlier, interrupted apply already made it
             actions.remove_container(client, existing["Id"])
@@ -128,6 +121,9 @@ class ContainerKind(Kind):
                 for m in spec.get("mounts") or ()
             ],
             port_bindings=bindings or None,
+            dns=spec.get("dns"),
+            dns_search=spec.get("dns_search"),
+            cap_add=spec.get("cap_add"),
         )
         networking = client.api.create_networking_config(
             {spec["network"]: client.api.create_endpoint_config(aliases=list(spec.get("aliases") or ()))}
