@@ -1,0 +1,57 @@
+"""CLI contracts over the real engine: plan -o json, apply --dry-run, refusing to apply unconfirmed, and
+`gefyra watch -o json` leaving the environment up on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.docker.conftest import SLEEPER
+
+pytestmark = pytest.mark.docker
+
+
+def test_plan_json_and_dry_run_change_nothing(engine_project) -> None:
+    engine_project.write({"a": SLEEPER})
+    data = json.loads(engine_project.cli("plan", "-o", "json", check=2).stdout)
+    assert data["summary"] == {"add": 2, "update": 0, "replace": 0, "destroy": 0, "unchanged": 0}
+    assert [c["address"] for c in data["changes"]] == ["network/default", "container/a"]
+    dry = engine_project.cli("apply", "--dry-run")
+    assert "Plan: 2 to add, 0 to replace, 0 to destroy." in dry.stdout
+    assert engine_project.labelled() == []
+
+
+def test_apply_without_yes_is_refused_when_not_interactive(engine_project) -> None:
+    engine_project.write({"a": SLEEPER})
+    result = engine_project.cli("apply", check=1)
+    assert "error: refusing to apply without confirmation" in result.stderr and "--yes" in result.stderr
+    assert engine_project.labelled() == []
+
+
+def test_watch_json_streams_events_and_ctrl_c_leaves_the_environment_up(engine_project) -> None:
+    engine_project.write({"a": SLEEPER})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gefyra", "watch", "-o", "json"],
+        cwd=engine_project.folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        events = []
+        for line in proc.stdout:
+            events.append(json.loads(line))
+            if events[-1]["event"] == "apply_finished":
+                break
+        assert events[0]["event"] == "watch_started" and events[0]["format_version"] == 1
+        assert {e["event"] for e in events} >= {"plan", "step_started", "step_succeeded"}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        assert "the environment keeps running" in proc.stderr.read()
+    finally:
+        proc.kill()
+    assert engine_project.containers()["a"]["State"]["Running"]
