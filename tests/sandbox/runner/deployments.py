@@ -22,8 +22,27 @@ REVISION = "deployment.kubernetes.io/revision"
 SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated suffixes
 
 
+def normalized(value: Any) -> Any:
+    """Drop nulls and empty maps/lists: `creationTimestamp: null` or `annotations: {}` mean nothing (a Go
+    client
+    would see zero values), and kubectl's rollback patch carries them."""
+    if isinstance(value, dict):
+        cleaned = {k: normalized(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, {}, [])}
+    if isinstance(value, list):
+        return [normalized(v) for v in value]
+    return value
+
+
+def without_hash(template: Obj) -> Obj:
+    template = copy.deepcopy(template)
+    ((template.get("metadata") or {}).get("labels") or {}).pop(HASH_LABEL, None)
+    return normalized(template)
+
+
 def template_hash(template: Obj) -> str:
-    number = int(hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest(), 16)
+    canonical = json.dumps(without_hash(template), sort_keys=True).encode()
+    number = int(hashlib.sha256(canonical).hexdigest(), 16)
     chars = []
     for _ in range(10):
         number, index = divmod(number, len(SAFE))

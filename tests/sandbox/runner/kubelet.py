@@ -61,7 +61,7 @@ class Kubelet:
         for pod in self.pods.list(obj["metadata"].get("namespace")):
             self.queue.add(self._key(pod))
 
-    def start(self, workers: int = 4) -> None:
+    def start(self, workers: int = 6) -> None:
         self.workers.run(self.sync, workers)
         self.prober.start()
 

@@ -8,6 +8,7 @@ GET /fetch?url= -> fetches a URL from inside the Pod and returns its body (Pod -
 
 import json
 import os
+import signal
 import socket
 import time
 import urllib.parse
@@ -56,4 +57,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # As PID 1 the default SIGTERM action is ignored; exit at once like a well-behaved app.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     ThreadingHTTPServer(("0.0.0.0", int(os.environ.get("PORT", "8080"))), Handler).serve_forever()

@@ -1,0 +1,162 @@
+"""Runner acceptance: Deployments -> ReplicaSets -> Pods.
+
+Kubernetes names and owner references, a rollout on a template change that `kubectl rollout status` follows,
+scaling, and rollback by `kubectl rollout undo`.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from tests.sandbox.fixtures import wait_for
+
+pytest_plugins = ("tests.sandbox.fixtures",)  # sandbox, sandbox_kube, sandbox_ns, echo_image
+pytestmark = [pytest.mark.docker, pytest.mark.cluster]
+
+KUBECTL = "/usr/bin/kubectl"
+
+
+def kubectl(sandbox, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [KUBECTL, "--kubeconfig", str(sandbox.kubeconfig), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def deployment(name: str, image: str, replicas: int, message: str) -> dict:
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": image,
+                            "env": [{"name": "MESSAGE", "value": message}],
+                            "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1},
+                        }
+                    ]
+                },
+            },
+        },
+    }
+
+
+def owned_pods(kube, namespace: str, rs_uid: str) -> list:
+    return [
+        p
+        for p in kube.core.list_namespaced_pod(namespace).items
+        if any(r.uid == rs_uid and r.controller for r in p.metadata.owner_references or [])
+        and not p.metadata.deletion_timestamp
+    ]
+
+
+def rolled_out(kube, namespace: str, name: str, replicas: int):
+    d = kube.apps.read_namespaced_deployment(name, namespace)
+    s = d.status
+    done = (
+        s.observed_generation == d.metadata.generation
+        and s.updated_replicas == replicas
+        and s.available_replicas == replicas
+        and s.replicas == replicas
+    )
+    return d if done else None
+
+
+def test_deployment_pods_names_owners_and_rollout(sandbox, sandbox_kube, sandbox_ns, echo_image):
+    kube = sandbox_kube
+    kube.apps.create_namespaced_deployment(sandbox_ns, deployment("shop", echo_image, 2, "v1"))
+    first = wait_for(lambda: rolled_out(kube, sandbox_ns, "shop", 2), what="first rollout")
+    (rs,) = kube.apps.list_namespaced_replica_set(sandbox_ns).items
+    assert re.fullmatch(r"shop-[bcdfghjklmnpqrstvwxz2456789]{10}", rs.metadata.name)
+    assert rs.metadata.owner_references[0].uid == first.metadata.uid
+    assert rs.metadata.annotations["deployment.kubernetes.io/revision"] == "1"
+    pods = owned_pods(kube, sandbox_ns, rs.metadata.uid)
+    assert len(pods) == 2
+    template_hash = rs.metadata.labels["pod-template-hash"]
+    for pod in pods:
+        assert re.fullmatch(rf"shop-{template_hash}-[a-z0-9]{{5}}", pod.metadata.name)
+        assert pod.metadata.labels["pod-template-hash"] == template_hash
+
+    # A template change: a second ReplicaSet takes over, the first is scaled to zero (kept for rollback).
+    kube.apps.patch_namespaced_deployment(
+        "shop",
+        sandbox_ns,
+        {
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": "web", "env": [{"name": "MESSAGE", "value": "v2"}]}]}
+                }
+            }
+        },
+    )
+    status = kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "deployment/shop", "--timeout=60s")
+    assert status.returncode == 0, status.stderr
+    assert "successfully rolled out" in status.stdout
+    second = wait_for(lambda: rolled_out(kube, sandbox_ns, "shop", 2), what="second rollout")
+    assert second.metadata.annotations["deployment.kubernetes.io/revision"] == "2"
+    sets = {r.metadata.name: r for r in kube.apps.list_namespaced_replica_set(sandbox_ns).items}
+    assert len(sets) == 2 and sets[rs.metadata.name].spec.replicas == 0
+    (new_rs,) = [r for name, r in sets.items() if name != rs.metadata.name]
+    wait_for(lambda: not owned_pods(kube, sandbox_ns, rs.metadata.uid), what="old pods gone")
+    for pod in owned_pods(kube, sandbox_ns, new_rs.metadata.uid):
+        env = {e.name: e.value for e in pod.spec.containers[0].env}
+        assert env["MESSAGE"] == "v2"
+
+
+def test_scale_and_rollback_with_kubectl(sandbox, sandbox_kube, sandbox_ns, echo_image):
+    kube = sandbox_kube
+    kube.apps.create_namespaced_deployment(sandbox_ns, deployment("cart", echo_image, 1, "v1"))
+    wait_for(lambda: rolled_out(kube, sandbox_ns, "cart", 1), what="first rollout")
+    scaled = kubectl(sandbox, "-n", sandbox_ns, "scale", "deployment/cart", "--replicas=3")
+    assert scaled.returncode == 0, scaled.stderr
+    wait_for(lambda: rolled_out(kube, sandbox_ns, "cart", 3), what="three replicas")
+    changed = kubectl(sandbox, "-n", sandbox_ns, "set", "env", "deployment/cart", "MESSAGE=v2")
+    assert changed.returncode == 0, changed.stderr
+    assert (
+        kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "deployment/cart", "--timeout=60s").returncode
+        == 0
+    )
+    undo = kubectl(sandbox, "-n", sandbox_ns, "rollout", "undo", "deployment/cart")
+    assert undo.returncode == 0, undo.stderr
+    assert (
+        kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "deployment/cart", "--timeout=60s").returncode
+        == 0
+    )
+
+    def back_to_v1():
+        d = rolled_out(kube, sandbox_ns, "cart", 3)
+        env = d and {e.name: e.value for e in d.spec.template.spec.containers[0].env}
+        return d if env and env["MESSAGE"] == "v1" else None
+
+    d = wait_for(back_to_v1, what="rollback to v1")
+    assert d.metadata.annotations["deployment.kubernetes.io/revision"] == "3"
+    live = wait_for(
+        lambda: (
+            [
+                p
+                for p in kube.core.list_namespaced_pod(sandbox_ns).items
+                if not p.metadata.deletion_timestamp and p.status.phase == "Running"
+            ]
+            if len(
+                [
+                    p
+                    for p in kube.core.list_namespaced_pod(sandbox_ns).items
+                    if not p.metadata.deletion_timestamp
+                ]
+            )
+            == 3
+            else None
+        ),
+        what="exactly three live pods after rollback",
+    )
+    assert all(p.spec.containers[0].env[0].value == "v1" for p in live)
