@@ -76,7 +76,10 @@ class Defaulter:
     # --- core kinds -----------------------------------------------------------------------------------------
     def _namespace(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         validate_name("Namespace", obj["metadata"]["name"], dns_label=True)
-        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        if old is None:
+            finalizers = obj.setdefault("spec", {}).setdefault("finalizers", [])
+            if "kubernetes" not in finalizers:
+                finalizers.insert(0, "kubernetes")
         obj.setdefault("status", {}).setdefault("phase", "Active")
         obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
 
