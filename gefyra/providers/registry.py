@@ -17,6 +17,8 @@ PROVIDERS: tuple[str, ...] = ("gefyra.providers.docker.provider",)
 KINDS: tuple[str, ...] = (
     "gefyra.providers.docker.network",
     "gefyra.providers.docker.container",
+    "gefyra.providers.docker.connection",  # data plane: the WireGuard peer (needs `cluster:`)
+    "gefyra.providers.docker.cargo",  # data plane: the Cargo sidecar, gateway of app containers
 )
 
 
