@@ -8,12 +8,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import errors
+from . import crds, errors, scale
 from .defaults import Defaulter, validate_name
 from .errors import ApiError
 from .patch import apply_patch
-from .registry import DELETE_RETURNS_OBJECT, Registry, ResourceType, resource_types_from_crd
-from .selectors import field_matcher, label_matcher, selector_to_string
+from .registry import DELETE_RETURNS_OBJECT, Registry, ResourceType
+from .selectors import field_matcher, label_matcher
 from .store import Store
 
 PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
@@ -128,8 +128,8 @@ class Api:
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
         if "status" in rt.subresources and (rt.custom or rt.key in RESET_STATUS):
             obj.pop("status", None)
-        if rt.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
-            self._prepare_crd(obj)
+        if rt.key == crds.KEY:
+            crds.prepare(obj)
         self.defaulter.on_write(rt.key, obj, None)
         if dry_run:
             return obj
@@ -140,8 +140,8 @@ class Api:
     def _after_create(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         if rt.key == ("", "namespaces"):
             self.seed_namespace(obj["metadata"]["name"])
-        elif rt.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
-            self._register_crd(obj)
+        elif rt.key == crds.KEY:
+            crds.register(self.registry, obj)
 
     def seed_namespace(self, ns: str) -> None:
         """What controllers put in every namespace: the `default` ServiceAccount and `kube-root-ca.crt`."""
@@ -156,62 +156,6 @@ class Api:
     ca_pem = ""
 
     # --- CRDs -----------------------------------------------------------------------------------------------
-    def _prepare_crd(self, crd: dict[str, Any]) -> None:
-        spec = crd.get("spec") or {}
-        names = spec.get("names") or {}
-        expected = f"{names.get('plural')}.{spec.get('group')}"
-        if crd["metadata"]["name"] != expected:
-            raise errors.invalid(
-                "CustomResourceDefinition",
-                crd["metadata"]["name"],
-                f'metadata.name: Invalid value: must be spec.names.plural+"."+spec.group ({expected})',
-            )
-        if not spec.get("versions"):
-            raise errors.invalid(
-                "CustomResourceDefinition", crd["metadata"]["name"], "spec.versions: Required value"
-            )
-        accepted = dict(names)
-        accepted.setdefault("singular", names.get("kind", "").lower())
-        accepted.setdefault("listKind", f"{names.get('kind')}List")
-        crd["status"] = {
-            "acceptedNames": accepted,
-            "storedVersions": [v["name"] for v in spec["versions"] if v.get("storage")]
-            or [spec["versions"][0]["name"]],
-            "conditions": [
-                {
-                    "type": "NamesAccepted",
-                    "status": "True",
-                    "reason": "NoConflicts",
-                    "message": "no conflicts found",
-                    "lastTransitionTime": now(),
-                },
-                {
-                    "type": "Established",
-                    "status": "True",
-                    "reason": "InitialNamesAccepted",
-                    "message": "the initial names have been accepted",
-                    "lastTransitionTime": now(),
-                },
-            ],
-        }
-
-    def _register_crd(self, crd: dict[str, Any]) -> None:
-        spec = crd.get("spec") or {}
-        self.registry.remove_group_resource(
-            spec.get("group", ""), (spec.get("names") or {}).get("plural", "")
-        )
-        for rt in resource_types_from_crd(crd):
-            self.registry.add(rt)
-        self.registry.set_version_order(
-            spec.get("group", ""), [v["name"] for v in spec.get("versions") or []]
-        )
-
-    def _unregister_crd(self, crd: dict[str, Any]) -> None:
-        spec = crd.get("spec") or {}
-        group, plural = spec.get("group", ""), (spec.get("names") or {}).get("plural", "")
-        self.registry.remove_group_resource(group, plural)
-        self.store.drop_kind((group, plural))
-
     # --- update / patch -------------------------------------------------------------------------------------
     def replace(
         self, rt: ResourceType, ns: str, name: str, body: Any, sub: str | None = None, dry_run: bool = False
@@ -292,8 +236,8 @@ class Api:
                     "metadata.finalizers: Forbidden: no new finalizers "
                     "can be added if the object is being deleted",
                 )
-        if rt.key == ("apiextensions.k8s.io", "customresourcedefinitions") and sub is None:
-            self._prepare_crd(new)
+        if rt.key == crds.KEY and sub is None:
+            crds.prepare(new)
         self.defaulter.on_write(rt.key, new, old)
         if _spec_part(new) != _spec_part(old):
             md["generation"] = old_md.get("generation", 1) + 1
@@ -302,8 +246,8 @@ class Api:
         if dry_run:
             return new
         self.store.put(rt.key, new, old)
-        if rt.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
-            self._register_crd(new)
+        if rt.key == crds.KEY:
+            crds.register(self.registry, new)
         if md.get("deletionTimestamp") and self._finalized(rt, new):
             self.store.remove(rt.key, new)
             self._after_delete(rt, new)
@@ -318,52 +262,21 @@ class Api:
         return True
 
     # --- scale ----------------------------------------------------------------------------------------------
-    @staticmethod
-    def _path_get(obj: dict[str, Any], path: str | None) -> Any:
-        node: Any = obj
-        for part in (path or "").strip(".").split("."):
-            if not part or not isinstance(node, dict):
-                return None
-            node = node.get(part)
-        return node
-
     def scale_of(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        spec_path, status_path, selector_path = rt.scale_paths
-        if rt.custom:
-            selector = self._path_get(obj, selector_path) or ""
-        else:
-            selector = selector_to_string((obj.get("spec") or {}).get("selector"))
-        md = obj["metadata"]
-        return {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                "name": md["name"],
-                "namespace": md.get("namespace"),
-                "uid": md["uid"],
-                "resourceVersion": md["resourceVersion"],
-                "creationTimestamp": md["creationTimestamp"],
-            },
-            "spec": {"replicas": self._path_get(obj, spec_path) or 0},
-            "status": {"replicas": self._path_get(obj, status_path) or 0, "selector": selector},
-        }
+        return scale.scale_of(rt, obj)
 
-    def write_scale(self, rt: ResourceType, ns: str, name: str, scale: dict[str, Any]) -> dict[str, Any]:
+    def write_scale(self, rt: ResourceType, ns: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         old = self.get(rt, ns, name)
-        rv = (scale.get("metadata") or {}).get("resourceVersion")
+        rv = (body.get("metadata") or {}).get("resourceVersion")
         if rv and rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rt.plural, name, rt.group)
-        replicas = (scale.get("spec") or {}).get("replicas")
+        replicas = (body.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             raise errors.invalid(
                 "Scale", name, "spec.replicas: Invalid value: must be a non-negative integer"
             )
         new = copy.deepcopy(old)
-        node = new
-        parts = rt.scale_paths[0].strip(".").split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = replicas
+        scale.set_replicas(rt, new, replicas)
         return self._commit(rt, old, new, None, False)
 
     # --- delete ---------------------------------------------------------------------------------------------
@@ -461,8 +374,8 @@ class Api:
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
     def _after_delete(self, rt: ResourceType, obj: dict[str, Any]) -> None:
-        if rt.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
-            self._unregister_crd(obj)
+        if rt.key == crds.KEY:
+            crds.unregister(self.registry, self.store, obj)
 
     def dependents(self, uid: str) -> list[tuple[tuple[str, str], dict[str, Any]]]:
         return [
