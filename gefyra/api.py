@@ -24,7 +24,8 @@ from gefyra.apply.lock import project_lock
 from gefyra.errors import ProviderError
 from gefyra.model.resources import Resource, ResourceKey
 from gefyra.planning import planner
-from gefyra.planning.plan import Action, Plan
+from gefyra.planning.plan import Plan
+from gefyra.planning.status import StatusReport, status_of
 from gefyra.providers import registry
 from gefyra.providers.base import Kind, Session, Snapshot
 from gefyra.render.plan_json import plan_to_dict
@@ -235,59 +236,11 @@ def _describe(resource: Resource) -> str:
 # ---- status, list, logs, restart ---------------------------------------------------------------------------
 
 
-class ResourceStatus(BaseModel):
-    address: str
-    kind: str
-    name: str
-    state: str  # running | exited | created | present | missing | drifted | not-in-config
-    healthy: bool
-    detail: str = ""
-    docker_name: str | None = None
-
-
-class StatusReport(BaseModel):
-    project: str
-    resources: list[ResourceStatus]
-
-    @property
-    def healthy(self) -> bool:
-        return all(item.healthy for item in self.resources)
-
-
 def status(config: Any) -> StatusReport:
     """Each resource: running / exited / missing / drifted (and why), from one observation."""
     with _session(config) as session:
         planned = make_plan(config, session)
-    have = {resource.key: resource for resource in planned.actual}
-    items = []
-    for change in planned.plan.changes:
-        observed = have[change.key].observed if change.key in have else None
-        info = observed.info if observed else {}
-        state, healthy, detail = _state(change.action, observed, change.cause)
-        items.append(
-            ResourceStatus(
-                address=str(change.key),
-                kind=change.key.kind,
-                name=change.key.name,
-                state=state,
-                healthy=healthy,
-                detail=detail,
-                docker_name=info.get("docker_name"),
-            )
-        )
-    return StatusReport(project=config.project.name, resources=items)
-
-
-def _state(action: Action, observed: Any, cause: str) -> tuple[str, bool, str]:
-    if action is Action.CREATE:
-        return "missing", False, "not present; `gefyra apply` creates it"
-    if action is Action.DELETE:
-        return "not-in-config", False, "no longer in gefyra.yaml; `gefyra apply` removes it"
-    if observed is not None and not observed.healthy:
-        return observed.status, False, observed.detail
-    if action in (Action.REPLACE, Action.UPDATE):
-        return "drifted", False, cause
-    return (observed.status if observed else "present"), True, (observed.detail if observed else "")
+    return status_of(planned.plan, planned.actual)
 
 
 def restart(config: Any, name: str, *, kind: str = "container") -> None:

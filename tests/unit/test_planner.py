@@ -261,3 +261,28 @@ def test_many_changed_fields_are_summarised() -> None:
     assert plan("p", [want], [have]).changes[0].cause == (
         "f0 changed, f1 changed, f2 changed, f3 changed and 2 more"
     )
+
+
+def test_status_is_derived_from_the_plan() -> None:
+    from gefyra.planning.status import status_of
+
+    exited = Observed(status="exited", healthy=False, detail="Exited (1)")
+    actual = [
+        seen(net()),
+        seen(ctr("a"), exited),
+        seen(ctr("c", {"X": "1"})),
+        seen(ctr("old")),
+        seen(ctr("ok")),
+    ]
+    desired = [net(), ctr("a"), ctr("b"), ctr("c", {"X": "2"}), ctr("ok")]
+    report = status_of(plan("p", desired, actual), actual)
+    states = {item.name: (item.state, item.healthy, item.detail) for item in report.resources}
+    assert states == {
+        "default": ("running", True, ""),
+        "a": ("exited", False, "Exited (1)"),
+        "b": ("missing", False, "not present; `gefyra apply` creates it"),
+        "c": ("drifted", False, "env.X changed"),
+        "old": ("not-in-config", False, "no longer in gefyra.yaml; `gefyra apply` removes it"),
+        "ok": ("running", True, ""),
+    }
+    assert not report.healthy
