@@ -1,0 +1,105 @@
+"""Runner acceptance: `python -m tests.sandbox up|status|down` as a user runs it; down leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox.fixtures import wait_for
+
+pytest_plugins = ("tests.sandbox.fixtures",)  # echo_image
+pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+KUBECTL = "/usr/bin/kubectl"
+
+
+def sandbox_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.sandbox", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+
+
+def host_state(instance: str, service_cidr: str) -> dict[str, list[str]]:
+    """Everything on this host that names the instance: containers, networks, iptables lines, routes."""
+    label = f"label=dev.gefyra.sandbox={instance}"
+    run = lambda *cmd: subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()  # noqa: E731
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
+    return {
+        "containers": run("docker", "ps", "-aq", "--filter", label),
+        "networks": run("docker", "network", "ls", "-q", "--filter", label),
+        "iptables": [line for line in rules.splitlines() if f"GEFYRA-SANDBOX-{instance.upper()}-" in line],
+        "routes": [
+            line
+            for line in subprocess.run(
+                ["ip", "route", "show", "type", "unreachable"], capture_output=True, text=True
+            ).stdout.splitlines()
+        ],
+    }
+
+
+def test_up_status_down_leaves_nothing(docker_client, base_image, echo_image):
+    instance = "c" + secrets.token_hex(3)[:5]
+    service_cidr = "unknown"
+    started = sandbox_cli("up", "--instance", instance)
+    try:
+        assert started.returncode == 0, started.stderr
+        kubeconfig = started.stdout.strip()
+        assert Path(kubeconfig).is_file()
+        kubectl = [KUBECTL, "--kubeconfig", kubeconfig]
+        nodes = json.loads(
+            subprocess.run(
+                [*kubectl, "get", "nodes", "-o", "json"], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        assert [c["status"] for c in nodes["items"][0]["status"]["conditions"] if c["type"] == "Ready"] == [
+            "True"
+        ]
+        manifest = json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "demo"},
+                "spec": {"containers": [{"name": "main", "image": echo_image}]},
+            }
+        )
+        applied = subprocess.run(
+            [*kubectl, "apply", "--validate=false", "-f", "-"], input=manifest, capture_output=True, text=True
+        )
+        assert applied.returncode == 0, applied.stderr
+        wait_for(
+            lambda: (
+                subprocess.run(
+                    [*kubectl, "get", "pod", "demo", "-o", "jsonpath={.status.phase}"],
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                == "Running"
+            ),
+            what="demo Running",
+        )
+        settings = json.loads((Path(kubeconfig).parents[1] / "settings.json").read_text())
+        service_cidr = f"10.243.{settings['slot']}.0/24"
+        during = host_state(instance, service_cidr)
+        assert len(during["containers"]) == 3  # dns + infra + main
+        assert during["networks"] and during["iptables"] and during["routes"]
+        status = sandbox_cli("status", "--instance", instance)
+        assert status.returncode == 0 and "default/demo: Running" in status.stdout, status.stdout
+    finally:
+        stopped = sandbox_cli("down", "--instance", instance)
+    assert stopped.returncode == 0, stopped.stderr
+    after = host_state(instance, service_cidr)
+    assert after == {"containers": [], "networks": [], "iptables": [], "routes": []}
+    assert not Path(kubeconfig).parents[1].exists()  # the state directory (kubeconfig, volumes) is gone too
+    assert sandbox_cli("status", "--instance", instance).returncode == 3
