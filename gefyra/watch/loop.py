@@ -148,13 +148,21 @@ class WatchLoop:
         return found
 
     def _restart_watchers(self) -> None:
+        """(Re)start the file watchers when the watched paths changed: the config folder and the folders of
+        file rules flat, folder rules recursively. Paths that do not exist yet count from the next edit on."""
+        rules = [Path(rule.path) for c in self.config.containers.values() for rule in c.watch]
+        flat = sorted({self.config_path.parent} | {p.parent for p in rules if not p.is_dir()})
+        deep = sorted({p for p in rules if p.is_dir()})
+        if [w.paths for w in self._watchers] == [
+            [p for p in flat if p.exists()],
+            [p for p in deep if p.exists()],
+        ]:
+            return
         for watcher in self._watchers:
             watcher.stop()
-        rules = [Path(rule.path) for c in self.config.containers.values() for rule in c.watch]
-        flat = {self.config_path.parent} | {p.parent for p in rules if not p.is_dir()}
         self._watchers = [
             _FileWatcher(flat, False, self.changes).start(),
-            _FileWatcher([p for p in rules if p.is_dir()], True, self.changes).start(),
+            _FileWatcher(deep, True, self.changes).start(),
         ]
 
     def _act(self, due: list[Trigger]) -> None:
