@@ -1,0 +1,83 @@
+"""Sandbox Pod start latency: create -> Running (and -> Ready) through the official client, image cached.
+Median and spread over N Pods started one after another, plus the baseline of one plain `docker run` of the
+same image (what a Pod costs the engine: infra + app container). Goal: median create -> Running < 1 s.
+
+Run: python3 bench/pod_start.py [N]
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.sandbox.cluster import Sandbox, random_instance  # noqa: E402
+from tests.sandbox.images import ensure_image  # noqa: E402
+
+GOAL = 1.0
+
+
+def docker_run_baseline(image: str, label: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        ["docker", "run", "-d", "--label", label, image, "sleep", "infinity"], check=True, capture_output=True
+    )
+    return time.perf_counter() - start
+
+
+def start_pod(core, namespace: str, name: str, image: str) -> tuple[float, float]:
+    """Seconds from create to phase Running, and to Ready (watching the Pod, as a controller would)."""
+    from kubernetes import watch
+
+    start = time.perf_counter()
+    core.create_namespaced_pod(
+        namespace, {"metadata": {"name": name}, "spec": {"containers": [{"name": "main", "image": image}]}}
+    )
+    running = None
+    for event in watch.Watch().stream(
+        core.list_namespaced_pod, namespace, field_selector=f"metadata.name={name}", timeout_seconds=30
+    ):
+        status = event["object"].status
+        if running is None and status.phase == "Running":
+            running = time.perf_counter() - start
+        if any(c.type == "Ready" and c.status == "True" for c in status.conditions or []):
+            return running or time.perf_counter() - start, time.perf_counter() - start
+    raise TimeoutError(f"pod {name} did not become Ready")
+
+
+def main(count: int) -> int:
+    from kubernetes import client
+
+    sandbox = Sandbox(instance=random_instance()).start()
+    try:
+        image = ensure_image(sandbox.docker, "echo")
+        api = sandbox.api_client()
+        core = client.CoreV1Api(api)
+        start_pod(core, "default", "warmup", image)  # first use of the image after a build primes caches
+        runs = [start_pod(core, "default", f"bench-{i}", image) for i in range(count)]
+        baseline = statistics.median(
+            docker_run_baseline(image, f"dev.gefyra.sandbox={sandbox.instance}") for _ in range(3)
+        )
+        api.close()
+    finally:
+        left = sandbox.stop()
+    running = [r for r, _ in runs]
+    ready = [r for _, r in runs]
+    median = statistics.median(running)
+    print(f"pod start, {count} pods, image cached (sandbox on Docker, official client watch):")
+    print(f"  create -> Running: median {median:.3f}s  min {min(running):.3f}s  max {max(running):.3f}s")
+    print(f"  create -> Ready:   median {statistics.median(ready):.3f}s")
+    print(
+        f"  baseline `docker run -d` (one container): median {baseline:.3f}s; ratio {median / baseline:.1f}x"
+    )
+    verdict = "met" if median < GOAL else "MISSED"
+    print(f"  goal < {GOAL:.1f}s: {verdict}; leftovers after stop: {left or 'none'}")
+    return 0 if median < GOAL and not left else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))
