@@ -134,6 +134,9 @@ def _crd_manifest(
                     "storage": True,
                     "schema": schema,
                     "subresources": {"status": {}, "scale": scale},
+                    "additionalPrinterColumns": [
+                        {"name": "Size", "type": "integer", "jsonPath": ".spec.size"}
+                    ],
                 },
                 {"name": "v1beta1", "served": True, "storage": False, "schema": schema},
             ],

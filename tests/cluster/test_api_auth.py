@@ -106,3 +106,15 @@ def test_subprocess_server_starts_answers_and_stops(tmp_path):
     assert not (tmp_path / "state" / "apiserver.json").exists()
     with pytest.raises(URLError):
         _get(f"{api.url}/version", None, api.ca_cert)
+
+
+def test_extra_tokens_are_accepted(tmp_path):
+    from tests.sandbox.apiserver.serve import start
+
+    api = start(state_dir=tmp_path, extra_tokens={"fixed-token-for-a-test": "tester"})
+    try:
+        assert _get(f"{api.url}/api", "fixed-token-for-a-test", api.ca_cert)["kind"] == "APIVersions"
+        with pytest.raises(HTTPError):
+            _get(f"{api.url}/api", "another-token", api.ca_cert)
+    finally:
+        api.stop()

@@ -238,6 +238,8 @@ def test_apply_crd_and_custom_object(kubectl, custom, namespace, crd_manifest):
     assert "configured" in out
     assert custom.get_namespaced_custom_object(group, "v1", namespace, "widgets", "w")["spec"]["size"] == 2
     assert kubectl("get", "-n", namespace, "widgets", "-o", "name").stdout.split() == [f"widget.{group}/w"]
+    header, row = kubectl("get", "-n", namespace, "widgets").stdout.splitlines()
+    assert header.split() == ["NAME", "SIZE", "AGE"] and row.split()[:2] == ["w", "2"]
     kubectl("patch", "-n", namespace, "widget", "w", "--type=merge", "-p", '{"spec":{"size":5}}')
     assert custom.get_namespaced_custom_object(group, "v1", namespace, "widgets", "w")["spec"]["size"] == 5
     kubectl("delete", "crd", f"widgets.{group}")

@@ -122,6 +122,12 @@ def test_strategic_replace_directive_on_list_and_map(core, namespace, pod):
     assert replaced.metadata.labels == {"only": "this"}
 
 
+def test_strategic_delete_directive_on_a_map(core, namespace, pod):
+    core.patch_namespaced_pod("p", namespace, {"spec": {"securityContext": {"runAsUser": 1000}}})
+    patched = core.patch_namespaced_pod("p", namespace, {"spec": {"securityContext": {"$patch": "delete"}}})
+    assert patched.spec.security_context is None
+
+
 def test_set_element_order_directive(core, namespace, pod):
     patched = core.patch_namespaced_pod(
         "p",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
@@ -26,8 +26,8 @@ class ResourceType:
     custom: bool = False
     # scale subresource paths of a CRD: (spec replicas, status replicas, label selector)
     scale_paths: tuple[str, str, str | None] = (".spec.replicas", ".status.replicas", None)
-    # token of a subresource with its own kind, e.g. serviceaccounts/token -> TokenRequest
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # additionalPrinterColumns of a CRD version: (name, type, jsonPath) for `kubectl get`
+    printer_columns: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -200,6 +200,10 @@ def resource_types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
                     scale.get("specReplicasPath", ".spec.replicas"),
                     scale.get("statusReplicasPath", ".status.replicas"),
                     scale.get("labelSelectorPath"),
+                ),
+                printer_columns=tuple(
+                    (c.get("name", ""), c.get("type", "string"), c.get("jsonPath", ""))
+                    for c in version.get("additionalPrinterColumns") or []
                 ),
             )
         )

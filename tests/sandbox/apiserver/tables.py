@@ -84,10 +84,24 @@ COLUMNS: dict[tuple[str, str], list[tuple[str, str, Cell]]] = {
 }
 
 
+def _custom_columns(rt: ResourceType) -> list[tuple[str, str, Cell]]:
+    """additionalPrinterColumns with simple `.a.b` JSONPaths (the common case); Age is added anyway."""
+    from .scale import path_get
+
+    def cell(path: str) -> Cell:
+        return lambda obj: "" if (value := path_get(obj, path)) is None else value
+
+    return [
+        (name, kind, cell(path))
+        for name, kind, path in rt.printer_columns
+        if path != ".metadata.creationTimestamp"
+    ]
+
+
 def table(
     rt: ResourceType, objects: list[dict[str, Any]], resource_version: str, include_object: str = "Metadata"
 ) -> dict[str, Any]:
-    extra = COLUMNS.get(rt.key, [])
+    extra = _custom_columns(rt) if rt.custom else COLUMNS.get(rt.key, [])
     definitions = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
     definitions += [
         {"name": n, "type": t, "format": "", "description": n, "priority": 0} for n, t, _ in extra
