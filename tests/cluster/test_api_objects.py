@@ -303,3 +303,22 @@ def test_pod_binding_sets_node_name(core, namespace):
     )
     assert response.status == 201
     assert core.read_namespaced_pod("p", namespace).spec.node_name == "sandbox"
+
+
+def test_owner_reference_without_uid_is_invalid(sandbox_api, namespace):
+    from urllib.error import HTTPError
+
+    body = {
+        "metadata": {"name": "c", "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "o"}]}
+    }
+    with pytest.raises(HTTPError) as caught:
+        sandbox_api.request("POST", f"/api/v1/namespaces/{namespace}/configmaps", body)
+    assert caught.value.code == 422
+
+
+def test_replace_with_another_uid_is_conflict(core, namespace):
+    created = core.create_namespaced_config_map(namespace, {"metadata": {"name": "a"}})
+    created.metadata.uid = "00000000-0000-0000-0000-000000000000"
+    created.metadata.resource_version = None
+    code, status = _error(core.replace_namespaced_config_map, "a", namespace, created)
+    assert (code, status["reason"]) == (409, "Conflict")

@@ -17,6 +17,15 @@ from .selectors import field_matcher, label_matcher
 from .store import Store
 
 PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
+PROTECTED_METADATA = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "namespace",
+    "name",
+    "generation",
+)
 # Built-in kinds whose status a create resets (the status subresource owns it).
 RESET_STATUS = {
     ("apps", "deployments"),
@@ -57,6 +66,16 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
         return out
 
     return strip(a) == strip(b)
+
+
+def validate_owner_references(rt: ResourceType, obj: dict[str, Any]) -> None:
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        missing = [f for f in ("apiVersion", "kind", "name", "uid") if not ref.get(f)]
+        if missing:
+            message = (
+                f'metadata.ownerReferences.{missing[0]}: Invalid value: "": {missing[0]} must not be empty'
+            )
+            raise errors.invalid(rt.kind, obj["metadata"]["name"], message)
 
 
 class Api:
@@ -120,6 +139,7 @@ class Api:
                 rt.kind, "", "metadata.name: Required value: name or generateName is required"
             )
         validate_name(rt.kind, md["name"])
+        validate_owner_references(rt, obj)
         if self.store.get(rt.key, md.get("namespace", ""), md["name"]) is not None:
             raise errors.already_exists(rt.plural, md["name"], rt.group)
         for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
@@ -196,48 +216,17 @@ class Api:
     def _commit(
         self, rt: ResourceType, old: dict[str, Any], new: dict[str, Any], sub: str | None, dry_run: bool
     ) -> dict[str, Any]:
-        old_md = old["metadata"]
-        if sub == "status":
-            status = new.get("status")
-            new = copy.deepcopy(old)
-            if status is None:
-                new.pop("status", None)
-            else:
-                new["status"] = status
-        md = new.setdefault("metadata", {})
-        for field in (
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "namespace",
-            "name",
-            "generation",
-        ):
-            if field in old_md:
-                md[field] = old_md[field]
-            else:
-                md.pop(field, None)
-        md["resourceVersion"] = old_md["resourceVersion"]
-        new["apiVersion"], new["kind"] = old.get("apiVersion", rt.api_version), rt.kind
-        if sub is None and "status" in rt.subresources:
-            if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
-            else:
-                new.pop("status", None)
-        if rt.key == ("", "namespaces") and sub != "finalize":
-            new.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get("finalizers", [])
+        """The shared tail of PUT, PATCH and subresource writes: protect server-owned fields, default,
+        bump generation, store (not for a no-op), and finish a deletion whose finalizers are gone."""
+        new = self._protect(rt, old, new, sub)
+        md, old_md = new["metadata"], old["metadata"]
         if old_md.get("deletionTimestamp"):
-            added = set(md.get("finalizers") or []) - set(old_md.get("finalizers") or [])
-            if added:
-                raise errors.invalid(
-                    rt.kind,
-                    old_md["name"],
-                    "metadata.finalizers: Forbidden: no new finalizers "
-                    "can be added if the object is being deleted",
-                )
+            if set(md.get("finalizers") or []) - set(old_md.get("finalizers") or []):
+                message = "metadata.finalizers: Forbidden: no new finalizers can be added while deleting"
+                raise errors.invalid(rt.kind, old_md["name"], message)
+        validate_owner_references(rt, new)
         if rt.key == crds.KEY and sub is None:
-            crds.prepare(new)
+            crds.prepare(new, old)
         self.defaulter.on_write(rt.key, new, old)
         if _spec_part(new) != _spec_part(old):
             md["generation"] = old_md.get("generation", 1) + 1
@@ -251,6 +240,41 @@ class Api:
         if md.get("deletionTimestamp") and self._finalized(rt, new):
             self.store.remove(rt.key, new)
             self._after_delete(rt, new)
+        return new
+
+    @staticmethod
+    def _protect(
+        rt: ResourceType, old: dict[str, Any], new: dict[str, Any], sub: str | None
+    ) -> dict[str, Any]:
+        """Server-owned fields come from the stored object; a subresource write changes only its part."""
+        if sub in ("status", "finalize"):
+            part = "status" if sub == "status" else "spec"
+            value = new.get(part)
+            new = copy.deepcopy(old)
+            if sub == "finalize":
+                new.setdefault("spec", {})["finalizers"] = (value or {}).get("finalizers") or []
+            elif value is None:
+                new.pop("status", None)
+            else:
+                new["status"] = value
+        old_md = old["metadata"]
+        md = new.setdefault("metadata", {})
+        if md.get("uid") and md["uid"] != old_md["uid"]:
+            raise errors.conflict(rt.plural, old_md["name"], rt.group, "Precondition failed: UID mismatch")
+        for field in PROTECTED_METADATA:
+            if field in old_md:
+                md[field] = old_md[field]
+            else:
+                md.pop(field, None)
+        md["resourceVersion"] = old_md["resourceVersion"]
+        new["apiVersion"], new["kind"] = old.get("apiVersion", rt.api_version), rt.kind
+        if sub is None and "status" in rt.subresources:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        if rt.key == ("", "namespaces") and sub != "finalize":
+            new.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get("finalizers", [])
         return new
 
     @staticmethod

@@ -113,7 +113,7 @@ class Controllers:
             finalized.setdefault("spec", {})["finalizers"] = [
                 f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"
             ]
-            self.api._commit(rt, ns, finalized, "finalize", False)
+            self.api.replace(rt, "", name, finalized, sub="finalize")
 
     def _reap_pods(self) -> None:
         """Pods whose grace period ran out go, as when a node controller gives up on a kubelet."""

@@ -16,7 +16,7 @@ def _condition(kind: str, reason: str, message: str, stamp: str) -> dict[str, st
     return {"type": kind, "status": "True", "reason": reason, "message": message, "lastTransitionTime": stamp}
 
 
-def prepare(crd: dict[str, Any]) -> None:
+def prepare(crd: dict[str, Any], old: dict[str, Any] | None = None) -> None:
     """Reject a misnamed CRD and mark it NamesAccepted + Established, as the apiextensions controllers do."""
     spec = crd.get("spec") or {}
     names = spec.get("names") or {}
@@ -32,6 +32,8 @@ def prepare(crd: dict[str, Any]) -> None:
     accepted.setdefault("singular", names.get("kind", "").lower())
     accepted.setdefault("listKind", f"{names.get('kind')}List")
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if old is not None and (old.get("status") or {}).get("conditions"):
+        stamp = old["status"]["conditions"][0].get("lastTransitionTime", stamp)  # no change without a reason
     crd["status"] = {
         "acceptedNames": accepted,
         "storedVersions": [v["name"] for v in versions if v.get("storage")] or [versions[0]["name"]],
