@@ -48,6 +48,12 @@ def parse(text: str, environ: Mapping[str, str]) -> Document:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     doc = Document()
+    too_deep = _flow_too_deep(text)
+    if too_deep is not None:  # ruamel's scanner is quadratic in flow nesting: refuse before it starts
+        doc.problems.append(
+            (_offset_position(text, too_deep), f"nested too deeply (more than {MAX_DEPTH} levels)")
+        )
+        return doc
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = True  # found below with both positions, all at once
     try:
@@ -131,6 +137,9 @@ class _Copier:
             value_pos = _lc(lc, "value", key) or key_pos
             if value_pos:
                 self.doc.positions.setdefault(child, Position(key_pos, value_pos))
+            if isinstance(plain_key, str) and not _encodable(plain_key):
+                self.doc.problems.append((self.doc.position(child, prefer_key=True), _SURROGATE))
+                continue
             result[plain_key] = self.copy(item, child, depth + 1)
         return result
 
@@ -146,11 +155,25 @@ class _Copier:
         return result
 
     def _string(self, value: str, path: Path_) -> str:
+        if not _encodable(value):
+            self.doc.problems.append((self.doc.position(path), _SURROGATE))
+            return ""
         try:
             return interpolate(str(value), self.environ)
         except InterpolationError as error:
             self.doc.problems.append((self.doc.position(path), str(error)))
             return str(value)
+
+
+_SURROGATE = "invalid character: a lone UTF-16 surrogate escape (like \\ud800) is not text"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _plain_key(key: Any) -> Any:
@@ -183,12 +206,14 @@ def _size(value: Any, memo: dict[int, int], depth: int) -> int:
     return memo[id(value)]
 
 
-def _duplicates(node: Any, doc: Document, depth: int) -> None:
-    """Every duplicate key of every mapping, with the line of the first one."""
+def _duplicates(node: Any, doc: Document, depth: int, seen_nodes: set[int] | None = None) -> None:
+    """Every duplicate key of every mapping, with the line of the first one; aliased nodes once."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
-    if depth > MAX_DEPTH:
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if depth > MAX_DEPTH or id(node) in seen_nodes:
         return
+    seen_nodes.add(id(node))
     if isinstance(node, MappingNode):
         seen: dict[Any, int] = {}
         for key, value in node.value:
@@ -206,10 +231,10 @@ def _duplicates(node: Any, doc: Document, depth: int) -> None:
                 )
             elif ident is not None:
                 seen[ident] = key.start_mark.line + 1
-            _duplicates(value, doc, depth + 1)
+            _duplicates(value, doc, depth + 1, seen_nodes)
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            _duplicates(item, doc, depth + 1)
+            _duplicates(item, doc, depth + 1, seen_nodes)
 
 
 def _mark(mark: Any) -> tuple[int, int]:
@@ -238,3 +263,29 @@ def _yaml_message(error: Any) -> str:
     if context:
         return f"YAML syntax error: {problem} ({context})"
     return f"YAML syntax error: {problem}"
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """Offset of the first `[`/`{` nested deeper than MAX_DEPTH outside quotes and comments, if any."""
+    depth, quote, index, length = 0, "", 0, len(text)
+    while index < length:
+        char = text[index]
+        if quote:
+            if char == "\\" and quote == '"':
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'" and (index == 0 or text[index - 1] in " \t\n[{,:"):
+            quote = char
+        elif char == "#" and (index == 0 or text[index - 1] in " \t\n"):
+            end = text.find("\n", index)
+            index = length if end < 0 else end
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return index
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        index += 1
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+MAX_SIZE = 1024 * 1024
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -16,10 +17,14 @@ class EnvFileError(ValueError):
 
 def read_env_file(path: Path) -> dict[str, str]:
     """Lines `KEY=VALUE`; blank lines and `#` comments are skipped; matching outer quotes are removed."""
+    if not path.exists():
+        raise EnvFileError(f"env file {path} does not exist")
+    if not path.is_file():  # a FIFO or device could block or never end
+        raise EnvFileError(f"env file {path} is not a regular file")
+    if path.stat().st_size > MAX_SIZE:
+        raise EnvFileError(f"env file {path} is larger than {MAX_SIZE // 1024} KiB")
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EnvFileError(f"env file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise EnvFileError(f"cannot read env file {path}: {error}") from None
     values: dict[str, str] = {}

@@ -39,7 +39,7 @@ def load(
     text = _read(source, display)
 
     def fail(located: list[tuple[tuple[int, int], str]]) -> ConfigError:
-        problems = [Problem(display, line, col, message) for (line, col), message in located]
+        problems = [Problem(display, line, col, _printable(message)) for (line, col), message in located]
         return ConfigError("\n".join(map(str, problems)), problems=problems)
 
     doc = parse(text, environ)
@@ -131,3 +131,8 @@ def _read_env_files(config, doc) -> list[tuple[tuple[int, int], str]]:
 
 def _kind(value: object) -> str:
     return "a list" if isinstance(value, list) else f"the value {value!r}"
+
+
+def _printable(message: str) -> str:
+    """One line per problem, whatever a key or value contains: control characters are escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)

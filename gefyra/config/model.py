@@ -346,8 +346,10 @@ def _bridge_ports(value: object) -> object:
         if isinstance(item, str) and ":" in item:
             remote, _, local = item.partition(":")
             result[remote] = local
-        else:
+        elif isinstance(item, int | str):
             result[item] = item
+        else:
+            raise ValueError(f"bridge ports must be numbers or 'cluster:local' strings, got {item!r}")
     return result
 
 
