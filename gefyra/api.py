@@ -1,9 +1,7 @@
 """The Python API: what the CLI, `watch` and tests call. Loads, observes once, plans, applies; never prints.
 
-from gefyra import api
-config = api.load("gefyra.yaml")
-plan = api.plan(config)                  # a Plan; plan.has_changes
-outcome = api.apply(config)              # ApplyOutcome: plan + executor result
+from gefyra import api config = api.load("gefyra.yaml") plan = api.plan(config)                  # a Plan;
+plan.has_changes outcome = api.apply(config)              # ApplyOutcome: plan + executor result
 api.status(config); api.down(project=config.project.name)
 """
 

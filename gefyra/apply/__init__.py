@@ -1,2 +1,2 @@
-"""Applying a plan: the executor walks the step DAG; events report what happened; a lock keeps one apply
-per project."""
+"""Applying a plan: the executor walks the step DAG; events report what happened; a lock keeps one apply per
+project."""

@@ -1,9 +1,9 @@
 """The executor: walks a Plan's step DAG with bounded parallelism. It decides nothing.
 
-A step runs once all its dependencies succeeded. A failed step skips its dependants (transitively) and
-nothing else. On Ctrl-C no new step starts, running steps finish, the rest is reported as cancelled and
-KeyboardInterrupt is raised: every step is idempotent, so the next apply converges from whatever state
-this left.
+A step runs once all its dependencies succeeded. A failed step skips its dependants (transitively) and nothing
+else. On Ctrl-C no new step starts, running steps finish, the rest is reported as cancelled and
+KeyboardInterrupt is raised: every step is idempotent, so the next apply converges from whatever state this
+left.
 """
 
 from __future__ import annotations

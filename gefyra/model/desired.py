@@ -82,8 +82,8 @@ class ContainerSpec(_Spec):
     user: str | None = None
     network: str
     aliases: list[str] = []
-    # Set by other kinds through Kind.amend (e.g. the connection kind points DNS at Cargo); None =
-    # Docker's default.
+    # Set by other kinds through Kind.amend (e.g. the connection kind points DNS at Cargo); None = Docker's
+    # default.
     dns: list[str] | None = None
     dns_search: list[str] | None = None
     cap_add: list[str] | None = None

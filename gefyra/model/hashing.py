@@ -1,8 +1,7 @@
 """Canonical JSON and spec hashes.
 
-The hash covers the canonical spec minus the fields a kind declares mutable (those are updated in place,
-never force a
-replace). Canonical = sorted keys, no whitespace, so equal specs hash equal across runs and machines.
+The hash covers the canonical spec minus the fields a kind declares mutable (those are updated in place, never
+force a replace). Canonical = sorted keys, no whitespace, so equal specs hash equal across runs and machines.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Every label key gefyra puts on Docker objects, and nowhere else.
 
-Actual state lives in the world: these labels are how a provider finds gefyra's objects again and reads
-them back into
-Resources. Nothing without `dev.gefyra.project` is ever touched.
+Actual state lives in the world: these labels are how a provider finds gefyra's objects again and reads them
+back into Resources. Nothing without `dev.gefyra.project` is ever touched.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ SPEC = "dev.gefyra.spec"
 # --all`).
 DEPENDS_ON = "dev.gefyra.depends-on"
 # One-off containers of `gefyra run` carry KIND = "run": no kind handler reads them, so they are never
-# planned;
-# `down` sweeps them with everything else labelled with the project.
+# planned; `down` sweeps them with everything else labelled with the project.
 KIND_RUN = "run"
 
 

@@ -1,8 +1,7 @@
 """Resource: one thing gefyra manages, identified by kind + name, described by a canonical spec.
 
-The same type describes the desired state (from gefyra.yaml) and the actual state (read back from
-labels); the actual
-one also carries an `Observed` with what the provider saw (running or not, and why).
+The same type describes the desired state (from gefyra.yaml) and the actual state (read back from labels); the
+actual one also carries an `Observed` with what the provider saw (running or not, and why).
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""The Plan: what changes per resource (Change, for people) and the steps that make it so (Step, a DAG
-for the executor).
+"""The Plan: what changes per resource (Change, for people) and the steps that make it so (Step, a DAG for the
+executor).
 
-A replace is one Change but two Steps (`delete:` and `create:` of the same key), so that deletes can go
-in reverse
-dependency order and creates in dependency order even when a whole chain is replaced.
+A replace is one Change but two Steps (`delete:` and `create:` of the same key), so that deletes can go in
+reverse dependency order and creates in dependency order even when a whole chain is replaced.
 """
 
 from __future__ import annotations

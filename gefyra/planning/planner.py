@@ -11,8 +11,8 @@ Rules, in order, per desired resource:
 Actual resources nobody desires -> delete.
 
 Steps: deletes in reverse dependency order (read from the actual resources, so `down` works without
-gefyra.yaml); every create waits for all delete_first deletes (frees names, ports and subnets); creates
-follow dependencies.
+gefyra.yaml); every create waits for all delete_first deletes (frees names, ports and subnets); creates follow
+dependencies.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one list of providers and kinds. Adding a kind = adding its module and one line here.
 
-A kind module defines `KIND` (a gefyra.providers.base.Kind) and may define `HOOKS` (PostStartHook list).
-Order matters only for `amend` (called in this order) and for ties nowhere else: the planner sorts.
+A kind module defines `KIND` (a gefyra.providers.base.Kind) and may define `HOOKS` (PostStartHook list). Order
+matters only for `amend` (called in this order) and for ties nowhere else: the planner sorts.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from typing import Literal
 
 DEFAULT_QUIET_S = 0.3
 
-# Editor temp and backup files: vim (.swp, .swx, ~, 4913), emacs (.#x, #x#), JetBrains (___jb_tmp___),
-# sed -i, etc.
+# Editor temp and backup files: vim (.swp, .swx, ~, 4913), emacs (.#x, #x#), JetBrains (___jb_tmp___), sed -i,
+# etc.
 _TEMP_PATTERNS = (
     "*.swp",
     "*.swx",

@@ -1,9 +1,8 @@
-"""The watch loop: apply, then re-apply on (a) gefyra.yaml edits, (b) containers' `watch:` paths, (c)
-drift ticks.
+"""The watch loop: apply, then re-apply on (a) gefyra.yaml edits, (b) containers' `watch:` paths, (c) drift
+ticks.
 
-It calls the engine only through `WatchActions` (wired by gefyra.api.watch), so it stays below the API
-layer and
-testable. Ctrl-C stops watching and leaves everything running.
+It calls the engine only through `WatchActions` (wired by gefyra.api.watch), so it stays below the API layer
+and testable. Ctrl-C stops watching and leaves everything running.
 """
 
 from __future__ import annotations

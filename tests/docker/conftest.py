@@ -1,5 +1,4 @@
-"""Fixtures of the engine's Docker tests: a throw-away project (unique `t-eng-` name) that is always
-downed."""
+"""Fixtures of the engine Docker tests: a throw-away project (unique `t-eng-` name), always downed."""
 
 from __future__ import annotations
 

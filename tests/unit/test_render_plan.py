@@ -1,5 +1,4 @@
-"""Plan renderers: golden text with every symbol, the JSON shape, and the round trip used for `plan`
-events."""
+"""Plan renderers: golden text with every symbol, the JSON shape, and the round trip of `plan` events."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Idempotent Docker operations. Each re-checks the world and refuses to touch objects gefyra did not
-label."""
+"""Idempotent Docker operations: each re-checks the world and never touches objects gefyra did not label."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 """Kind `container`: an app container from gefyra.yaml on the project network.
 
-Container names are fixed (`gefyra-<project>-<name>`), so a replace is delete-then-create. After every
-start the
-post-start hooks run (StepContext.started), e.g. the connection kind re-points the default route at Cargo.
+Container names are fixed (`gefyra-<project>-<name>`), so a replace is delete-then-create. After every start
+the post-start hooks run (StepContext.started), e.g. the connection kind re-points the default route at Cargo.
 """
 
 from __future__ import annotations

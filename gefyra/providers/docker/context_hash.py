@@ -1,5 +1,5 @@
-"""Content hash of a build context, honouring .dockerignore (simple globs), so an unchanged context is
-not rebuilt.
+"""Content hash of a build context, honouring .dockerignore (simple globs), so an unchanged context is not
+rebuilt.
 
 File digests are cached by (path, size, mtime): re-planning in watch mode only reads files that changed.
 """

@@ -10,8 +10,8 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
-# /24s are drawn from here; Docker's own default pools (172.17-31/16, 192.168/20) are avoided by the
-# overlap check.
+# /24s are drawn from here; Docker's own default pools (172.17-31/16, 192.168/20) are avoided by the overlap
+# check.
 POOLS = (IPv4Network("10.201.0.0/16"), IPv4Network("10.202.0.0/16"), IPv4Network("172.29.0.0/16"))
 PREFIX = 24
 
