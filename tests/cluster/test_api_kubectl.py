@@ -282,3 +282,14 @@ def kubectl_watch(kubeconfig):
     for process in processes:
         process.kill()
         process.wait()
+
+
+def test_server_side_apply(kubectl, core, namespace):
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {a: '1'}\n"
+    assert (
+        "serverside-applied"
+        in kubectl(
+            "apply", "--server-side", "--validate=false", "-n", namespace, "-f", "-", input=manifest
+        ).stdout
+    )
+    assert core.read_namespaced_config_map("ssa", namespace).data == {"a": "1"}

@@ -322,3 +322,38 @@ def test_replace_with_another_uid_is_conflict(core, namespace):
     created.metadata.resource_version = None
     code, status = _error(core.replace_namespaced_config_map, "a", namespace, created)
     assert (code, status["reason"]) == (409, "Conflict")
+
+
+def test_pod_logs_come_from_the_attached_source(private_api):
+    from kubernetes import client, config
+
+    calls = []
+
+    def logs(namespace: str, pod: str, container: str, tail: int | None) -> str:
+        calls.append((namespace, pod, container, tail))
+        return "line 1\nline 2\n"
+
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(private_api.kubeconfig)))
+    core.create_namespaced_pod(
+        "default",
+        {
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "a", "image": "i:1"}, {"name": "b", "image": "i:1"}]},
+        },
+    )
+    code, status = _error(core.read_namespaced_pod_log, "p", "default", container="a")
+    assert code == 400 and "no runner" in status["message"]
+    private_api.server.set_log_source(logs)
+    assert core.read_namespaced_pod_log("p", "default", container="b", tail_lines=5) == "line 1\nline 2\n"
+    assert calls == [("default", "p", "b", 5)]
+    code, _ = _error(core.read_namespaced_pod_log, "p", "default")
+    assert code == 400  # two containers: one must be named
+
+
+def test_server_side_apply_creates_then_merges(core, namespace):
+    apply = {"_content_type": "application/apply-patch+yaml", "field_manager": "tests"}
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"a": "1"}}
+    core.patch_namespaced_config_map("ssa", namespace, body, **apply)
+    body["data"] = {"b": "2"}
+    merged = core.patch_namespaced_config_map("ssa", namespace, body, **apply)
+    assert merged.data == {"a": "1", "b": "2"}

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from . import discovery, errors
+from . import authn, discovery, errors
 from .api import Api, present
 from .errors import ApiError
+from .patch import APPLY_PATCH, MERGE_PATCH, STRATEGIC_PATCH, apply_patch
 from .registry import ResourceType
 from .tables import table, wants_table
 from .tokens import TokenAuthority
@@ -51,6 +54,8 @@ class Handlers:
         self.tokens = tokens
         self.address = address
         self.bookmark_interval = bookmark_interval
+        # (namespace, pod, container, tail lines or None) -> text; set by a runner that has the containers
+        self.log_source: Callable[[str, str, str, int | None], str] | None = None
 
     # --- plumbing -------------------------------------------------------------------------------------------
     @web.middleware
@@ -188,6 +193,8 @@ class Handlers:
             raise errors.method_not_allowed()
         if method == "GET":
             obj = self.api.get(t.rt, t.namespace or "", t.name)
+            if t.sub == "log":
+                return await self._log(request, obj)
             if t.sub == "scale":
                 return json_response(self.api.scale_of(t.rt, obj))
             return self._object(request, t.rt, obj)
@@ -200,6 +207,25 @@ class Handlers:
         if method == "DELETE":
             return await self._delete(request, t)
         raise errors.method_not_allowed()
+
+    async def _log(self, request: web.Request, pod: dict[str, Any]) -> web.Response:
+        """`pods/log` from the runner's log source (a blocking call, so off the event loop)."""
+        if self.log_source is None:
+            raise errors.bad_request("pod logs are not available: no runner attached to this API server")
+        query = request.rel_url.query
+        containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
+        container = query.get("container") or (containers[0] if len(containers) == 1 else None)
+        if container is None:
+            raise errors.bad_request(
+                f"a container name must be specified for pod {pod['metadata']['name']}, "
+                f"choose one of: {containers}"
+            )
+        tail = int(query["tailLines"]) if query.get("tailLines") else None
+        source = self.log_source
+        text = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: source(pod["metadata"]["namespace"], pod["metadata"]["name"], container, tail)
+        )
+        return web.Response(text=text, content_type="text/plain")
 
     # --- verbs ----------------------------------------------------------------------------------------------
     def _object(
@@ -237,7 +263,7 @@ class Handlers:
     async def _create(self, request: web.Request, t: Target) -> web.Response:
         body = await self._body(request)
         if t.rt.key == ("authentication.k8s.io", "tokenreviews"):
-            return json_response(self._token_review(body), 201)
+            return json_response(authn.token_review(self.tokens, self.lookup, body), 201)
         obj = self.api.create(t.rt, t.namespace or "", body, self._dry_run(request))
         return self._object(request, t.rt, obj, 201)
 
@@ -255,17 +281,31 @@ class Handlers:
         assert t.name is not None
         content_type = request.content_type
         if t.sub == "scale":
-            from .patch import apply_patch
-
             current = self.api.scale_of(t.rt, self.api.get(t.rt, t.namespace or "", t.name))
             obj = self.api.write_scale(
                 t.rt, t.namespace or "", t.name, apply_patch(current, body, content_type, False)
             )
             return json_response(self.api.scale_of(t.rt, obj))
+        if content_type == APPLY_PATCH and t.sub is None:
+            return self._server_side_apply(request, t, body)
         obj = self.api.patch(
             t.rt, t.namespace or "", t.name, body, content_type, t.sub, self._dry_run(request)
         )
         return self._object(request, t.rt, obj)
+
+    def _server_side_apply(self, request: web.Request, t: Target, body: Any) -> web.Response:
+        """An approximation of server-side apply: create, or merge the applied fields (no field ownership)."""
+        assert t.name is not None
+        if not request.rel_url.query.get("fieldManager"):
+            raise errors.bad_request("PATCH requests with apply content type require a fieldManager")
+        if not isinstance(body, dict):
+            raise errors.bad_request("an apply patch must be an object")
+        ns, dry_run = t.namespace or "", self._dry_run(request)
+        if self.api.store.get(t.rt.key, ns if t.rt.namespaced else "", t.name) is None:
+            body.setdefault("metadata", {}).setdefault("name", t.name)
+            return self._object(request, t.rt, self.api.create(t.rt, ns, body, dry_run), 201)
+        merge_type = MERGE_PATCH if t.rt.custom else STRATEGIC_PATCH
+        return self._object(request, t.rt, self.api.patch(t.rt, ns, t.name, body, merge_type, None, dry_run))
 
     def _delete_options(self, request: web.Request, body: Any) -> dict[str, Any]:
         options = dict(body) if isinstance(body, dict) else {}
@@ -300,7 +340,9 @@ class Handlers:
         body = await self._body(request) or {}
         assert t.name is not None
         if t.sub == "token":
-            return json_response(self._token_request(t.namespace or "", t.name, body), 201)
+            return json_response(
+                authn.token_request(self.api, self.tokens, t.namespace or "", t.name, body), 201
+            )
         if t.sub == "binding":
             pod = self.api.get(t.rt, t.namespace or "", t.name)
             node = (body.get("target") or {}).get("name")
@@ -316,45 +358,3 @@ class Handlers:
                 {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201
             )
         raise errors.method_not_allowed()
-
-    # --- authentication APIs --------------------------------------------------------------------------------
-    def _token_request(self, ns: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        sa_type = self.api.registry.get("", "v1", "serviceaccounts")
-        assert sa_type is not None
-        account = self.api.get(sa_type, ns, name)
-        spec = body.get("spec") or {}
-        pod = None
-        bound = spec.get("boundObjectRef") or {}
-        if bound.get("kind") == "Pod":
-            pod = self.api.store.get(("", "pods"), ns, bound.get("name", ""))
-            if pod is None:
-                raise errors.not_found("pods", bound.get("name", ""))
-        seconds = int(spec.get("expirationSeconds") or 3600)
-        token, expires = self.tokens.issue(
-            ns, name, account["metadata"]["uid"], spec.get("audiences"), seconds, pod
-        )
-        from datetime import UTC, datetime
-
-        stamp = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {
-            "kind": "TokenRequest",
-            "apiVersion": "authentication.k8s.io/v1",
-            "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
-            "spec": {**spec, "expirationSeconds": seconds},
-            "status": {"token": token, "expirationTimestamp": stamp},
-        }
-
-    def _token_review(self, body: Any) -> dict[str, Any]:
-        spec = (body or {}).get("spec") or {}
-        identity = self.tokens.identify(spec.get("token", ""), self.lookup)
-        status: dict[str, Any] = {"authenticated": identity is not None}
-        if identity is not None:
-            status["user"] = {"username": identity.username, "uid": identity.uid, "groups": identity.groups}
-            status["audiences"] = spec.get("audiences") or []
-        return {
-            "kind": "TokenReview",
-            "apiVersion": "authentication.k8s.io/v1",
-            "metadata": {"creationTimestamp": None},
-            "spec": spec,
-            "status": status,
-        }

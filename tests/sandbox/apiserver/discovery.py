@@ -25,6 +25,7 @@ SUB_KINDS = {
     "finalize": ("", "", "", ["update"]),
     "status": ("", "", "", ["get", "patch", "update"]),
     "binding": ("", "", "Binding", ["create"]),
+    "log": ("", "", "Pod", ["get"]),
 }
 
 

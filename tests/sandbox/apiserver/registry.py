@@ -65,7 +65,7 @@ def _rt(
 ALL = ("all",)
 BUILTINS: list[ResourceType] = [
     _rt("", "v1", "namespaces", "Namespace", False, ("ns",), ("status", "finalize")),
-    _rt("", "v1", "pods", "Pod", True, ("po",), ("status", "binding"), categories=ALL),
+    _rt("", "v1", "pods", "Pod", True, ("po",), ("status", "binding", "log"), categories=ALL),
     _rt("", "v1", "services", "Service", True, ("svc",), ("status",), categories=ALL),
     _rt("", "v1", "endpoints", "Endpoints", True, ("ep",)),
     _rt("", "v1", "configmaps", "ConfigMap", True, ("cm",)),

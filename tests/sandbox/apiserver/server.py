@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -60,6 +61,14 @@ class ApiServer:
         self.certificates: tls.Certificates | None = None
         self._runner: web.AppRunner | None = None
         self._controllers: asyncio.Task[None] | None = None
+        self._handlers: Handlers | None = None
+        self._log_source: Callable[[str, str, str, int | None], str] | None = None
+
+    def set_log_source(self, source: Callable[[str, str, str, int | None], str] | None) -> None:
+        """Serve `pods/log` from `source(namespace, pod, container, tail_lines)` (called off the loop)."""
+        self._log_source = source
+        if self._handlers is not None:
+            self._handlers.log_source = source
 
     @property
     def advertise_address(self) -> str:
@@ -94,6 +103,8 @@ class ApiServer:
             f"{self.advertise_address}:{self.config.port}",
             self.config.bookmark_interval,
         )
+        handlers.log_source = self._log_source
+        self._handlers = handlers
         self._runner = web.AppRunner(handlers.app(), access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port, ssl_context=context)
