@@ -49,6 +49,26 @@ def host_state(instance: str, service_cidr: str) -> dict[str, list[str]]:
     }
 
 
+def reused_by_another_sandbox(service_cidr: str, instance: str) -> bool:
+    pod_cidr = service_cidr.replace("10.243.", "10.242.")
+    out = subprocess.run(
+        ["docker", "network", "ls", "-q", "--filter", "label=dev.gefyra.sandbox"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for network in out:
+        info = json.loads(
+            subprocess.run(
+                ["docker", "network", "inspect", network], capture_output=True, text=True, check=True
+            ).stdout
+        )[0]
+        subnets = [c.get("Subnet") for c in info["IPAM"]["Config"] or []]
+        if pod_cidr in subnets and info["Labels"].get("dev.gefyra.sandbox") != instance:
+            return True
+    return False
+
+
 def test_up_status_down_leaves_nothing(docker_client, base_image, echo_image):
     instance = "c" + secrets.token_hex(3)[:5]
     service_cidr = "unknown"
@@ -100,6 +120,10 @@ def test_up_status_down_leaves_nothing(docker_client, base_image, echo_image):
         stopped = sandbox_cli("down", "--instance", instance)
     assert stopped.returncode == 0, stopped.stderr
     after = host_state(instance, service_cidr)
+    if after["routes"]:
+        # Sandboxes of parallel test runs pick the first free slot: another one may have taken ours since.
+        assert reused_by_another_sandbox(service_cidr, instance), after["routes"]
+        after["routes"] = []
     assert after == {"containers": [], "networks": [], "iptables": [], "routes": []}
     assert not Path(kubeconfig).parents[1].exists()  # the state directory (kubeconfig, volumes) is gone too
     assert sandbox_cli("status", "--instance", instance).returncode == 3
