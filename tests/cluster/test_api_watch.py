@@ -173,3 +173,21 @@ def test_server_stop_ends_open_watches(private_api):
     private_api.stop()
     response.read()
     assert time.monotonic() - started < 5
+
+
+def test_closed_watch_releases_its_watcher(private_api):
+    import urllib.request
+
+    store = private_api.server.store
+    request = urllib.request.Request(
+        f"{private_api.url}/api/v1/namespaces?watch=1",
+        headers={"Authorization": f"Bearer {private_api.token}"},
+    )
+    response = urllib.request.urlopen(request, timeout=10)
+    response.readline()
+    assert len(store.watchers) == 1
+    response.close()
+    deadline = time.monotonic() + 5
+    while store.watchers:
+        assert time.monotonic() < deadline, "the server kept the watcher of a closed connection"
+        time.sleep(0.02)

@@ -101,7 +101,7 @@ class WatchStream:
             for line in lines:
                 await response.write(line)
             if watcher in store.watchers:
-                await self._follow(response, watcher)
+                await self._follow(request, response, watcher)
             await response.write_eof()
         except (ConnectionResetError, asyncio.CancelledError):
             pass
@@ -109,7 +109,7 @@ class WatchStream:
             store.watchers.discard(watcher)
         return response
 
-    async def _follow(self, response: web.StreamResponse, watcher: Watcher) -> None:
+    async def _follow(self, request: web.Request, response: web.StreamResponse, watcher: Watcher) -> None:
         deadline = time.monotonic() + self.timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -120,6 +120,8 @@ class WatchStream:
             try:
                 event = await asyncio.wait_for(watcher.queue.get(), timeout=min(remaining, self.interval))
             except TimeoutError:
+                if request.transport is None or request.transport.is_closing():
+                    return  # the client went away: stop holding a watcher for it
                 if self.bookmarks and deadline - time.monotonic() > 0:
                     await response.write(self._bookmark(self.api.store.rv))
                 continue
