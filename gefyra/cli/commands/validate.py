@@ -10,6 +10,9 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate(
+        path: Path | None = typer.Argument(
+            None, help="gefyra.yaml to check (the same as -f).", show_default=False
+        ),
         file: Path | None = typer.Option(
             None, "-f", "--file", help="gefyra.yaml to check; default: ./gefyra.yaml, searched upward."
         ),
@@ -22,6 +25,11 @@ def register(app: typer.Typer) -> None:
         from gefyra.config import load
         from gefyra.errors import ConfigError, ExitCode
 
+        if path is not None and file is not None and path != file:
+            raise typer.BadParameter(
+                "give the file either as an argument or with -f, not both", param_hint="'-f'"
+            )
+        file = file or path
         if output not in ("text", "json"):
             raise typer.BadParameter(
                 f"'{output}' is not one of 'text', 'json'", param_hint="'-o' / '--output'"
