@@ -100,6 +100,9 @@ def test_get_every_kind_as_json_and_table(kubectl, namespace):
     assert "deployment.apps/web" in table and "0/1" in table
     assert "service/web" in table and "NodePort" in table and "80:3" in table
     assert "pod/solo" in table and "Pending" in table
+    wide = kubectl("get", "-n", namespace, "pods", "-o", "wide").stdout.splitlines()
+    assert wide[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
+    assert kubectl("get", "-n", namespace, "cm", "cfg").stdout.split()[:4] == ["NAME", "DATA", "AGE", "cfg"]
     names = kubectl("get", "-n", namespace, "cm", "-o", "name").stdout.split()
     assert names == ["configmap/cfg", "configmap/kube-root-ca.crt"]
 

@@ -81,7 +81,49 @@ COLUMNS: dict[tuple[str, str], list[tuple[str, str, Cell]]] = {
         ("Current", "integer", lambda r: _status(r, "replicas")),
         ("Ready", "integer", lambda r: _status(r, "readyReplicas")),
     ],
+    ("", "configmaps"): [
+        ("Data", "integer", lambda c: len(c.get("data") or {}) + len(c.get("binaryData") or {}))
+    ],
+    ("", "secrets"): [
+        ("Type", "string", lambda s: s.get("type", "Opaque")),
+        ("Data", "integer", lambda s: len(s.get("data") or {})),
+    ],
+    ("", "endpoints"): [("Endpoints", "string", lambda e: _endpoints(e))],
+    ("", "nodes"): [("Status", "string", lambda n: _node_ready(n))],
 }
+
+# Extra columns of `-o wide` (priority 1), printed after Age.
+WIDE: dict[tuple[str, str], list[tuple[str, str, Cell]]] = {
+    ("", "pods"): [
+        ("IP", "string", lambda p: _status(p, "podIP", "") or "<none>"),
+        ("Node", "string", lambda p: (p.get("spec") or {}).get("nodeName") or "<none>"),
+    ],
+    ("", "services"): [
+        (
+            "Selector",
+            "string",
+            lambda s: (
+                ",".join(f"{k}={v}" for k, v in sorted(((s.get("spec") or {}).get("selector") or {}).items()))
+                or "<none>"
+            ),
+        )
+    ],
+}
+
+
+def _endpoints(endpoints: dict[str, Any]) -> str:
+    pairs = [
+        f"{a.get('ip')}:{p.get('port')}"
+        for subset in endpoints.get("subsets") or []
+        for a in subset.get("addresses") or []
+        for p in subset.get("ports") or [{}]
+    ]
+    return ",".join(pairs) or "<none>"
+
+
+def _node_ready(node: dict[str, Any]) -> str:
+    ready = [c for c in _status(node, "conditions", []) or [] if c.get("type") == "Ready"]
+    return "Ready" if ready and ready[0].get("status") == "True" else "NotReady"
 
 
 def _custom_columns(rt: ResourceType) -> list[tuple[str, str, Cell]]:
@@ -107,9 +149,12 @@ def table(
         {"name": n, "type": t, "format": "", "description": n, "priority": 0} for n, t, _ in extra
     ]
     definitions.append({"name": "Age", "type": "string", "format": "", "description": "Age", "priority": 0})
+    wide = [] if rt.custom else WIDE.get(rt.key, [])
+    definitions += [{"name": n, "type": t, "format": "", "description": n, "priority": 1} for n, t, _ in wide]
     rows = []
     for obj in objects:
         cells = [obj["metadata"]["name"], *(cell(obj) for _, _, cell in extra), age(obj)]
+        cells += [cell(obj) for _, _, cell in wide]
         if include_object == "Object":
             row_object: dict[str, Any] | None = obj
         elif include_object == "None":
