@@ -10,13 +10,17 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate(
-        path: Path | None = typer.Argument(
+        file: Path | None = typer.Argument(
             None, help="gefyra.yaml to check (the same as -f).", show_default=False
         ),
-        file: Path | None = typer.Option(
-            None, "-f", "--file", help="gefyra.yaml to check; default: ./gefyra.yaml, searched upward."
+        file_option: Path | None = typer.Option(
+            None,
+            "-f",
+            "--file",
+            metavar="FILE",
+            help="gefyra.yaml to check; default: ./gefyra.yaml, searched upward.",
         ),
-        output: str = typer.Option("text", "-o", "--output", help="text or json"),
+        output: str = typer.Option("text", "-o", "--output", metavar="text|json", help="Output format."),
     ) -> None:
         """Check gefyra.yaml: exit 0 when it is valid, 1 with every problem when it is not."""
         import json
@@ -25,11 +29,9 @@ def register(app: typer.Typer) -> None:
         from gefyra.config import load
         from gefyra.errors import ConfigError, ExitCode
 
-        if path is not None and file is not None and path != file:
-            raise typer.BadParameter(
-                "give the file either as an argument or with -f, not both", param_hint="'-f'"
-            )
-        file = file or path
+        if file is not None and file_option is not None and file != file_option:
+            raise typer.BadParameter("give the file as an argument or with -f, not both", param_hint="'-f'")
+        file = file or file_option
         if output not in ("text", "json"):
             raise typer.BadParameter(
                 f"'{output}' is not one of 'text', 'json'", param_hint="'-o' / '--output'"
