@@ -175,9 +175,11 @@ def down(
     emit: EventSink = discard,
     lock_timeout: float | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
+    images: bool = False,
 ) -> DownReport:
-    """Delete every resource of `project` (reverse dependency order), sweep whatever else carries its label,
-    and verify nothing is left (ProviderError naming the leftovers otherwise)."""
+    """Delete every resource of `project` (reverse dependency order), sweep whatever else carries its label
+    (with `images`, also the images built for it), and verify nothing is left (ProviderError naming the
+    leftovers otherwise)."""
     with project_lock(project, lock_timeout), _session(None) as session:
         snapshot = observe(session, project, None)
         have = actual(snapshot)
@@ -196,12 +198,12 @@ def down(
         removed = [_describe(step.resource) for step in planned.steps if step.id in result.succeeded]
         for name, provider in registry.providers().items():
             if name in snapshot.providers:
-                removed += provider.sweep(session.client(name), project)
+                removed += provider.sweep(session.client(name), project, images=images)
         left = [
             item
             for name, provider in registry.providers().items()
             if name in snapshot.providers
-            for item in provider.leftovers(session.client(name), project)
+            for item in provider.leftovers(session.client(name), project, images=images)
         ]
         if left or not result.ok:
             problem = _failure_message(result) if not result.ok else "objects remain"
@@ -221,9 +223,13 @@ def projects() -> list[str]:
         return sorted(found)
 
 
-def down_all(*, emit: EventSink = discard, only: Callable[[str], bool] | None = None) -> list[DownReport]:
+def down_all(
+    *, emit: EventSink = discard, only: Callable[[str], bool] | None = None, images: bool = False
+) -> list[DownReport]:
     """`down` for every gefyra project here (`only` filters project names)."""
-    return [down(project, emit=emit) for project in projects() if only is None or only(project)]
+    return [
+        down(project, emit=emit, images=images) for project in projects() if only is None or only(project)
+    ]
 
 
 def _describe(resource: Resource) -> str:

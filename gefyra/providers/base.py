@@ -156,9 +156,10 @@ class Provider(ABC):
         """Names of every gefyra project with objects here."""
 
     @abstractmethod
-    def sweep(self, client: Any, project: str) -> list[str]:
-        """Remove every object labelled with `project` still left; return what was removed (for `down`)."""
+    def sweep(self, client: Any, project: str, *, images: bool = False) -> list[str]:
+        """Remove every object labelled with `project` still left (and the images built for it when `images`);
+        return what was removed (for `down`)."""
 
     @abstractmethod
-    def leftovers(self, client: Any, project: str) -> list[str]:
+    def leftovers(self, client: Any, project: str, *, images: bool = False) -> list[str]:
         """Objects labelled with `project` that still exist (down verifies this is empty)."""

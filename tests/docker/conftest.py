@@ -83,7 +83,7 @@ def engine_project(tmp_path, docker_client, base_image, monkeypatch) -> EnginePr
     yield project
     from gefyra import api
 
-    api.down(project.name)
+    api.down(project.name, images=True)
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:

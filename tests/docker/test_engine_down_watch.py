@@ -141,3 +141,22 @@ def test_watch_paths_restart_or_rebuild_their_container(engine_project) -> None:
         assert "src/app.txt changed (rebuild rebuilt)" in triggered[0].data["reasons"]
     finally:
         watching.close()
+
+
+def test_rebuild_prunes_the_old_image_and_down_images_removes_built_ones(
+    engine_project, docker_client
+) -> None:
+    (engine_project.folder / "img").mkdir()
+    dockerfile = engine_project.folder / "img" / "Dockerfile"
+    dockerfile.write_text('FROM debian:bookworm-slim\nCMD ["sleep", "infinity"]\n')
+    engine_project.write({"web": {"build": "img"}})
+    api.apply(engine_project.load()).raise_for_failures()
+    repository = f"gefyra-{engine_project.name}-web"
+    first = [tag for image in docker_client.api.images(name=repository) for tag in image["RepoTags"]]
+    dockerfile.write_text('FROM debian:bookworm-slim\nENV V=2\nCMD ["sleep", "infinity"]\n')
+    api.apply(engine_project.load()).raise_for_failures()
+    second = [tag for image in docker_client.api.images(name=repository) for tag in image["RepoTags"]]
+    assert len(first) == 1 and len(second) == 1 and first != second
+    result = engine_project.cli("down", "--images")
+    assert f"  - image {second[0]}" in result.stdout
+    assert docker_client.api.images(name=repository) == []

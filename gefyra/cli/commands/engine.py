@@ -74,6 +74,7 @@ def register(app: typer.Typer) -> None:
         project: str | None = typer.Option(
             None, "--project", "-p", help="Project name instead of gefyra.yaml."
         ),
+        images: bool = typer.Option(False, "--images", help="Also remove the images built for `build:`."),
     ) -> None:
         """Remove everything labelled with the project, print what was removed, verify nothing is left."""
         from gefyra import api
@@ -83,9 +84,9 @@ def register(app: typer.Typer) -> None:
         console = Console()
         emit = progress(output, console) if output == "json" else (lambda event: None)
         if all_projects:
-            reports = api.down_all(emit=emit)
+            reports = api.down_all(emit=emit, images=images)
         else:
-            reports = [api.down(project or api.load(file).project.name, emit=emit)]
+            reports = [api.down(project or api.load(file).project.name, emit=emit, images=images)]
         if output == "json":
             console.json_line(
                 __import__("json").dumps(

@@ -169,3 +169,25 @@ def remove_volume(client: Any, name: str) -> bool:
         return True
     except _errors().NotFound:
         return False
+
+
+def remove_image(client: Any, ref: str) -> bool:
+    """Remove an image (all its tags); True if it existed. An image still in use is an error."""
+    try:
+        client.api.remove_image(ref, force=True)
+        return True
+    except _errors().ImageNotFound:
+        return False
+    except _errors().APIError as error:
+        raise ProviderError(f"cannot remove image {ref[:19]}: {error.explanation or error}") from error
+
+
+def prune_old_builds(client: Any, repository: str, keep: str) -> None:
+    """Best effort: drop earlier tags of a container's built image (each build context hash is a new tag)."""
+    for image in client.api.images(name=repository):
+        for tag in image.get("RepoTags") or ():
+            if tag != keep and tag.startswith(f"{repository}:"):
+                try:
+                    client.api.remove_image(tag)
+                except _errors().APIError:
+                    pass  # still used by a container (e.g. another replace in flight): next build prunes it

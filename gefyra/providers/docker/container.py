@@ -85,6 +85,8 @@ class ContainerKind(Kind):
         container_id = self._create(ctx, client, resource)
         client.api.start(container_id)
         ctx.started(resource, container_id)
+        if spec.get("build"):
+            actions.prune_old_builds(client, spec["image"].rpartition(":")[0], keep=spec["image"])
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None

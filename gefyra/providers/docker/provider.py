@@ -39,7 +39,7 @@ class DockerProvider(Provider):
         found += client.api.volumes(filters=selector).get("Volumes") or []
         return {(item.get("Labels") or {})[labels.PROJECT] for item in found}
 
-    def sweep(self, client: Any, project: str) -> list[str]:
+    def sweep(self, client: Any, project: str, *, images: bool = False) -> list[str]:
         removed = []
         snapshot = observe(client, project, with_volumes=True)
         for item in snapshot.containers:  # containers first: networks and volumes are in use until they go
@@ -51,15 +51,24 @@ class DockerProvider(Provider):
         for item in snapshot.volumes:
             if actions.remove_volume(client, item["Name"]):
                 removed.append(f"volume {item['Name']}")
+        for image in _built_images(client, project) if images else ():
+            if actions.remove_image(client, image["Id"]):
+                removed.append(f"image {', '.join(image.get('RepoTags') or [image['Id'][:19]])}")
         return removed
 
-    def leftovers(self, client: Any, project: str) -> list[str]:
+    def leftovers(self, client: Any, project: str, *, images: bool = False) -> list[str]:
         snapshot = observe(client, project, with_volumes=True)
         return (
             [f"container {(c.get('Names') or ['?'])[0].lstrip('/')}" for c in snapshot.containers]
             + [f"network {n.get('Name')}" for n in snapshot.networks]
             + [f"volume {v['Name']}" for v in snapshot.volumes]
+            + ([f"image {i['Id'][:19]}" for i in _built_images(client, project)] if images else [])
         )
+
+
+def _built_images(client: Any, project: str) -> list[dict[str, Any]]:
+    """Images gefyra built for `project` (`build:` containers carry the project label)."""
+    return client.api.images(filters={"label": [labels.project_filter(project)]})
 
 
 PROVIDER = DockerProvider()
