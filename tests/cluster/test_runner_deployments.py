@@ -160,3 +160,76 @@ def test_scale_and_rollback_with_kubectl(sandbox, sandbox_kube, sandbox_ns, echo
         what="exactly three live pods after rollback",
     )
     assert all(p.spec.containers[0].env[0].value == "v1" for p in live)
+
+
+def test_statefulset_ordered_pods_stable_names_and_rolling_update(
+    sandbox, sandbox_kube, sandbox_ns, echo_image
+):
+    kube = sandbox_kube
+    kube.core.create_namespaced_service(
+        sandbox_ns,
+        {
+            "metadata": {"name": "db"},
+            "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 8080}]},
+        },
+    )
+    template = deployment("db", echo_image, 2, "v1")["spec"]["template"]
+    kube.apps.create_namespaced_stateful_set(
+        sandbox_ns,
+        {
+            "metadata": {"name": "db"},
+            "spec": {
+                "replicas": 2,
+                "serviceName": "db",
+                "updateStrategy": {
+                    "type": "RollingUpdate"
+                },  # spelled out: the API server does not default it
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": template,
+                "volumeClaimTemplates": [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": "1Gi"}},
+                        },
+                    }
+                ],
+            },
+        },
+    )
+    status = kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "statefulset/db", "--timeout=60s")
+    assert status.returncode == 0, status.stderr
+    pods = {p.metadata.name: p for p in kube.core.list_namespaced_pod(sandbox_ns).items}
+    assert sorted(pods) == ["db-0", "db-1"]
+    assert pods["db-0"].status.start_time <= pods["db-1"].status.start_time  # OrderedReady
+    assert {
+        v.persistent_volume_claim.claim_name for v in pods["db-1"].spec.volumes if v.persistent_volume_claim
+    } == {"data-db-1"}
+    # Stable per-Pod DNS names through the headless Service, resolved from inside the other Pod.
+    from tests.sandbox.fixtures import echo_info, fetch_from_pod
+
+    answer = wait_for(
+        lambda: fetch_from_pod(
+            pods["db-0"].status.pod_ip, f"http://db-1.db.{sandbox_ns}.svc.cluster.local:8080/"
+        ),
+        what="db-1.db DNS name",
+    )
+    assert echo_info(answer)["hostname"] == "db-1"
+    uid_before = pods["db-1"].metadata.uid
+    kube.apps.patch_namespaced_stateful_set(
+        "db",
+        sandbox_ns,
+        {
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": "web", "env": [{"name": "MESSAGE", "value": "v2"}]}]}
+                }
+            }
+        },
+    )
+    status = kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "statefulset/db", "--timeout=60s")
+    assert status.returncode == 0, status.stderr
+    pods = {p.metadata.name: p for p in kube.core.list_namespaced_pod(sandbox_ns).items}
+    assert sorted(pods) == ["db-0", "db-1"] and pods["db-1"].metadata.uid != uid_before
+    assert all(p.spec.containers[0].env[0].value == "v2" for p in pods.values())

@@ -35,10 +35,12 @@ def remove_all(client, instance: str) -> list[str]:
         except docker.errors.APIError as error:
             if "already in progress" not in str(error):  # someone else is removing it: fine
                 raise
-    for network in client.networks.list(filters=label):
-        network.remove()
+    # Host rules and the route go before the network: the network holds the slot, and a parallel sandbox that
+    # takes the slot once it is free must not lose its fresh route to us.
     if settings is not None:
         netsetup.teardown_host(settings)
+    for network in client.networks.list(filters=label):
+        network.remove()
     shutil.rmtree(STATE_ROOT / instance, ignore_errors=True)
     return leftovers(client, instance, settings)
 

@@ -58,6 +58,9 @@ def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
                 "uid": pod["metadata"]["uid"],
             },
         }
+        # StatefulSet Pods get `<hostname>.<service>.<ns>.svc` records through their headless Service.
+        if pod["spec"].get("hostname") and pod["spec"].get("subdomain") == service["metadata"]["name"]:
+            address["hostname"] = pod["spec"]["hostname"]
         group.setdefault("addresses" if is_ready(pod) else "notReadyAddresses", []).append(address)
     return list(groups.values())
 

@@ -18,6 +18,7 @@ from .proxy import Proxy
 from .replicasets import ReplicaSetController
 from .runtime import Runtime
 from .settings import LABEL, LABEL_POD, Settings
+from .statefulsets import StatefulSetController
 
 log = logging.getLogger(__name__)
 RESYNC_SECONDS = 10.0
@@ -39,6 +40,7 @@ class Runner:
             "secrets": Informer("secrets", core.list_secret_for_all_namespaces),
             "replicasets": Informer("replicasets", apps.list_replica_set_for_all_namespaces),
             "deployments": Informer("deployments", apps.list_deployment_for_all_namespaces),
+            "statefulsets": Informer("statefulsets", apps.list_stateful_set_for_all_namespaces),
         }
         i = self.informers
         self.runtime = Runtime(docker_client, settings, infra_image)
@@ -47,6 +49,7 @@ class Runner:
         )
         self.replicasets = ReplicaSetController(self.kube, i["replicasets"], i["pods"])
         self.deployments = DeploymentController(self.kube, i["deployments"], i["replicasets"])
+        self.statefulsets = StatefulSetController(self.kube, i["statefulsets"], i["pods"])
         self.endpoints = EndpointsController(self.kube, i["services"], i["pods"], i["endpoints"])
         self.proxy = Proxy(settings, i["services"], i["endpoints"])
         self.dns = ClusterDns(settings, self.kube, docker_client, i["services"], i["endpoints"])
@@ -63,7 +66,15 @@ class Runner:
         for name, informer in self.informers.items():
             if not informer.synced.wait(timeout):
                 raise TimeoutError(f"informer {name} did not sync within {timeout}s")
-        for part in (self.proxy, self.dns, self.endpoints, self.replicasets, self.deployments, self.kubelet):
+        for part in (
+            self.proxy,
+            self.dns,
+            self.endpoints,
+            self.replicasets,
+            self.deployments,
+            self.statefulsets,
+            self.kubelet,
+        ):
             part.start()
         for target in (self._watch_docker, self._resync):
             thread = threading.Thread(target=target, name=target.__name__, daemon=True)
@@ -80,6 +91,7 @@ class Runner:
         for part in (
             self.kubelet,
             self.deployments,
+            self.statefulsets,
             self.replicasets,
             self.endpoints,
             self.dns,
