@@ -1,0 +1,116 @@
+"""The watch loop's decisions with an in-memory engine (a WatchActions recording calls): which paths trigger
+what, what is applied, what is restarted, and that a bad edit keeps the last good config. No Docker, no file
+watchers (paths under a folder that does not exist)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from gefyra.apply.events import Event
+from gefyra.config import Config
+from gefyra.errors import ConfigError
+from gefyra.model.resources import ResourceKey
+from gefyra.watch.debounce import Trigger
+from gefyra.watch.loop import WatchLoop
+
+BASE = Path("/nonexistent-gefyra-watch-test")
+
+
+def _config(env: str = "1") -> Config:
+    data = {
+        "version": 1,
+        "project": {"name": "t-eng-watch"},
+        "containers": {
+            "api": {
+                "image": "img",
+                "env": {"V": env},
+                "watch": [{"path": "src", "action": "restart", "ignore": ["*.log"]}],
+            },
+            "web": {"build": "web", "watch": [{"path": "web", "action": "rebuild"}]},
+        },
+    }
+    config = Config.model_validate(data, context={"base_dir": BASE})
+    object.__setattr__(config, "_source", BASE / "gefyra.yaml")
+    return config
+
+
+class Engine:
+    """WatchActions over a list of configs to hand out on load (a ConfigError instance is raised)."""
+
+    def __init__(self, *loads) -> None:
+        self.loads = list(loads)
+        self.applied: list[tuple[Config, dict, dict]] = []
+        self.restarted: list[str] = []
+        self.recreate: list[str] = []
+
+    def load(self, path: Path):
+        item = self.loads.pop(0) if len(self.loads) > 1 else self.loads[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def apply(self, config, *, emit, force_replace, options):
+        self.applied.append((config, dict(force_replace), dict(options)))
+        emit(Event(event="plan", data={"has_changes": bool(self.recreate)}))
+        succeeded = tuple(f"create:container/{name}" for name in self.recreate)
+        return SimpleNamespace(result=SimpleNamespace(succeeded=succeeded))
+
+    def restart(self, config, name: str) -> None:
+        self.restarted.append(name)
+
+
+def _loop(engine: Engine) -> tuple[WatchLoop, list[Event]]:
+    events: list[Event] = []
+    return WatchLoop(BASE / "gefyra.yaml", engine, emit=events.append), events
+
+
+def test_paths_map_to_triggers() -> None:
+    loop, _ = _loop(Engine(_config()))
+    assert loop.triggers_for(BASE / "gefyra.yaml") == [Trigger("config", path="gefyra.yaml")]
+    assert loop.triggers_for(BASE / "src" / "app.py") == [Trigger("restart", "api", "src/app.py")]
+    assert loop.triggers_for(BASE / "web" / "index.html") == [Trigger("rebuild", "web", "web/index.html")]
+    assert loop.triggers_for(BASE / "src" / "debug.log") == []  # the rule's ignore glob
+    assert loop.triggers_for(BASE / "src" / ".app.py.swp") == []  # editor noise
+    assert loop.triggers_for(BASE / "other.txt") == []
+
+
+def test_rebuild_forces_a_replace_with_rebuild_option() -> None:
+    engine = Engine(_config())
+    loop, _ = _loop(engine)
+    loop._act([Trigger("rebuild", "web", "web/index.html")])
+    _, forced, options = engine.applied[-1]
+    key = ResourceKey("container", "web")
+    assert forced == {key: "watch: web/index.html changed (rebuild)"} and options == {key: {"rebuild": True}}
+
+
+def test_restart_happens_unless_the_apply_recreated_the_container() -> None:
+    engine = Engine(_config())
+    loop, _ = _loop(engine)
+    loop._act([Trigger("restart", "api", "src/app.py")])
+    assert engine.restarted == ["api"]
+    engine.recreate = ["api"]
+    loop._act([Trigger("restart", "api", "src/app.py")])
+    assert engine.restarted == ["api"]  # not again: the new container already runs the new files
+
+
+def test_a_bad_edit_reports_and_keeps_the_last_good_config() -> None:
+    good = _config("1")
+    engine = Engine(good, ConfigError("gefyra.yaml:5:3: unknown key 'imagee'"), _config("2"))
+    loop, events = _loop(engine)
+    loop._act([Trigger("config", path="gefyra.yaml")])
+    errors = [e for e in events if e.event == "watch_error"]
+    assert errors and errors[0].error == "gefyra.yaml:5:3: unknown key 'imagee'"
+    assert engine.applied[-1][0] is good  # still applied: drift of the last good state is repaired
+    loop._act([Trigger("config", path="gefyra.yaml")])
+    assert engine.applied[-1][0].containers["api"].env == {"V": "2"}
+
+
+def test_quiet_applies_are_not_reported() -> None:
+    engine = Engine(_config())
+    loop, events = _loop(engine)
+    loop._act([Trigger("drift")])
+    assert [e.event for e in events] == []  # no watch_triggered for drift, no plan without changes
+    engine.recreate = ["api"]
+    loop._act([Trigger("drift")])
+    assert [e.event for e in events] == ["plan"]
