@@ -296,3 +296,67 @@ def test_server_side_apply(kubectl, core, namespace):
         ).stdout
     )
     assert core.read_namespaced_config_map("ssa", namespace).data == {"a": "1"}
+
+
+EACH_KIND = {
+    "configmap": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\ndata: {a: '1'}",
+    "secret": "apiVersion: v1\nkind: Secret\nmetadata: {name: one}\ndata: {a: MQ==}",
+    "serviceaccount": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: one}",
+    "service": "apiVersion: v1\nkind: Service\nmetadata: {name: one}\nspec: {ports: [{port: 80}]}",
+    "endpoints": "apiVersion: v1\nkind: Endpoints\nmetadata: {name: one}\n"
+    "subsets: [{addresses: [{ip: 10.1.2.3}], ports: [{port: 80}]}]",
+    "event": "apiVersion: v1\nkind: Event\nmetadata: {name: one}\ninvolvedObject: {kind: Pod, name: p}\n"
+    "reason: R\nmessage: m",
+    "events.events.k8s.io": "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: one}\n"
+    "eventTime: '2024-01-01T00:00:00.000000Z'\nreportingController: t\n"
+    "reportingInstance: t\naction: A\nreason: R\ntype: Normal",
+    "pod": "apiVersion: v1\nkind: Pod\nmetadata: {name: one}\nspec: {containers: [{name: c, image: i:1}]}",
+    "replicaset": "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: one}\nspec:\n"
+    "  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n"
+    "    spec: {containers: [{name: c, image: i:1}]}",
+    "statefulset": "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: one}\n"
+    "spec:\n  serviceName: one\n"
+    "  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n"
+    "    spec: {containers: [{name: c, image: i:1}]}",
+    "rolebinding": "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: one}\n"
+    "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\n"
+    "subjects: [{kind: ServiceAccount, name: default}]",
+    "lease": "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: one}\n"
+    "spec: {holderIdentity: me}",
+}
+
+
+@pytest.mark.parametrize("kind", list(EACH_KIND))
+def test_each_namespaced_kind_apply_get_patch_delete(kubectl, namespace, kind):
+    out = kubectl("apply", "--validate=false", "-n", namespace, "-f", "-", input=EACH_KIND[kind]).stdout
+    assert "created" in out
+    kubectl("label", "-n", namespace, kind, "one", "step=labelled")
+    kubectl(
+        "patch", "-n", namespace, kind, "one", "--type=merge", "-p", '{"metadata":{"annotations":{"p":"1"}}}'
+    )
+    obj = json.loads(kubectl("get", "-n", namespace, kind, "one", "-o", "json").stdout)
+    assert obj["metadata"]["labels"] == {"step": "labelled"} and obj["metadata"]["annotations"]["p"] == "1"
+    assert "deleted" in kubectl("delete", "-n", namespace, kind, "one", "--wait=false").stdout
+    assert kubectl("get", "-n", namespace, kind, "one", check=False).returncode != 0
+
+
+@pytest.mark.parametrize("kind", ["namespace", "clusterrole", "clusterrolebinding"])
+def test_each_cluster_kind_apply_get_patch_delete(kubectl, kind):
+    import uuid
+
+    name = f"k-{uuid.uuid4().hex[:8]}"
+    manifest = {
+        "namespace": f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}",
+        "clusterrole": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+        f"metadata: {{name: {name}}}\n"
+        "rules: [{apiGroups: [''], resources: [pods], verbs: [get]}]",
+        "clusterrolebinding": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+        f"metadata: {{name: {name}}}\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}",
+    }[kind]
+    assert "created" in kubectl("apply", "--validate=false", "-f", "-", input=manifest).stdout
+    kubectl("label", kind, name, "step=labelled")
+    obj = json.loads(kubectl("get", kind, name, "-o", "json").stdout)
+    assert obj["metadata"]["labels"]["step"] == "labelled"
+    kubectl("delete", kind, name, "--timeout=10s")
+    assert kubectl("get", kind, name, check=False).returncode != 0
