@@ -219,3 +219,17 @@ def test_run_list_logs(engine_project) -> None:
     assert f"{engine_project.name}  run   oneoff  running  {name}" in listing
     wait_for("the one-off's output", lambda: "hello gefyra" in engine_project.cli("logs", "oneoff").stdout)
     assert engine_project.cli("plan").stdout.strip() == "No changes."  # one-offs are never planned
+
+
+def test_an_unlabelled_container_with_our_name_is_never_touched(engine_project, docker_client) -> None:
+    engine_project.write({"a": SLEEPER})
+    squatter = docker_client.api.create_container(
+        "debian:bookworm-slim", ["sleep", "infinity"], name=f"gefyra-{engine_project.name}-a"
+    )["Id"]
+    try:
+        result = engine_project.cli("apply", "--yes", check=1)
+        expected = f"container gefyra-{engine_project.name}-a exists but was not created by gefyra"
+        assert expected in result.stderr
+        assert docker_client.api.inspect_container(squatter)["Id"] == squatter
+    finally:
+        docker_client.api.remove_container(squatter, force=True)
