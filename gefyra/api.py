@@ -19,7 +19,7 @@ from gefyra.apply.dispatch import step_runner
 from gefyra.apply.events import Event, EventSink, discard
 from gefyra.apply.executor import DEFAULT_PARALLELISM, ApplyResult, Executor
 from gefyra.apply.lock import project_lock
-from gefyra.errors import ProviderError
+from gefyra.errors import GefyraError, ProviderError
 from gefyra.model.resources import Resource, ResourceKey
 from gefyra.planning import planner
 from gefyra.planning.plan import Plan
@@ -49,7 +49,12 @@ def observe(session: Session, project: str | None, config: Any = None) -> Snapsh
     snapshot = Snapshot(project=project)
     for name, provider in registry.providers().items():
         if provider.active(config):
-            snapshot.providers[name] = provider.observe(session.client(name), project, config)
+            try:
+                snapshot.providers[name] = provider.observe(session.client(name), project, config)
+            except GefyraError:
+                raise
+            except Exception as error:  # noqa: BLE001 - e.g. docker.errors.APIError: one clear line
+                raise ProviderError(f"observing {name} failed: {error}") from error
     return snapshot
 
 

@@ -191,10 +191,8 @@ class WatchLoop:
                 force_replace=rebuild,
                 options={key: {"rebuild": True} for key in rebuild},
             )
-        except GefyraError as error:
-            self.emit(
-                Event(event="watch_error", project=project, message="apply failed", error=error.message)
-            )
+        except Exception as error:  # noqa: BLE001 - watch keeps running whatever broke (engine restart, ...)
+            self.emit(Event(event="watch_error", project=project, message="apply failed", error=_why(error)))
         renewed = set()
         if outcome is not None and outcome.result is not None:
             renewed = {
@@ -208,13 +206,13 @@ class WatchLoop:
                 self.emit(
                     Event(event="log", project=project, address=f"container/{name}", message="restarted")
                 )
-            except GefyraError as error:
+            except Exception as error:  # noqa: BLE001 - as above
                 self.emit(
                     Event(
                         event="watch_error",
                         project=project,
                         message=f"restart of {name} failed",
-                        error=error.message,
+                        error=_why(error),
                     )
                 )
 
@@ -249,3 +247,7 @@ class WatchLoop:
         if event.event == "plan" and not event.data.get("has_changes"):
             return
         self.emit(event)
+
+
+def _why(error: Exception) -> str:
+    return error.message if isinstance(error, GefyraError) else f"{type(error).__name__}: {error}"

@@ -114,3 +114,13 @@ def test_quiet_applies_are_not_reported() -> None:
     engine.recreate = ["api"]
     loop._act([Trigger("drift")])
     assert [e.event for e in events] == ["plan"]
+
+
+def test_an_engine_failure_is_reported_and_watch_goes_on() -> None:
+    class Broken(Engine):
+        def apply(self, config, *, emit, force_replace, options):
+            raise ConnectionError("engine went away")
+
+    loop, events = _loop(Broken(_config()))
+    loop._act([Trigger("drift")])
+    assert [(e.event, e.error) for e in events] == [("watch_error", "ConnectionError: engine went away")]
