@@ -121,3 +121,56 @@ def test_cluster_ip_without_endpoints_fails_fast(sandbox, sandbox_kube, sandbox_
     with pytest.raises(OSError) as error:
         socket.create_connection((lonely.spec.cluster_ip, 80), timeout=3)
     assert "unreachable" in str(error.value).lower() or "no route" in str(error.value).lower()
+
+
+UDP_ECHO = (
+    "import socket\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "s.bind(('0.0.0.0', 5353))\n"
+    "while True:\n"
+    "    data, peer = s.recvfrom(2048)\n"
+    "    s.sendto(b'pong:' + data, peer)\n"
+)
+
+
+def test_udp_node_port_from_host(sandbox, sandbox_kube, sandbox_ns, echo_image):
+    """UDP NodePorts (Stowaway's WireGuard port is one) reach the Pod and the answer comes back - also for a
+    client that kept sending from one source port since before the Service existed (stale conntrack entry)."""
+    core = sandbox_kube.core
+    node_port = random.randint(30000, 32767)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("0.0.0.0", 0))
+        sock.settimeout(0.3)
+        sock.sendto(b"early", (sandbox.node_ip, node_port))  # no rule yet: conntrack remembers "to the host"
+        core.create_namespaced_pod(
+            sandbox_ns,
+            {
+                "metadata": {"name": "udp", "labels": {"app": "udp"}},
+                "spec": {
+                    "containers": [
+                        {"name": "main", "image": echo_image, "command": ["python3", "-u", "-c", UDP_ECHO]}
+                    ]
+                },
+            },
+        )
+        core.create_namespaced_service(
+            sandbox_ns,
+            {
+                "metadata": {"name": "udp"},
+                "spec": {
+                    "type": "NodePort",
+                    "selector": {"app": "udp"},
+                    "ports": [{"port": 5353, "protocol": "UDP", "nodePort": node_port}],
+                },
+            },
+        )
+        sandbox_kube.wait_running(sandbox_ns, "udp")
+
+        def exchange():
+            sock.sendto(b"ping", (sandbox.node_ip, node_port))
+            try:
+                return sock.recvfrom(2048)[0]
+            except OSError:  # timeout, or the ICMP error of an earlier packet
+                return None
+
+        assert wait_for(exchange, timeout=10, what="UDP answer through the NodePort") == b"pong:ping"

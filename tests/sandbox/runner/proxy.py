@@ -7,6 +7,8 @@ endpoints has no rule, so its packets hit the unreachable route and fail fast.""
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from typing import Any
 
 from .informer import Informer
@@ -65,12 +67,42 @@ def render(settings: Settings, services: list[Obj], endpoints: dict[tuple[str, s
     return "\n".join(["*nat", f":{svc} - [0:0]", f":{nodeport} - [0:0]", *rules, *np_rules, "COMMIT", ""])
 
 
+def udp_targets(services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> dict[tuple, tuple[str, ...]]:
+    """(ClusterIP, port, nodePort) of every UDP Service port -> its endpoints."""
+    found = {}
+    for service in services:
+        spec = service.get("spec") or {}
+        ip = spec.get("clusterIP")
+        if not ip or ip == "None":
+            continue
+        key = (service["metadata"]["namespace"], service["metadata"]["name"])
+        for port in spec.get("ports") or []:
+            if port.get("protocol", "TCP") == "UDP":
+                found[(ip, port["port"], port.get("nodePort"))] = tuple(_targets(endpoints.get(key), port))
+    return found
+
+
+def flush_udp(cluster_ip: str, port: int, node_port: int | None) -> None:
+    """Forget conntrack entries of a UDP Service whose endpoints changed (as kube-proxy does): a client that
+    kept
+    sending from one source port (WireGuard does) would otherwise stick to the old, or to no, destination."""
+    if shutil.which("conntrack") is None:
+        log.warning("conntrack not installed: UDP flows to changed Services may stay stale for a while")
+        return
+    commands = [["conntrack", "-D", "-p", "udp", "--orig-dst", cluster_ip, "--orig-port-dst", str(port)]]
+    if node_port:
+        commands.append(["conntrack", "-D", "-p", "udp", "--orig-port-dst", str(node_port)])
+    for command in commands:
+        subprocess.run(command, capture_output=True)  # exit 1 just means "nothing to delete"
+
+
 class Proxy:
     def __init__(self, settings: Settings, services: Informer, endpoints: Informer) -> None:
         self.settings, self.services, self.endpoints = settings, services, endpoints
         self.workers = Workers("proxy")
         self.queue = self.workers.queue
         self._written = ""
+        self._udp: dict[tuple, tuple[str, ...]] = {}
         for informer in (services, endpoints):
             informer.add_handler(lambda _k, _o: self.queue.add(ALL))
 
@@ -89,3 +121,8 @@ class Proxy:
         if text != self._written:
             iptables_restore(text)
             self._written = text
+        udp = udp_targets(self.services.list(), endpoints)
+        for key, targets in udp.items():
+            if self._udp.get(key) != targets:
+                flush_udp(*key)
+        self._udp = udp
