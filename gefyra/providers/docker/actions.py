@@ -105,11 +105,13 @@ def create_network(
     log: Callable[[str], None],
 ) -> str:
     """Create a bridge network; subnet "auto" picks a free /24 (retrying when another engine user raced
-    us)."""
+    us). An identical one (same spec hash) already there is kept: an interrupted apply made it."""
     existing = client.api.networks(names=[name])
     for network in existing:
         if network.get("Name") == name:
             ensure_ours(network, net_labels[labels.PROJECT], f"network {name}")
+            if (network.get("Labels") or {}).get(labels.SPEC_HASH) == net_labels[labels.SPEC_HASH]:
+                return network["Id"]
             remove_network(client, network["Id"])
     taken: list[IPv4Network] = []
     for _ in range(_SUBNET_ATTEMPTS):
