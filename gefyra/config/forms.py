@@ -6,6 +6,7 @@ and raises ValueError with a message meant for the user. Long forms (mappings) p
 
 from __future__ import annotations
 
+import datetime
 import re
 import shlex
 from datetime import timedelta
@@ -177,6 +178,8 @@ def scalar_to_str(value: object) -> object:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, datetime.date):  # `RELEASE: 2024-01-31` is a date to YAML, text to a program
+        return value.isoformat()
     return value
 
 

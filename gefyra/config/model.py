@@ -407,6 +407,9 @@ class Config(_Model):
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        for section in ("network", "containers", "bridges"):  # every entry commented out: an empty section
+            if section in data and data[section] is None:
+                data[section] = {}
         project = data.get("project")
         if project is None or (isinstance(project, dict) and "name" not in project):
             data["project"] = {**(project or {}), "name": forms.normalise_label(_base_dir(info).name)}

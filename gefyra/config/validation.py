@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import types
 import typing
@@ -78,8 +79,28 @@ def _locate(item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Docu
         return doc.position(path, prefer_key=True), f"{where}: {message}"
     value = _value_at(doc.data, path)
     # A mapping or list that is wrong as a whole (not its type) is best pointed at by its key.
-    prefer_key = (isinstance(value, dict | list) and not kind.endswith("_type")) or path not in doc.positions
+    prefer_key = (
+        (isinstance(value, dict | list) and not kind.endswith("_type"))
+        or value is None  # ruamel places an empty value at the start of the next line
+        or path not in doc.positions
+    )
     return doc.position(path, prefer_key=prefer_key), f"{where}: {message}"
+
+
+_EXPECTED = {
+    "model_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "path_type": "a path",
+    "ip_v4_network": "an IPv4 CIDR",
+}
 
 
 def _message(item: dict[str, Any]) -> str:
@@ -89,8 +110,12 @@ def _message(item: dict[str, Any]) -> str:
     if kind in ("literal_error", "enum"):
         expected = re.findall(r"'([^']*)'|(\d+)", str(ctx.get("expected", "")))
         options = [a or b for a, b in expected]
+        if isinstance(value, str) and value in options:  # `version: "1"`: right text, wrong type
+            return f"{item['msg']}, got the text {value!r} (write it without quotes)"
         return f"{item['msg']}, got {_show(value)}{did_you_mean(value, options)}"
-    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_type" or kind == "dict_type":
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_show(value)}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{item['msg']}, got {_show(value)}"
     return item["msg"]
 
@@ -104,6 +129,8 @@ def _show(value: Any) -> str:
         return "nothing (null)"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()} (quote it to make it text)"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -64,7 +64,7 @@ def test_wrong_type_names_the_expected_and_the_given_type(tmp_path):
         env: [A=1]
     """
     assert problems(tmp_path, text) == [
-        "gefyra.yaml:5:10: containers.web.env: Input should be a valid dictionary, got a list",
+        "gefyra.yaml:5:10: containers.web.env: expected a mapping, got a list",
     ]
 
 
@@ -243,4 +243,35 @@ def test_all_problems_are_reported_at_once_in_file_order(tmp_path):
         "gefyra.yaml:9:17: bridges.api.target: unknown kind 'deploy' in 'deploy/api': "
         "use deployment, statefulset, pod (did you mean 'deployment'?)",
         "gefyra.yaml:9:3: bridges.api.local: no container named 'api'; set 'local' to one of: web",
+    ]
+
+
+def test_wrong_scalar_types_say_what_was_expected(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: [nginx]
+        ports: [{host_port: x, container_port: 80}]
+        mounts: [{source: a, target: /b, read_only: maybe}]
+      db:
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:4:12: containers.web.image: expected text, got a list",
+        "gefyra.yaml:5:25: containers.web.ports[0].host_port: expected a whole number, got 'x'",
+        "gefyra.yaml:6:49: containers.web.mounts[0].read_only: expected true or false, got 'maybe'",
+        "gefyra.yaml:7:3: containers.db: expected a mapping of keys, got nothing (null)",
+    ]
+
+
+def test_quoted_version_says_to_drop_the_quotes(tmp_path):
+    assert problems(tmp_path, 'version: "1"\n') == [
+        "gefyra.yaml:1:10: version: Input should be 1, got the text '1' (write it without quotes)"
+    ]
+
+
+def test_a_date_where_text_is_expected_says_to_quote_it(tmp_path):
+    assert problems(tmp_path, "version: 1\ncontainers: {web: {image: nginx, workdir: 2024-01-31}}\n") == [
+        "gefyra.yaml:2:43: containers.web.workdir: expected text, "
+        "got the date 2024-01-31 (quote it to make it text)"
     ]

@@ -239,3 +239,13 @@ def test_paths_outside_the_folder_and_home_are_resolved(tmp_path):
     config = load(cwd=tmp_path, environ={})
     assert config.cluster.kubeconfig == Path.home() / ".kube" / "other"
     assert config.containers["w"].build.context == tmp_path.parent / "ctx"
+
+
+def test_empty_sections_are_empty_and_dates_in_env_become_text(tmp_path):
+    write(
+        tmp_path,
+        "version: 1\nproject:\nnetwork:\nbridges:\ncontainers:\n  w: {image: x, env: {D: 2024-01-31}}\n",
+    )
+    config = load(cwd=tmp_path, environ={})
+    assert config.bridges == {} and config.network.subnet == "auto"
+    assert config.containers["w"].env == {"D": "2024-01-31"}
