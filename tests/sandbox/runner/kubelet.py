@@ -1,7 +1,6 @@
 """The kubelet: makes the runtime match each Pod bound to our node and keeps the Pod's status true.
 
-Per sync of one Pod: bind it (one node), ensure the infra container (Pod IP), write volumes, resolv.conf and
-hosts,
+Per sync of one Pod: bind it (one node), ensure the infra container (Pod IP), write its files (podfiles.py),
 run init containers in order, start / restart-in-place / crash-loop the app containers, then write status.
 """
 
@@ -13,10 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import podstatus, volumes
+from . import podstatus
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .podenv import ConfigError, container_env, expand
+from .podfiles import PodFiles
 from .prober import Prober
 from .runtime import Running, Runtime, spec_hash
 from .settings import LABEL_POD, Settings
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 MAX_GRACE = 2  # seconds; real grace periods would make every test wait (documented in docs/sandbox.md)
-SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 class Kubelet:
@@ -46,7 +45,7 @@ class Kubelet:
         self.pods, self.configmaps, self.secrets, self.services = pods, configmaps, secrets, services
         self.workers = Workers("kubelet")
         self.queue = self.workers.queue
-        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self.files = PodFiles(settings, kube, configmaps, secrets)
         self.prober = Prober(self.queue.add, self._unhealthy)
         pods.add_handler(lambda _kind, obj: self.queue.add(self._key(obj)))
         # A ConfigMap or Secret appearing may unblock waiting Pods and changes volume contents.
@@ -108,7 +107,7 @@ class Kubelet:
             infra = self.runtime.start_infra(pod)
         pod_ip = self.runtime.pod_ip(infra)
         waiting: dict[str, Obj] = {}
-        mounts_by_volume = self._volumes(pod, pod_ip, waiting)
+        mounts_by_volume = self.files.prepare(pod, pod_ip, waiting)
         initialized = self._init_containers(pod, infra, runs, pod_ip, mounts_by_volume, waiting)
         if initialized:
             for container in pod["spec"]["containers"]:
@@ -125,7 +124,7 @@ class Kubelet:
         if stale:
             self._stop_and_remove(stale, MAX_GRACE)
             for uid in {c.labels.get(LABEL_POD_UID) for c in stale}:
-                volumes.remove_pod_dir(self._pod_dir(uid))
+                self.files.remove(uid)
 
     def _stop_and_remove(self, containers: list[Any], grace: int) -> None:
         apps = [c for c in containers if c.labels.get("dev.gefyra.sandbox.role") != "infra"]
@@ -141,7 +140,7 @@ class Kubelet:
         """Graceful deletion: stop the containers, then confirm with a grace period of 0 (like a kubelet)."""
         grace = min(int(pod["metadata"].get("deletionGracePeriodSeconds") or 0), MAX_GRACE)
         self._stop_and_remove(self.runtime.pod_containers(pod["metadata"]["uid"]), grace)
-        volumes.remove_pod_dir(self._pod_dir(pod["metadata"]["uid"]))
+        self.files.remove(pod["metadata"]["uid"])
         if pod["metadata"].get("finalizers"):
             return
         try:
@@ -182,91 +181,6 @@ class Kubelet:
             )
         self.pods.upsert(fresh)
         return fresh
-
-    # --- volumes --------------------------------------------------------------------------------------------
-    def _pod_dir(self, uid: str) -> Path:
-        return self.settings.state_dir / "pods" / uid
-
-    def _token(self, pod: Obj, projection: Obj) -> str:
-        """A real token from the API server's TokenRequest, bound to this Pod, refreshed at 80% of its
-        life."""
-        meta = pod["metadata"]
-        account = pod["spec"].get("serviceAccountName") or "default"
-        cache_key = (meta["uid"], account, projection.get("audience", ""))
-        cached = self._tokens.get(cache_key)
-        if cached and cached[1] > time.time():
-            return cached[0]
-        seconds = int(projection.get("expirationSeconds", 3607))
-        spec: Obj = {
-            "expirationSeconds": seconds,
-            "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]},
-        }
-        if projection.get("audience"):
-            spec["audiences"] = [projection["audience"]]
-        answer = self.kube.call(
-            self.kube.core.create_namespaced_service_account_token,
-            account,
-            meta["namespace"],
-            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec},
-        )
-        token = answer["status"]["token"]
-        self._tokens[cache_key] = (token, time.time() + seconds * 0.8)
-        return token
-
-    def _volumes(self, pod: Obj, pod_ip: str, waiting: dict[str, Obj]) -> dict[str, Path | None]:
-        """Materialise every volume; a missing ConfigMap/Secret makes the containers that mount it wait."""
-        pod_dir = self._pod_dir(pod["metadata"]["uid"])
-        claims = self.settings.state_dir / "claims" / pod["metadata"]["namespace"]
-        sources: dict[str, Path | None] = {}
-        write_etc_files(pod_dir, pod, pod_ip, self.settings)
-        for volume in pod["spec"].get("volumes") or []:
-            path = volumes.host_source(volume, pod_dir, claims)
-            sources[volume["name"]] = path
-            if not volumes.is_generated(volume):
-                continue
-            try:
-                files = volumes.volume_files(
-                    volume, pod, pod_ip, self.settings.gateway, self._configmap, self._secret, self._token
-                )
-            except ConfigError as error:
-                for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
-                    if any(m["name"] == volume["name"] for m in container.get("volumeMounts") or []):
-                        waiting[container["name"]] = {
-                            "reason": "ContainerCreating",
-                            "message": f"MountVolume.SetUp failed: {error}",
-                        }
-                continue
-            volumes.sync_files(path, files)
-        return sources
-
-    def _configmap(self, namespace: str, name: str) -> Obj | None:
-        return self.configmaps.get(namespace, name)
-
-    def _secret(self, namespace: str, name: str) -> Obj | None:
-        return self.secrets.get(namespace, name)
-
-    def _mounts(
-        self, pod: Obj, container: Obj, sources: dict[str, Path | None]
-    ) -> tuple[list, dict[str, str]]:
-        pod_dir = self._pod_dir(pod["metadata"]["uid"])
-        mounts = [
-            ("/etc/resolv.conf", str(pod_dir / "resolv.conf"), False),
-            ("/etc/hosts", str(pod_dir / "hosts"), False),
-        ]
-        tmpfs: dict[str, str] = {}
-        for mount in container.get("volumeMounts") or []:
-            if mount["name"] not in sources:
-                raise ConfigError(f'volume "{mount["name"]}" not found')
-            source = sources[mount["name"]]
-            if source is None:
-                tmpfs[mount["mountPath"]] = ""
-                continue
-            if mount.get("subPath"):
-                source = source / mount["subPath"]
-                if not source.exists():
-                    source.mkdir(parents=True, exist_ok=True)
-            mounts.append((mount["mountPath"], str(source), bool(mount.get("readOnly"))))
-        return mounts, tmpfs
 
     # --- containers -----------------------------------------------------------------------------------------
     def _init_containers(
@@ -335,10 +249,10 @@ class Kubelet:
                 pod_ip,
                 self.settings.gateway,
                 self.services.list(),
-                self._configmap,
-                self._secret,
+                self.files.configmap,
+                self.files.secret,
             )
-            mounts, tmpfs = self._mounts(pod, container, sources)
+            mounts, tmpfs = self.files.mounts(pod, container, sources)
         except ConfigError as error:
             waiting[name] = {"reason": "CreateContainerConfigError", "message": str(error)}
             return
@@ -440,31 +354,3 @@ class Kubelet:
                 return  # deleted or replaced meanwhile: the next event brings the truth
             raise
         self.pods.upsert(fresh)
-
-
-def write_etc_files(pod_dir: Path, pod: Obj, pod_ip: str, settings: Settings) -> None:
-    """The Pod's resolv.conf (ClusterFirst DNS) and hosts file, bind-mounted into every container."""
-    pod_dir.mkdir(parents=True, exist_ok=True)
-    namespace, domain = pod["metadata"]["namespace"], settings.cluster_domain
-    spec = pod["spec"]
-    dns = spec.get("dnsConfig") or {}
-    servers = [settings.dns_service_ip] + list(dns.get("nameservers") or [])
-    search = [f"{namespace}.svc.{domain}", f"svc.{domain}", domain] + list(dns.get("searches") or [])
-    options = ["ndots:5"] + [
-        o["name"] + (f":{o['value']}" if o.get("value") else "") for o in dns.get("options") or []
-    ]
-    if spec.get("dnsPolicy") == "None":
-        servers, search = list(dns.get("nameservers") or []), list(dns.get("searches") or [])
-    resolv = (
-        "".join(f"nameserver {s}\n" for s in servers)
-        + f"search {' '.join(search)}\noptions {' '.join(options)}\n"
-    )
-    hostname = spec.get("hostname") or pod["metadata"]["name"]
-    hosts = (
-        f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{pod_ip}\t{hostname}\n"
-        + "".join(f"{h['ip']}\t{' '.join(h.get('hostnames') or [])}\n" for h in spec.get("hostAliases") or [])
-    )
-    for name, text in (("resolv.conf", resolv), ("hosts", hosts)):
-        path = pod_dir / name
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
