@@ -312,63 +312,48 @@ class Api:
         options: dict[str, Any] | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
+        """Remove now, or mark with deletionTimestamp while finalizers or a Pod's grace period hold it."""
         options = options or {}
         obj = self.get(rt, ns, name)
-        md = obj["metadata"]
-        pre = options.get("preconditions") or {}
-        if pre.get("uid") and pre["uid"] != md["uid"]:
-            raise errors.conflict(
-                rt.plural,
-                name,
-                rt.group,
-                f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {md['uid']}",
-            )
-        if pre.get("resourceVersion") and pre["resourceVersion"] != md["resourceVersion"]:
-            raise errors.conflict(
-                rt.plural,
-                name,
-                rt.group,
-                "Precondition failed: ResourceVersion in precondition "
-                f"{pre['resourceVersion']} does not match",
-            )
-        if rt.key == ("", "namespaces") and name in PROTECTED_NAMESPACES:
-            raise ApiError(
-                403,
-                "Forbidden",
-                f'namespaces "{name}" is forbidden: this namespace may not be deleted',
-                {"name": name, "kind": "namespaces"},
-            )
+        self._check_deletable(rt, obj, options)
         if dry_run:
             return self._deleted_answer(rt, obj)
         policy = options.get("propagationPolicy") or (
             "Orphan" if options.get("orphanDependents") else "Background"
         )
         if policy == "Orphan":
-            self._orphan(md["uid"])
+            self._orphan(obj["metadata"]["uid"])
         new = copy.deepcopy(obj)
-        new_md = new["metadata"]
-        if policy == "Foreground" and "foregroundDeletion" not in (new_md.get("finalizers") or []):
-            if any(self.dependents(md["uid"])):
-                new_md.setdefault("finalizers", []).append("foregroundDeletion")
+        md = new["metadata"]
+        if policy == "Foreground" and "foregroundDeletion" not in (md.get("finalizers") or []):
+            if self.dependents(md["uid"]):
+                md.setdefault("finalizers", []).append("foregroundDeletion")
         grace = self._grace(rt, new, options)
         if rt.key == ("", "namespaces"):
             new.setdefault("status", {})["phase"] = "Terminating"
-        if (
-            new_md.get("finalizers")
-            or grace
-            or (rt.key == ("", "namespaces") and self._has_spec_finalizers(new))
-        ):
-            if not new_md.get("deletionTimestamp"):
+        if md.get("finalizers") or grace or (rt.key == ("", "namespaces") and self._has_spec_finalizers(new)):
+            if not md.get("deletionTimestamp"):
                 stamp = datetime.now(UTC) + timedelta(seconds=grace)
-                new_md["deletionTimestamp"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-                new_md["deletionGracePeriodSeconds"] = grace
-                return self.store.put(rt.key, new, obj)
-            if new_md != md or new.get("status") != obj.get("status"):
-                return self.store.put(rt.key, new, obj)
-            return obj
+                md["deletionTimestamp"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+                md["deletionGracePeriodSeconds"] = grace
+            return obj if _same(new, obj) else self.store.put(rt.key, new, obj)
         gone = self.store.remove(rt.key, obj)
         self._after_delete(rt, obj)
         return self._deleted_answer(rt, gone)
+
+    @staticmethod
+    def _check_deletable(rt: ResourceType, obj: dict[str, Any], options: dict[str, Any]) -> None:
+        md = obj["metadata"]
+        pre = options.get("preconditions") or {}
+        if pre.get("uid") and pre["uid"] != md["uid"]:
+            why = f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {md['uid']}"
+            raise errors.conflict(rt.plural, md["name"], rt.group, why)
+        if pre.get("resourceVersion") and pre["resourceVersion"] != md["resourceVersion"]:
+            why = f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}"
+            raise errors.conflict(rt.plural, md["name"], rt.group, why)
+        if rt.key == ("", "namespaces") and md["name"] in PROTECTED_NAMESPACES:
+            message = f'namespaces "{md["name"]}" is forbidden: this namespace may not be deleted'
+            raise ApiError(403, "Forbidden", message, {"name": md["name"], "kind": "namespaces"})
 
     @staticmethod
     def _has_spec_finalizers(ns: dict[str, Any]) -> bool:
