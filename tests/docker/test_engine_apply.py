@@ -15,7 +15,7 @@ import pytest
 
 from gefyra import api
 from gefyra.apply.lock import project_lock
-from tests.docker.conftest import SLEEPER
+from tests.docker.engine_helpers import SLEEPER
 
 pytestmark = pytest.mark.docker
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.docker.conftest import SLEEPER
+from tests.docker.engine_helpers import SLEEPER
 
 pytestmark = pytest.mark.docker
 

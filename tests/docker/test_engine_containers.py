@@ -15,7 +15,7 @@ from gefyra.model.resources import Resource
 from gefyra.providers.base import PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker.container import KIND as CONTAINERS
 from gefyra.providers.docker.subnet import docker_subnets, host_routes
-from tests.docker.conftest import SLEEPER, wait_for
+from tests.docker.engine_helpers import SLEEPER, wait_for
 
 pytestmark = pytest.mark.docker
 

@@ -9,7 +9,7 @@ import pytest
 from gefyra import api
 from gefyra.apply.events import Event
 from gefyra.model import labels
-from tests.docker.conftest import SLEEPER, wait_for
+from tests.docker.engine_helpers import SLEEPER, wait_for
 
 pytestmark = pytest.mark.docker
 
