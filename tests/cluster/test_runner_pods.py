@@ -207,7 +207,13 @@ def test_crashing_container_restarts_with_backoff(sandbox_kube, sandbox_ns, echo
         {
             "metadata": {"name": "crash"},
             "spec": {
-                "containers": [{"name": "main", "image": echo_image, "command": ["sh", "-c", "exit 3"]}]
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": echo_image,
+                        "command": ["sh", "-c", "echo crashing now; exit 3"],
+                    }
+                ]
             },
         },
     )
@@ -219,6 +225,7 @@ def test_crashing_container_restarts_with_backoff(sandbox_kube, sandbox_ns, echo
 
     main = wait_for(crashed_twice, timeout=20, what="two restarts")
     assert main.last_state.terminated.exit_code == 3
+    assert "crashing now" in sandbox_kube.core.read_namespaced_pod_log("crash", sandbox_ns)
     assert sandbox_kube.pod(sandbox_ns, "crash").status.phase == "Running"
 
 

@@ -63,6 +63,9 @@ class Sandbox:
             )
             self.runner = Runner(self.settings, self.api.kubeconfig, self.docker, INFRA_IMAGE)
             self.runner.start()
+            # `kubectl logs` / read_namespaced_pod_log: the API server asks the runtime (the kubelet's job).
+            if self.api.server is not None:
+                self.api.server.set_log_source(self.runner.runtime.logs)
         except BaseException:
             self.stop()
             raise

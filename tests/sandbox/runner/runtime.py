@@ -119,6 +119,23 @@ class Runtime:
         networks = infra.attrs["NetworkSettings"]["Networks"]
         return (networks.get(self.settings.network_name) or {}).get("IPAddress", "")
 
+    def logs(self, namespace: str, pod: str, container: str, tail: int | None = None) -> str:
+        """Output of the newest run of a container (what `kubectl logs` shows)."""
+        found = self.list(
+            filters={
+                "label": [
+                    f"{LABEL}={self.settings.instance}",
+                    f"{LABEL_POD}={namespace}/{pod}",
+                    f"{LABEL_CONTAINER}={container}",
+                ]
+            }
+        )
+        runs = [c for c in found if c.labels.get(LABEL_ROLE) != "infra"]
+        if not runs:
+            return ""
+        newest = max(runs, key=lambda c: int(c.labels.get(LABEL_RESTARTS, "0")))
+        return newest.logs(tail=tail if tail is not None else "all").decode(errors="replace")
+
     # --- writing --------------------------------------------------------------------------------------------
     def start_infra(self, pod: Obj) -> Any:
         """Create and start the Pod's infra container; returns it reloaded (with its IP)."""
