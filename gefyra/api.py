@@ -1,8 +1,11 @@
 """The Python API: what the CLI, `watch` and tests call. Loads, observes once, plans, applies; never prints.
 
-from gefyra import api config = api.load("gefyra.yaml") plan = api.plan(config)                  # a Plan;
-plan.has_changes outcome = api.apply(config)              # ApplyOutcome: plan + executor result
-api.status(config); api.down(project=config.project.name)
+    from gefyra import api
+    config = api.load("gefyra.yaml")
+    plan = api.plan(config)           # a Plan; plan.has_changes
+    outcome = api.apply(config)       # ApplyOutcome: the plan and the executor's result
+    api.status(config)
+    api.down(config.project.name)
 """
 
 from __future__ import annotations
