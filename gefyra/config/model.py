@@ -54,8 +54,8 @@ CommandLine = Annotated[
 
 
 def _short(pattern: str) -> Any:
-    """The JSON schema of a short form: a string with a pattern."""
-    return Annotated[str, StringConstraints(pattern=pattern)]
+    """Schema of a short form: a string with a pattern, or with ${VAR} (checked after interpolation)."""
+    return Annotated[str, StringConstraints(pattern=f"^(?:{pattern.strip('^$')})$|\\$\\{{")]
 
 
 def _base_dir(info: ValidationInfo) -> Path:
