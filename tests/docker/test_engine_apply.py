@@ -105,6 +105,7 @@ def test_removed_container_is_deleted_and_rename_is_delete_plus_create(engine_pr
     assert set(after) == {"a", "renamed"} and after["a"] == before["a"]
 
 
+@pytest.mark.slow
 def test_container_removed_by_hand_shows_in_plan_and_apply_recreates_it(
     engine_project, docker_client
 ) -> None:
@@ -121,6 +122,7 @@ def test_container_removed_by_hand_shows_in_plan_and_apply_recreates_it(
     assert engine_project.cli("plan").stdout.strip() == "No changes."
 
 
+@pytest.mark.slow
 def test_sigint_during_apply_then_next_apply_converges_without_orphans(engine_project, docker_client) -> None:
     names = [f"c{i}" for i in range(10)]
     engine_project.write({name: SLEEPER for name in names})

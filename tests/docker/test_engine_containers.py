@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -177,6 +179,7 @@ def test_failing_post_start_hook_fails_the_step_naming_the_hook(engine_project) 
     session.close()
 
 
+@pytest.mark.slow
 def test_status_reports_running_exited_missing_and_drifted(engine_project, docker_client) -> None:
     engine_project.write({"a": SLEEPER, "b": SLEEPER, "c": SLEEPER})
     api.apply(engine_project.load()).raise_for_failures()
@@ -219,6 +222,18 @@ def test_run_list_logs(engine_project) -> None:
     assert f"{engine_project.name}  run   oneoff  running  {name}" in listing
     wait_for("the one-off's output", lambda: "hello gefyra" in engine_project.cli("logs", "oneoff").stdout)
     assert engine_project.cli("plan").stdout.strip() == "No changes."  # one-offs are never planned
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "gefyra", "logs", "-f", "oneoff"],
+        cwd=engine_project.folder,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follow.stdout.readline() == "hello gefyra\n"
+        assert follow.poll() is None  # still following
+    finally:
+        follow.kill()
+        follow.wait(timeout=10)
 
 
 def test_an_unlabelled_container_with_our_name_is_never_touched(engine_project, docker_client) -> None:

@@ -69,6 +69,7 @@ class Watching:
         assert not self.thread.is_alive() and not self.errors, self.errors
 
 
+@pytest.mark.slow
 def test_watch_replaces_a_container_on_an_env_edit_and_survives_a_bad_edit(engine_project) -> None:
     engine_project.write({"a": {**SLEEPER, "env": {"GREETING": "hi"}}, "b": SLEEPER})
     watching = Watching(engine_project)
@@ -115,6 +116,7 @@ def test_watch_recreates_a_container_removed_by_hand(engine_project, docker_clie
         watching.close()
 
 
+@pytest.mark.slow
 def test_watch_paths_restart_or_rebuild_their_container(engine_project) -> None:
     folder = engine_project.folder
     (folder / "src").mkdir()
