@@ -37,3 +37,15 @@ class Console:
 
     def is_tty(self) -> bool:
         return self.err_stream.isatty()
+
+    def color(self) -> bool:
+        """Colours on stdout: a terminal and no NO_COLOR (https://no-color.org)."""
+        import os
+
+        return self.out_stream.isatty() and not os.environ.get("NO_COLOR")
+
+    def plan(self, text: str) -> None:
+        """Plan text on stdout, coloured on a terminal."""
+        from gefyra.render.plan_text import colorize
+
+        self.data(colorize(text) if self.color() else text)

@@ -66,3 +66,21 @@ def _diff_line(item: FieldDiff) -> str:
 def _value(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
+
+
+_COLORS = {"+": "32", "-": "31", "-/+": "33", "~": "33"}  # green, red, yellow (like Terraform)
+
+
+def colorize(text: str) -> str:
+    """ANSI colours for a terminal: the symbol column of each change line and of each field diff line."""
+    out = []
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        symbol = stripped.split(" ", 1)[0] if stripped else ""
+        if symbol in _COLORS and not line.startswith("Plan:"):
+            indent = line[: len(line) - len(stripped)]
+            line = f"{indent}\x1b[{_COLORS[symbol]}m{symbol}\x1b[0m{stripped[len(symbol) :]}"
+        elif line.startswith("Plan:") or line == NO_CHANGES:
+            line = f"\x1b[1m{line}\x1b[0m"
+        out.append(line)
+    return "\n".join(out)

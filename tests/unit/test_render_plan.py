@@ -83,3 +83,14 @@ def test_plan_json_shape() -> None:
 def test_plan_json_round_trip_renders_the_same_text() -> None:
     original = _mixed_plan()
     assert render(plan_from_dict(plan_to_dict(original))) == render(original)
+
+
+def test_colours_only_touch_symbols_and_the_summary() -> None:
+    from gefyra.render.plan_text import colorize
+
+    coloured = colorize(GOLDEN)
+    assert "\x1b[33m-/+\x1b[0m container/api" in coloured
+    assert "        \x1b[33m~\x1b[0m env.GREETING" in coloured
+    assert "  \x1b[31m-\x1b[0m container/zombie" in coloured
+    assert "\x1b[1mPlan: 1 to add, 1 to update, 1 to replace, 1 to destroy.\x1b[0m" in coloured
+    assert __import__("re").sub(r"\x1b\[[0-9;]*m", "", coloured) == GOLDEN

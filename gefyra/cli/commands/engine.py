@@ -21,9 +21,10 @@ def register(app: typer.Typer) -> None:
         check_output(output)
         result = api.plan(api.load(file))
         console = Console()
-        console.json(plan_json.plan_to_dict(result)) if output == "json" else console.data(
-            plan_text.render(result)
-        )
+        if output == "json":
+            console.json(plan_json.plan_to_dict(result))
+        else:
+            console.plan(plan_text.render(result))
         raise typer.Exit(ExitCode.CHANGES if result.has_changes else ExitCode.OK)
 
     @app.command("apply")
@@ -52,14 +53,14 @@ def register(app: typer.Typer) -> None:
 
         def confirm(planned) -> bool:
             if output == "text":
-                console.data(plan_text.render(planned))
+                console.plan(plan_text.render(planned))
             return yes or typer.confirm("Apply these changes?", default=False, err=True)
 
         emit = progress(output, console)
         events = emit if output == "json" else (lambda event: event.event == "plan" or emit(event))
         outcome = api.apply(config, emit=events, confirm=confirm, dry_run=dry_run, parallelism=parallelism)
         if output == "text" and outcome.result is None and outcome.confirmed:
-            console.data(plan_text.render(outcome.plan))  # no changes, or a dry run: confirm was not asked
+            console.plan(plan_text.render(outcome.plan))  # no changes, or a dry run: confirm was not asked
         if not outcome.confirmed:
             console.note("Apply cancelled; nothing changed.")
         outcome.raise_for_failures()

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
         def emit(event) -> None:
             if event.event == "plan" and output == "text":
-                console.data(plan_text.render(plan_from_dict(event.data)))
+                console.plan(plan_text.render(plan_from_dict(event.data)))
             else:
                 show(event)
 
