@@ -134,3 +134,19 @@ def test_list_kind_and_version(sandbox_api, namespace):
     body = sandbox_api.request("GET", f"/api/v1/namespaces/{namespace}/configmaps")
     assert body["kind"] == "ConfigMapList" and body["apiVersion"] == "v1"
     assert body["metadata"]["resourceVersion"].isdigit()
+
+
+def test_list_pagination_with_limit_and_continue(core, namespace):
+    for index in range(7):
+        core.create_namespaced_config_map(
+            namespace, {"metadata": {"name": f"page-{index}", "labels": {"p": "1"}}}
+        )
+    seen, token = [], None
+    while True:
+        page = core.list_namespaced_config_map(namespace, label_selector="p=1", limit=3, _continue=token)
+        seen += [i.metadata.name for i in page.items]
+        token = page.metadata._continue
+        if not token:
+            break
+        assert page.metadata.remaining_item_count == 7 - len(seen)
+    assert seen == [f"page-{index}" for index in range(7)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import Callable
@@ -44,6 +45,29 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(
         body=json.dumps(body, separators=(",", ":")).encode(), status=status, content_type="application/json"
     )
+
+
+def paginate(objects: list[dict[str, Any]], query: Any, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """`limit` / `continue`: pages in (namespace, name) order; a token names the last key served. Unlike
+    upstream, later pages show the current state, not a snapshot at the first page's resourceVersion."""
+
+    def key(obj: dict[str, Any]) -> list[str]:
+        return [obj["metadata"].get("namespace", ""), obj["metadata"]["name"]]
+
+    objects = sorted(objects, key=key)
+    if query.get("continue"):
+        try:
+            after = json.loads(base64.urlsafe_b64decode(query["continue"].encode()))["after"]
+        except (ValueError, KeyError, TypeError):
+            raise errors.bad_request("invalid continue token") from None
+        objects = [o for o in objects if key(o) > after]
+    limit = int(query.get("limit") or 0)
+    if 0 < limit < len(objects):
+        metadata["remainingItemCount"] = len(objects) - limit
+        objects = objects[:limit]
+        token = json.dumps({"after": key(objects[-1])}).encode()
+        metadata["continue"] = base64.urlsafe_b64encode(token).decode()
+    return objects
 
 
 class Handlers:
@@ -240,20 +264,16 @@ class Handlers:
 
     def _list(self, request: web.Request, t: Target) -> web.Response:
         query = request.rel_url.query
-        items = [
-            present(t.rt, o)
-            for o in self.api.list(t.rt, t.namespace, query.get("labelSelector"), query.get("fieldSelector"))
-        ]
-        rv = str(self.api.store.rv)
+        objects = self.api.list(t.rt, t.namespace, query.get("labelSelector"), query.get("fieldSelector"))
+        metadata: dict[str, Any] = {"resourceVersion": str(self.api.store.rv)}
+        objects = paginate(objects, query, metadata)
+        items = [present(t.rt, o) for o in objects]
         if wants_table(request.headers.get("Accept", "")):
-            return json_response(table(t.rt, items, rv, query.get("includeObject", "Metadata")))
+            answer = table(t.rt, items, metadata["resourceVersion"], query.get("includeObject", "Metadata"))
+            answer["metadata"] = metadata
+            return json_response(answer)
         return json_response(
-            {
-                "kind": t.rt.list_kind,
-                "apiVersion": t.rt.api_version,
-                "metadata": {"resourceVersion": rv},
-                "items": items,
-            }
+            {"kind": t.rt.list_kind, "apiVersion": t.rt.api_version, "metadata": metadata, "items": items}
         )
 
     @staticmethod
