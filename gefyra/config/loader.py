@@ -30,7 +30,7 @@ def load(
 
     from gefyra.config.document import parse
     from gefyra.config.model import Config
-    from gefyra.config.references import check_references
+    from gefyra.config.references import check_conflicts, check_references
     from gefyra.config.validation import problems_from
 
     cwd = Path(cwd) if cwd is not None else Path.cwd()
@@ -64,7 +64,7 @@ def load(
         located = sorted(problems_from(error, doc, Config), key=lambda p: p[0])
     located += check_references(doc)
     if config is not None:
-        located += _read_env_files(config, doc)
+        located += check_conflicts(config, doc) + _read_env_files(config, doc)
     if located:
         raise fail(located)
     config._source = source

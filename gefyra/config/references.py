@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gefyra.config.document import Document
+from gefyra.config.model import Config
 from gefyra.config.problems import did_you_mean
 
 Located = tuple[tuple[int, int], str]
@@ -43,4 +44,46 @@ def check_references(doc: Document) -> list[Located]:
         else:
             hint = f"; set 'local' to one of: {', '.join(names)}"
         problems.append((where, f"bridges.{name}.local: no container named '{local}'{hint}"))
+    return problems
+
+
+def check_conflicts(config: Config, doc: Document) -> list[Located]:
+    """Clashes between entries of a valid config, which Docker or the cluster would refuse at apply."""
+    problems: list[Located] = []
+    published: list[tuple[str | None, int, str, str]] = []
+    for name, container in config.containers.items():
+        for index, port in enumerate(container.ports):
+            here = f"containers.{name}.ports[{index}]"
+            clash = next(
+                (
+                    where
+                    for ip, number, protocol, where in published
+                    if (number, protocol) == (port.host_port, port.protocol)
+                    and None in (ip, port.host_ip)
+                    or (ip, number, protocol) == (port.host_ip, port.host_port, port.protocol)
+                ),
+                None,
+            )
+            if clash:
+                message = (
+                    f"{here}: host port {port.host_port}/{port.protocol} is already published by {clash}"
+                )
+                problems.append((doc.position(("containers", name, "ports", index)), message))
+            published.append((port.host_ip, port.host_port, port.protocol, here))
+        for index, rule in enumerate(container.watch):
+            if rule.action == "rebuild" and container.build is None:
+                where = f"containers.{name}.watch[{index}].action"
+                message = f"{where}: 'rebuild' needs 'build' (this container runs a ready image)"
+                problems.append((doc.position(("containers", name, "watch", index, "action")), message))
+    bridged: dict[tuple[str, str, str, str | None], str] = {}
+    for name, bridge in config.bridges.items():
+        key = (bridge.namespace, bridge.target.kind, bridge.target.name, bridge.container)
+        if key in bridged:
+            message = (
+                f"bridges.{name}.target: {bridge.target} in namespace {bridge.namespace} "
+                f"is already bridged by bridges.{bridged[key]}"
+            )
+            problems.append((doc.position(("bridges", name, "target")), message))
+        else:
+            bridged[key] = name
     return problems

@@ -275,3 +275,44 @@ def test_a_date_where_text_is_expected_says_to_quote_it(tmp_path):
         "gefyra.yaml:2:43: containers.web.workdir: expected text, "
         "got the date 2024-01-31 (quote it to make it text)"
     ]
+
+
+def test_host_port_published_twice(tmp_path):
+    text = """
+    version: 1
+    containers:
+      a: {image: x, ports: ["8080:80", "127.0.0.1:53:53/udp"]}
+      b: {image: x, ports: ["127.0.0.1:8080:80", "127.0.0.2:53:53/udp", "53:53/tcp"]}
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:4:25: containers.b.ports[0]: host port 8080/tcp is already published by "
+        "containers.a.ports[0]",
+    ]
+
+
+def test_rebuild_needs_build(tmp_path):
+    text = """
+    version: 1
+    containers:
+      a: {image: x, watch: [{path: ., action: rebuild}]}
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:3:43: containers.a.watch[0].action: 'rebuild' needs 'build' "
+        "(this container runs a ready image)",
+    ]
+
+
+def test_one_target_bridged_twice(tmp_path):
+    text = """
+    version: 1
+    cluster: {namespace: shop}
+    containers:
+      a: {image: x}
+    bridges:
+      a: {target: deployment/api}
+      b: {target: deployment/api, local: a, namespace: shop}
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:7:15: bridges.b.target: deployment/api in namespace shop "
+        "is already bridged by bridges.a",
+    ]

@@ -28,10 +28,11 @@ containers:
     env: {A: 1, B: "x"}
     ports: ["8080:80", 9000, {host_port: 1, container_port: 2, protocol: udp}]
     mounts: ["./src:/app:ro"]
-    watch: [{path: src, action: rebuild, ignore: ["*.tmp"]}]
+    watch: [{path: src, action: restart, ignore: ["*.tmp"]}]
     env_from: [deployment/api/main]
   db:
     build: {context: ., dockerfile: Dockerfile, args: {V: 1}, target: dev}
+    watch: [{path: ., action: rebuild}]
 bridges:
   web:
     target: deployment/web
