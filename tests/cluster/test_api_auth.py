@@ -118,3 +118,23 @@ def test_extra_tokens_are_accepted(tmp_path):
             _get(f"{api.url}/api", "another-token", api.ca_cert)
     finally:
         api.stop()
+
+
+@pytest.mark.parametrize("backend", ["cryptography", "openssl"])
+def test_tls_backends_serve_a_verified_certificate(tmp_path, backend):
+    from kubernetes import client, config
+
+    from tests.sandbox.apiserver.serve import start
+
+    api = start(state_dir=tmp_path, tls_backend=backend)
+    try:
+        core = client.CoreV1Api(config.new_client_from_config(config_file=str(api.kubeconfig)))
+        assert "default" in {n.metadata.name for n in core.list_namespace().items}
+        assert sorted(p.name for p in (tmp_path / "pki").iterdir()) == [
+            "apiserver.crt",
+            "apiserver.key",
+            "ca.crt",
+        ]
+        assert (tmp_path / "pki" / "apiserver.key").stat().st_mode & 0o077 == 0
+    finally:
+        api.stop()

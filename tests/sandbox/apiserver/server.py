@@ -7,6 +7,7 @@ import contextlib
 import ssl
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
@@ -32,6 +33,8 @@ class ServerConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = 0
     tls: bool = True
+    # "auto": the `cryptography` package when installed, else the `openssl` tool
+    tls_backend: Literal["auto", "cryptography", "openssl"] = "auto"
     state_dir: Path
     # Service ClusterIPs come from here; the first address is the `kubernetes` Service.
     service_cidr: str = "10.96.0.0/16"
@@ -93,7 +96,7 @@ class ApiServer:
             hosts = [self.advertise_address, self.defaulter.kubernetes_ip, *self.config.extra_sans]
             if self.config.host not in ("0.0.0.0", ""):
                 hosts.append(self.config.host)
-            self.certificates = tls.generate(self.config.state_dir / "pki", hosts)
+            self.certificates = tls.generate(self.config.state_dir / "pki", hosts, self.config.tls_backend)
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.certificates.cert, self.certificates.key)
             self.api.ca_pem = self.certificates.ca_pem()
