@@ -120,7 +120,7 @@ def test_extra_tokens_are_accepted(tmp_path):
         api.stop()
 
 
-@pytest.mark.parametrize("backend", ["cryptography", "openssl"])
+@pytest.mark.parametrize("backend", ["auto", "openssl"])
 def test_tls_backends_serve_a_verified_certificate(tmp_path, backend):
     from kubernetes import client, config
 
