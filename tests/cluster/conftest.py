@@ -7,6 +7,7 @@ session fixture then writes the file at exactly that path. Tests never see a rea
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -28,6 +29,7 @@ def sandbox_api():
     api = start(state_dir=STATE_DIR, bookmark_interval=0.5)
     yield api
     api.stop()
+    shutil.rmtree(STATE_DIR, ignore_errors=True)  # kubeconfig, CA and key: nothing to keep
 
 
 @pytest.fixture
