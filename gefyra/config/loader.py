@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gefyra.config.problems import Problem
 from gefyra.errors import ConfigError
 
+if TYPE_CHECKING:  # pydantic stays off the `gefyra --help` path: the model is imported inside load()
+    from gefyra.config.model import Config
+
 FILE_NAME = "gefyra.yaml"
+MAX_FILE_SIZE = 4 * 2**20
 
 
 def find_config(start: Path) -> Path | None:
@@ -24,12 +29,12 @@ def find_config(start: Path) -> Path | None:
 
 def load(
     path: str | Path | None = None, *, cwd: Path | None = None, environ: Mapping[str, str] | None = None
-):  # -> Config (imported lazily: pydantic stays off the `gefyra --help` path)
+) -> Config:
     """Load and validate gefyra.yaml; raise ConfigError with `.problems` holding every problem found."""
     from pydantic import ValidationError
 
     from gefyra.config.document import parse
-    from gefyra.config.model import Config
+    from gefyra.config.model import Config  # noqa: F811 - the runtime import of the annotation above
     from gefyra.config.references import check_conflicts, check_references
     from gefyra.config.validation import problems_from
 
@@ -48,13 +53,9 @@ def load(
     if doc.data is None:
         raise fail([((1, 1), "the file is empty; it must start with 'version: 1'")])
     if not isinstance(doc.data, dict):
+        found = _kind(doc.data)
         raise fail(
-            [
-                (
-                    (1, 1),
-                    f"the top level must be a mapping of keys (version, project, ...), got {_kind(doc.data)}",
-                )
-            ]
+            [((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {found}")]
         )
     config = None
     try:
@@ -92,6 +93,10 @@ def _locate(path: str | Path | None, cwd: Path) -> tuple[Path, str]:
 
 def _read(source: Path, display: str) -> str:
     try:
+        if source.stat().st_size > MAX_FILE_SIZE:
+            raise ConfigError(
+                f"{display}: larger than {MAX_FILE_SIZE // 2**20} MiB; is this really a gefyra.yaml?"
+            )
         data = source.read_bytes()
     except OSError as error:
         raise ConfigError(f"{display}: cannot read: {error.strerror}") from None
