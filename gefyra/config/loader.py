@@ -93,10 +93,12 @@ def _locate(path: str | Path | None, cwd: Path) -> tuple[Path, str]:
 
 def _read(source: Path, display: str) -> str:
     try:
-        if source.stat().st_size > MAX_FILE_SIZE:
-            raise ConfigError(
-                f"{display}: larger than {MAX_FILE_SIZE // 2**20} MiB; is this really a gefyra.yaml?"
+        size = source.stat().st_size
+        if size > MAX_FILE_SIZE:
+            problem = Problem(
+                display, 1, 1, f"the file has {size} bytes, more than {MAX_FILE_SIZE // 2**20} MiB"
             )
+            raise ConfigError(str(problem), problems=[problem])
         data = source.read_bytes()
     except OSError as error:
         raise ConfigError(f"{display}: cannot read: {error.strerror}") from None

@@ -180,11 +180,15 @@ def test_binary_garbage(folder, garbage, prefix):
 @pytest.mark.parametrize("shape", ["[", "{a: ", "block"])
 def test_deep_nesting(folder, depth, shape):
     if shape == "block":
-        text = "".join(f"{' ' * i}k:\n" for i in range(min(depth, 3000)))
+        text = "".join(f"{' ' * i}k:\n" for i in range(min(depth, 1000)))
     else:
         closing = "]" if shape == "[" else "}"
         text = shape * depth + "1" + closing * depth
     check(folder, "version: 1\nproject: " + text if shape == "block" else text)
+
+
+def test_huge_file(folder):
+    check(folder, "version: 1\n" + "# padding\n" * 500_000)
 
 
 def test_recursive_alias_and_billion_laughs(folder):
