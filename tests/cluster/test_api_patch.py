@@ -249,3 +249,53 @@ def test_json_patch_with_current_resource_version_succeeds(core, namespace, pod)
     )
     assert patched.metadata.finalizers == ["x/y"]
     core.patch_namespaced_pod("p", namespace, [{"op": "remove", "path": "/metadata/finalizers"}])
+
+
+def _documents():
+    from hypothesis import strategies as st
+
+    keys = st.sampled_from(["a", "b", "c", "d"])
+    scalars = st.one_of(st.integers(-3, 3), st.text("xy", max_size=2), st.booleans())
+    return st.recursive(scalars, lambda inner: st.dictionaries(keys, inner, max_size=3), max_leaves=8)
+
+
+def test_strategic_merge_equals_merge_patch_on_maps_without_lists():
+    """Without lists or directives the two merge flavours must agree (RFC 7386 semantics)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.sandbox.apiserver.patch import merge_patch, strategic_merge
+
+    maps = st.dictionaries(st.sampled_from(["a", "b", "c"]), _documents(), max_size=3)
+    patches = st.dictionaries(
+        st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), _documents()), max_size=3
+    )
+
+    @settings(max_examples=200, deadline=None)
+    @given(maps, patches)
+    def check(original, patch):
+        assert strategic_merge(original, patch) == merge_patch(original, patch)
+
+    check()
+
+
+def test_strategic_list_merge_keeps_unpatched_items_and_order():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.sandbox.apiserver.patch import strategic_merge
+
+    names = st.lists(st.sampled_from(list("abcdef")), unique=True, max_size=6)
+
+    @settings(max_examples=200, deadline=None)
+    @given(names, names)
+    def check(existing, patched):
+        original = {"containers": [{"name": n, "image": "old"} for n in existing]}
+        result = strategic_merge(original, {"containers": [{"name": n, "image": "new"} for n in patched]})
+        assert [c["name"] for c in result["containers"]] == existing + [
+            n for n in patched if n not in existing
+        ]
+        for container in result["containers"]:
+            assert container["image"] == ("new" if container["name"] in patched else "old")
+
+    check()

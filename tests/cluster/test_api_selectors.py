@@ -71,3 +71,49 @@ def test_field_selector_pod_node_and_phase(core, namespace):
     assert names(field_selector="spec.nodeName=") == ["p3"]
     assert names(field_selector="status.phase=Running") == ["p2"]
     assert names(field_selector="status.phase!=Running,spec.nodeName!=n1") == ["p3"]
+
+
+def test_label_selector_object_and_query_syntax_agree():
+    """A LabelSelector rendered as query syntax (Scale.status.selector) selects exactly what its rules say."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.sandbox.apiserver.selectors import label_matcher, selector_to_string
+
+    keys, values = st.sampled_from(["app", "tier", "env"]), st.sampled_from(["a", "b", "c"])
+    labels = st.dictionaries(keys, values, max_size=3)
+    expression = st.one_of(
+        st.fixed_dictionaries(
+            {
+                "key": keys,
+                "operator": st.sampled_from(["In", "NotIn"]),
+                "values": st.lists(values, min_size=1, max_size=2, unique=True),
+            }
+        ),
+        st.fixed_dictionaries({"key": keys, "operator": st.sampled_from(["Exists", "DoesNotExist"])}),
+    )
+    selector = st.fixed_dictionaries(
+        {"matchLabels": labels, "matchExpressions": st.lists(expression, max_size=2)}
+    )
+
+    def expected(sel, have):
+        if any(have.get(k) != v for k, v in sel["matchLabels"].items()):
+            return False
+        for e in sel["matchExpressions"]:
+            present = e["key"] in have
+            if (
+                (e["operator"] == "In" and have.get(e["key"]) not in e["values"])
+                or (e["operator"] == "NotIn" and have.get(e["key"]) in e["values"])
+                or (e["operator"] == "Exists" and not present)
+                or (e["operator"] == "DoesNotExist" and present)
+            ):
+                return False
+        return True
+
+    @settings(max_examples=300, deadline=None)
+    @given(selector, labels)
+    def check(sel, have):
+        matches = label_matcher(selector_to_string(sel))
+        assert matches({"metadata": {"labels": have}}) == expected(sel, have)
+
+    check()
