@@ -7,6 +7,7 @@ and raises ValueError with a message meant for the user. Long forms (mappings) p
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 import shlex
 from datetime import timedelta
@@ -209,3 +210,72 @@ PORT_MAPPING_PATTERN = r"^((\[[0-9a-fA-F:.]+\]|[0-9.]+):)?[0-9]{1,5}(:[0-9]{1,5}
 MOUNT_PATTERN = r"^[^:]+:/[^:]*(:(ro|rw))?$"
 TARGET_PATTERN = r"^(deployment|statefulset|pod)/[a-z0-9.-]+$"
 ENV_FROM_PATTERN = r"^(deployment|statefulset|pod)/[a-z0-9.-]+(/[a-z0-9-]+)?$"
+
+
+def parse_mtu(value: object) -> object:
+    """'auto' or a number (also as text, after interpolation) within what WireGuard links carry."""
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+    ):
+        raise ValueError(f"mtu must be 'auto' or a number, got {value!r}")
+    if not 1280 <= int(value) <= 9000:
+        raise ValueError(f"mtu {value} is out of range (1280-9000)")
+    return int(value)
+
+
+def check_endpoint(value: str) -> str:
+    """'auto' or 'host:port' of Stowaway's NodePort."""
+    if value == "auto":
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"endpoint '{value}' must be 'auto' or 'host:port', like '192.168.49.2:31820'")
+    check_port(int(port), "endpoint port")
+    return value
+
+
+def parse_subnet(value: object) -> object:
+    """'auto' or an IPv4 network without host bits."""
+    if value == "auto" or not isinstance(value, str):
+        return value
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(
+            f"subnet '{value}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' ({error})"
+        ) from None
+
+
+def build_short(value: object) -> object:
+    """`build: ./dir` is `build: {context: ./dir}`."""
+    return {"context": value} if isinstance(value, str) else value
+
+
+def watch_short(value: object) -> object:
+    """`watch: [src]` is `watch: [{path: src}]`."""
+    return {"path": value} if isinstance(value, str) else value
+
+
+def check_header(value: str) -> str:
+    """An HTTP header name (RFC 9110 token), lowercased as HTTP/2 sends it."""
+    if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", value):
+        raise ValueError(f"'{value}' is not an HTTP header name")
+    return value.lower()
+
+
+def parse_bridge_ports(value: object) -> object:
+    """A list of ports means the same number on both sides; 'cluster:local' strings may be in the list."""
+    if not isinstance(value, list):
+        return value
+    result: dict[object, object] = {}
+    for item in value:
+        if isinstance(item, str) and ":" in item:
+            remote, _, local = item.partition(":")
+            result[remote] = local
+        elif isinstance(item, int | str):
+            result[item] = item
+        else:
+            raise ValueError(f"bridge ports must be numbers or 'cluster:local' strings, got {item!r}")
+    return result

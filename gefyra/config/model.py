@@ -84,28 +84,6 @@ class Project(_Model):
     )
 
 
-def _mtu(value: object) -> object:
-    if value == "auto":
-        return value
-    if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and value.isdigit())
-    ):
-        raise ValueError(f"mtu must be 'auto' or a number, got {value!r}")
-    if not 1280 <= int(value) <= 9000:
-        raise ValueError(f"mtu {value} is out of range (1280-9000)")
-    return int(value)
-
-
-def _endpoint(value: str) -> str:
-    if value == "auto":
-        return value
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(f"endpoint '{value}' must be 'auto' or 'host:port', like '192.168.49.2:31820'")
-    forms.check_port(int(port), "endpoint port")
-    return value
-
-
 class Cluster(_Model):
     """Where the cluster is and how to reach it. Without this section gefyra runs local containers only."""
 
@@ -115,12 +93,12 @@ class Cluster(_Model):
     )
     context: str | None = Field(None, description="Context of the kubeconfig; default: its current context.")
     namespace: Name = Field("default", description="Namespace of bridges that name none.")
-    endpoint: Annotated[str, AfterValidator(_endpoint)] = Field(
+    endpoint: Annotated[str, AfterValidator(forms.check_endpoint)] = Field(
         "auto",
         description="host:port of Stowaway's UDP NodePort as reachable from here, or 'auto' (a node).",
         json_schema_extra={"pattern": r"^(auto|.+:[0-9]{1,5})$"},
     )
-    mtu: Annotated[Literal["auto"] | int, BeforeValidator(_mtu)] = Field(
+    mtu: Annotated[Literal["auto"] | int, BeforeValidator(forms.parse_mtu)] = Field(
         "auto", description="MTU of the WireGuard tunnel: 'auto' or a number (1280-9000)."
     )
     install: Literal["auto", "never"] = Field(
@@ -134,21 +112,10 @@ class Cluster(_Model):
     )
 
 
-def _subnet(value: object) -> object:
-    if value == "auto" or not isinstance(value, str):
-        return value
-    try:
-        return ipaddress.IPv4Network(value, strict=True)
-    except ValueError as error:
-        raise ValueError(
-            f"subnet '{value}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' ({error})"
-        ) from None
-
-
 class Network(_Model):
     """The Docker network of the project's containers and Cargo."""
 
-    subnet: Annotated[Literal["auto"] | ipaddress.IPv4Network, BeforeValidator(_subnet)] = Field(
+    subnet: Annotated[Literal["auto"] | ipaddress.IPv4Network, BeforeValidator(forms.parse_subnet)] = Field(
         "auto", description="'auto' (a free private /24) or an IPv4 CIDR like '172.30.0.0/24'."
     )
 
@@ -160,10 +127,6 @@ class Build(_Model):
     dockerfile: str = Field("Dockerfile", description="Path of the Dockerfile inside the context.")
     args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments (ARG).")
     target: str | None = Field(None, description="Stage to build in a multi-stage Dockerfile.")
-
-
-def _build(value: object) -> object:
-    return {"context": value} if isinstance(value, str) else value
 
 
 class EnvFrom(_Model):
@@ -208,10 +171,6 @@ class PortMapping(_Model):
         return value
 
 
-def _watch(value: object) -> object:
-    return {"path": value} if isinstance(value, str) else value
-
-
 class WatchRule(_Model):
     """What `gefyra watch` does when files below `path` change."""
 
@@ -234,9 +193,9 @@ class Container(_Model):
     """A local container of the project."""
 
     image: str | None = Field(None, description="Image to run; set exactly one of image and build.")
-    build: Annotated[Build | None, BeforeValidator(_build, json_schema_input_type=str | Build | None)] = (
-        Field(None, description="Build the image: a context folder, or {context, dockerfile, args, target}.")
-    )
+    build: Annotated[
+        Build | None, BeforeValidator(forms.build_short, json_schema_input_type=str | Build | None)
+    ] = Field(None, description="Build the image: a context folder, or {context, dockerfile, args, target}.")
     command: CommandLine | None = Field(None, description="Replaces the image's ENTRYPOINT (list or string).")
     args: CommandLine | None = Field(None, description="Replaces the image's CMD (list or string).")
     workdir: str | None = Field(None, description="Working directory in the container.")
@@ -280,9 +239,9 @@ class Container(_Model):
     ] = Field(
         default_factory=list, description="Published ports: '[ip:]host:container[/tcp|udp]' or the long form."
     )
-    watch: list[Annotated[WatchRule, BeforeValidator(_watch, json_schema_input_type=str | WatchRule)]] = (
-        Field(default_factory=list, description="Paths `gefyra watch` follows, and what it does on a change.")
-    )
+    watch: list[
+        Annotated[WatchRule, BeforeValidator(forms.watch_short, json_schema_input_type=str | WatchRule)]
+    ] = Field(default_factory=list, description="Paths `gefyra watch` follows, and what it does on a change.")
     _env_file_values: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -306,18 +265,12 @@ class Target(_Model):
         return f"{self.kind}/{self.name}"
 
 
-def _header(value: str) -> str:
-    import re
-
-    if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", value):
-        raise ValueError(f"'{value}' is not an HTTP header name")
-    return value.lower()
-
-
 class MatchRule(_Model):
     """A header rule of a personal bridge: only matching requests come here (validated, not applied yet)."""
 
-    header: Annotated[str, AfterValidator(_header)] = Field(description="HTTP header name, like x-user.")
+    header: Annotated[str, AfterValidator(forms.check_header)] = Field(
+        description="HTTP header name, like x-user."
+    )
     exact: str | None = Field(None, description="The header's value equals this.")
     prefix: str | None = Field(None, description="The header's value starts with this.")
     regex: str | None = Field(None, description="The header's value matches this regular expression.")
@@ -335,22 +288,6 @@ class MatchRule(_Model):
             except re.error as error:
                 raise ValueError(f"regex '{self.regex}' is invalid: {error}") from None
         return self
-
-
-def _bridge_ports(value: object) -> object:
-    """A list of ports means the same number on both sides; 'cluster:local' strings may be in the list."""
-    if not isinstance(value, list):
-        return value
-    result: dict[object, object] = {}
-    for item in value:
-        if isinstance(item, str) and ":" in item:
-            remote, _, local = item.partition(":")
-            result[remote] = local
-        elif isinstance(item, int | str):
-            result[item] = item
-        else:
-            raise ValueError(f"bridge ports must be numbers or 'cluster:local' strings, got {item!r}")
-    return result
 
 
 def _local_not_required(schema: dict[str, Any]) -> None:
@@ -371,7 +308,7 @@ class Bridge(_Model):
     local: Name = Field(description="The local container that gets the traffic; default: the bridge's name.")
     ports: Annotated[
         dict[Port, Port],
-        BeforeValidator(_bridge_ports, json_schema_input_type=dict[int, int] | list[int | str]),
+        BeforeValidator(forms.parse_bridge_ports, json_schema_input_type=dict[int, int] | list[int | str]),
     ] = Field(
         default_factory=dict,
         description="cluster port -> local port, or a list of ports (same number); default: every port.",
