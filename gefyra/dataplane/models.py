@@ -16,7 +16,7 @@ class PeerConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     name: str
-    address: str  # the peer's tunnel address, e.g. 192.168.99.2/32
+    address: str  # the peer's tunnel address, e.g. 100.87.0.2/32
     private_key: SecretStr
     public_key: str
     server_public_key: str

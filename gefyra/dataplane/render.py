@@ -54,11 +54,13 @@ def render_cargo_wg_config(
     mtu: int | str | None = None,
     extra_allowed_ips: Sequence[str] = (),
     keepalive: int = 25,
+    local_subnets: Sequence[str] = (),
 ) -> str:
     """Cargo's wg-quick style file: [Interface] PrivateKey/Address/DNS/MTU, one [Peer] for Stowaway.
 
     Cargo's entry point strips Address/DNS/MTU and hands the rest to `wg setconf`. The result holds the
-    private key: write it only as a mode-600 file.
+    private key: write it only as a mode-600 file. `local_subnets` (the project network) must not overlap
+    a tunnelled range, or replies to the cluster would stay on the local bridge.
     """
     endpoint = endpoint or peer.endpoint
     if not endpoint:
@@ -74,6 +76,11 @@ def render_cargo_wg_config(
         if net not in allowed:
             allowed.append(net)
     ipaddress.ip_interface(peer.address)
+    for local in local_subnets:
+        local_net = ipaddress.ip_network(local, strict=False)
+        clash = [n for n in allowed if ipaddress.ip_network(n).overlaps(local_net)]
+        if clash:
+            raise ValueError(f"local network {local} overlaps tunnelled range {clash[0]}")
     try:
         endpoint_ip = ipaddress.ip_address(host)
     except ValueError:

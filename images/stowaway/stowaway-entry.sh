@@ -6,7 +6,7 @@ set -euo pipefail
 
 ifname=${STOWAWAY_INTERFACE:-wg0}
 state=${STOWAWAY_STATE:-/var/lib/stowaway}
-subnet=${STOWAWAY_SUBNET:-192.168.99.0/24}
+subnet=${STOWAWAY_SUBNET:-100.87.0.0/24}
 port=${STOWAWAY_LISTEN_PORT:-51820}
 mtu=${STOWAWAY_MTU:-1420}
 log() { echo "stowaway: $*" >&2; }
@@ -34,7 +34,17 @@ else
 fi
 wg set "$ifname" listen-port "$port" private-key "$state/server.key"
 # The server takes the first address of the tunnel subnet.
-server_ip=$(python3 -c 'import ipaddress,sys; n=ipaddress.ip_network(sys.argv[1]); print(f"{next(n.hosts())}/{n.prefixlen}")' "$subnet")
+# The tunnel subnet must not overlap a network Stowaway is attached to: replies would never enter the tunnel.
+connected=$(ip -4 -o address show | awk '{print $4}' | tr '\n' ' ')
+server_ip=$(python3 - "$subnet" $connected <<'PY'
+import ipaddress, sys
+net = ipaddress.ip_network(sys.argv[1])
+for other in sys.argv[2:]:
+    if ipaddress.ip_interface(other).network.overlaps(net):
+        sys.exit(f"tunnel subnet {net} overlaps {other}: set STOWAWAY_SUBNET")
+print(f"{next(net.hosts())}/{net.prefixlen}")
+PY
+) || die "bad tunnel subnet"
 ip -4 address add "$server_ip" dev "$ifname"
 ip link set dev "$ifname" mtu "$mtu" up
 log "tunnel $ifname up on udp/$port ($server_ip, mtu $mtu)"

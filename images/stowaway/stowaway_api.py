@@ -22,7 +22,7 @@ from pathlib import Path
 
 IFNAME = os.environ.get("STOWAWAY_INTERFACE", "wg0")
 STATE = Path(os.environ.get("STOWAWAY_STATE", "/var/lib/stowaway"))
-SUBNET = ipaddress.ip_network(os.environ.get("STOWAWAY_SUBNET", "192.168.99.0/24"))
+SUBNET = ipaddress.ip_network(os.environ.get("STOWAWAY_SUBNET", "100.87.0.0/24"))
 LISTEN_PORT = int(os.environ.get("STOWAWAY_LISTEN_PORT", "51820"))
 API_PORT = int(os.environ.get("STOWAWAY_API_PORT", "8080"))
 TOKEN_FILE = Path(os.environ.get("STOWAWAY_TOKEN_FILE", "/run/secrets/stowaway/token"))

@@ -21,7 +21,7 @@ def _peers(bed) -> dict:
 def test_listing_shows_the_handshake_of_the_connected_peer(bed):
     peer = _peers(bed)["dev1"]
     assert peer.active and peer.latest_handshake > time.time() - 180
-    assert peer.endpoint and peer.address == "192.168.99.2/32"
+    assert peer.endpoint and peer.address == "100.87.0.2/32"
 
 
 def test_wrong_or_missing_token_is_refused(bed):

@@ -139,7 +139,8 @@ class Testbed:
         """
         network = self.project_net
         config = self.api.put_peer(peer, routed_subnets=[self.project_subnet] if routed else [])
-        text = render_cargo_wg_config(config, f"{self.project_gateway}:{self.wg_port}")
+        endpoint = f"{self.publish_ip or self.project_gateway}:{self.wg_port}"
+        text = render_cargo_wg_config(config, endpoint, local_subnets=[self.project_subnet])
         since = time.time() - 1
         cargo = create_cargo(
             self.client, name=self.name(role), network=network, wg_config=text, labels=self.labels

@@ -64,6 +64,12 @@ def test_cargo_config_refuses_an_endpoint_inside_a_tunnelled_range():
         render_cargo_wg_config(PEER, "10.100.0.1:31820")
 
 
+def test_cargo_config_refuses_a_local_network_overlapping_a_tunnelled_range():
+    with pytest.raises(ValueError, match="overlaps tunnelled range 192.168.99.0/24"):
+        render_cargo_wg_config(PEER, "h:1", local_subnets=["192.168.96.0/20"])
+    assert render_cargo_wg_config(PEER, "h:1", local_subnets=["172.30.0.0/24"])
+
+
 def test_cargo_config_needs_an_endpoint():
     with pytest.raises(ValueError, match="no endpoint"):
         render_cargo_wg_config(PEER)

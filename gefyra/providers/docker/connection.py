@@ -115,7 +115,7 @@ class ConnectionKind(Kind):
                 hint="set cluster.endpoint to host:port of Stowaway's UDP port as reachable from here",
             )
         try:
-            text = render_cargo_wg_config(peer, endpoint, mtu=spec["mtu"])
+            text = render_cargo_wg_config(peer, endpoint, mtu=spec["mtu"], local_subnets=[subnet])
         except ValueError as error:
             raise ProviderError(f"{resource.key}: {error}") from error
         ensure_images(client, ["cargo"])

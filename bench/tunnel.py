@@ -1,0 +1,187 @@
+"""Benchmark: app -> service through Cargo + WireGuard + Stowaway, against two baselines.
+
+  tunnel  the real data plane (tests/dataplane/testbed.py: Stowaway, service and DNS on a "cluster" network,
+          Cargo and the app on a "project" network; the app's default route is Cargo)
+  plain   the same client and server containers on one plain Docker network (no tunnel)
+  bare    a bare wireguard-go pair between two network namespaces created here (veth underneath)
+
+Each variant: a 200 MB HTTP download (median of --runs) and --requests sequential small HTTP requests (a new
+connection each; median latency). The same client/server program (tests/dataplane/testkit.py) runs
+everywhere. Prints medians and the ratios tunnel/bare and tunnel/plain. Needs root (netns) and Docker.
+
+    python3 bench/tunnel.py [--mb 200] [--requests 1000] [--runs 3] [--mtu 1420]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gefyra.dataplane.images import ensure_images  # noqa: E402
+from tests.dataplane.testbed import HTTP_PORT, TESTKIT, Testbed, new_run_id  # noqa: E402
+
+
+def measure(run, server_ip: str, mb: int, requests: int, runs: int) -> dict:
+    """`run(*testkit_args) -> stdout` executes the testkit client next to the app."""
+    rates = []
+    for _ in range(runs):
+        out = json.loads(run("download", f"http://{server_ip}:{HTTP_PORT}/bytes/{mb * 1024 * 1024}"))
+        assert out["bytes"] == mb * 1024 * 1024, out
+        rates.append(out["bytes"] / out["seconds"] / 1e6)
+    latency = json.loads(run("latency", f"http://{server_ip}:{HTTP_PORT}/", str(requests)))
+    return {
+        "mb_per_s": statistics.median(rates),
+        "latency_ms": latency["median_ms"],
+        "p90_ms": latency["p90_ms"],
+    }
+
+
+def in_container(bed: Testbed, role: str):
+    def run(*args: str) -> str:
+        code, out = bed.run_in(role, *args)
+        if code != 0:
+            raise RuntimeError(f"testkit {args[0]} in {role} failed: {out}")
+        return out
+
+    return run
+
+
+def docker_variants(client, mb: int, requests: int, runs: int, mtu: str) -> dict:
+    bed = Testbed(client, new_run_id("bench"))
+    try:
+        bed.start_cluster()
+        bed.start_cargo()
+        bed.start_app()
+        tunnel = measure(in_container(bed, "app"), bed.ips["svc"], mb, requests, runs)
+        # Baseline (a): the same client program in a container on the cluster network, no tunnel.
+        bed.workload("direct", bed.cluster_net, "serve", "--http", "18080")
+        plain = measure(in_container(bed, "direct"), bed.ips["svc"], mb, requests, runs)
+        return {"tunnel": tunnel, "plain": plain}
+    finally:
+        bed.teardown()
+
+
+def sh(*args: str, ns: str | None = None, **kwargs) -> subprocess.CompletedProcess:
+    prefix = ["ip", "netns", "exec", ns] if ns else []
+    return subprocess.run([*prefix, *args], check=True, capture_output=True, text=True, **kwargs)
+
+
+def bare_variant(mb: int, requests: int, runs: int, mtu: str) -> dict:
+    """Two netns joined by a veth pair, a wireguard-go interface in each, addresses only inside them."""
+    tag = uuid.uuid4().hex[:6]
+    ns_a, ns_b = f"gefyra-bench-a-{tag}", f"gefyra-bench-b-{tag}"
+    veth_a, veth_b = f"gbva{tag}", f"gbvb{tag}"
+    procs: list[subprocess.Popen] = []
+    secrets_dir = Path(tempfile.mkdtemp(prefix="gefyra-bench-"))
+    os.chmod(secrets_dir, 0o700)
+    try:
+        for ns in (ns_a, ns_b):
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+        sh("ip", "link", "add", veth_a, "netns", ns_a, "type", "veth", "peer", "name", veth_b, "netns", ns_b)
+        underlay = {ns_a: ("10.254.77.1/30", veth_a), ns_b: ("10.254.77.2/30", veth_b)}
+        for ns, (addr, dev) in underlay.items():
+            sh("ip", "addr", "add", addr, "dev", dev, ns=ns)
+            sh("ip", "link", "set", dev, "up", ns=ns)
+        keys = {}
+        for ns in (ns_a, ns_b):
+            private = subprocess.run(["wg", "genkey"], check=True, capture_output=True, text=True).stdout
+            key_file = secrets_dir / ns
+            key_file.touch(mode=0o600)
+            key_file.write_text(private)
+            public = subprocess.run(
+                ["wg", "pubkey"], input=private, check=True, capture_output=True, text=True
+            )
+            keys[ns] = (key_file, public.stdout.strip())
+        tunnel = {
+            ns_a: ("10.254.78.1/24", ns_b, "10.254.77.2"),
+            ns_b: ("10.254.78.2/24", ns_a, "10.254.77.1"),
+        }
+        for ns, (addr, other, other_underlay) in tunnel.items():
+            env = {**os.environ, "WG_PROCESS_FOREGROUND": "1"}
+            procs.append(subprocess.Popen(["ip", "netns", "exec", ns, "wireguard-go", "wg0"], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            deadline = time.monotonic() + 10
+            while sh("ip", "link", "show", ns=ns).stdout.count("wg0") == 0:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("wireguard-go did not start")
+                time.sleep(0.05)
+            sh("wg", "set", "wg0", "listen-port", "51820", "private-key", str(keys[ns][0]),
+               "peer", keys[other][1], "allowed-ips", "10.254.78.0/24",
+               "endpoint", f"{other_underlay}:51820", ns=ns)
+            sh("ip", "addr", "add", addr, "dev", "wg0", ns=ns)
+            sh("ip", "link", "set", "wg0", "mtu", str(1420 if mtu == "auto" else mtu), "up", ns=ns)
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", ns_b, sys.executable, str(TESTKIT), "serve", "--http", str(HTTP_PORT)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        procs.append(server)
+
+        def run(*args: str) -> str:
+            return sh(sys.executable, str(TESTKIT), *args, ns=ns_a, timeout=300).stdout
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                run("get", f"http://10.254.78.2:{HTTP_PORT}/")
+                break
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        return measure(run, "10.254.78.2", mb, requests, runs)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for ns in (ns_a, ns_b):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(secrets_dir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--mtu", default="1420")
+    args = parser.parse_args()
+    import docker
+
+    client = docker.from_env(timeout=300)
+    ensure_images(client)
+    results = docker_variants(client, args.mb, args.requests, args.runs, args.mtu)
+    results["bare"] = bare_variant(args.mb, args.requests, args.runs, args.mtu)
+    print(f"{'variant':8} {'MB/s':>9} {'latency ms':>11} {'p90 ms':>8}")
+    for name in ("tunnel", "plain", "bare"):
+        r = results[name]
+        print(f"{name:8} {r['mb_per_s']:9.1f} {r['latency_ms']:11.3f} {r['p90_ms']:8.3f}")
+    t, p, b = results["tunnel"], results["plain"], results["bare"]
+    print(f"throughput tunnel/bare  = {t['mb_per_s'] / b['mb_per_s']:.2f} (goal >= 0.85)")
+    print(f"throughput tunnel/plain = {t['mb_per_s'] / p['mb_per_s']:.2f}")
+    print(f"latency tunnel/bare     = {t['latency_ms'] / b['latency_ms']:.2f} "
+          f"({t['latency_ms'] - b['latency_ms']:+.3f} ms, goal <= +0.3 ms)")
+    print(f"latency tunnel/plain    = {t['latency_ms'] / p['latency_ms']:.2f} "
+          f"({t['latency_ms'] - p['latency_ms']:+.3f} ms)")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
