@@ -202,6 +202,8 @@ def _describe(value: object) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, int | float):
+        return repr(value)
     return f"{type(value).__name__} {value!r}"
 
 
@@ -219,7 +221,7 @@ def parse_mtu(value: object) -> object:
     if isinstance(value, bool) or not (
         isinstance(value, int) or (isinstance(value, str) and value.isdigit())
     ):
-        raise ValueError(f"mtu must be 'auto' or a number, got {value!r}")
+        raise ValueError(f"mtu must be 'auto' or a number, got {_describe(value)}")
     if not 1280 <= int(value) <= 9000:
         raise ValueError(f"mtu {value} is out of range (1280-9000)")
     return int(value)
@@ -238,8 +240,12 @@ def check_endpoint(value: str) -> str:
 
 def parse_subnet(value: object) -> object:
     """'auto' or an IPv4 network without host bits."""
-    if value == "auto" or not isinstance(value, str):
+    if value == "auto":
         return value
+    if not isinstance(value, str):  # pydantic would read the number 5 as 0.0.0.5/32
+        raise ValueError(
+            f"subnet must be 'auto' or an IPv4 CIDR like '172.30.0.0/24', got {_describe(value)}"
+        )
     try:
         return ipaddress.IPv4Network(value, strict=True)
     except ValueError as error:

@@ -80,7 +80,7 @@ def _locate(item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Docu
     value = _value_at(doc.data, path)
     # A mapping or list that is wrong as a whole (not its type) is best pointed at by its key.
     prefer_key = (
-        (isinstance(value, dict | list) and not kind.endswith("_type"))
+        (isinstance(value, dict) and not kind.endswith("_type"))  # e.g. a container as a whole
         or value is None  # ruamel places an empty value at the start of the next line
         or path not in doc.positions
     )

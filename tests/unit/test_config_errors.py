@@ -316,3 +316,73 @@ def test_one_target_bridged_twice(tmp_path):
         "gefyra.yaml:7:15: bridges.b.target: deployment/api in namespace shop "
         "is already bridged by bridges.a",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("cluster: {mtu: 100}", "gefyra.yaml:2:16: cluster.mtu: mtu 100 is out of range (1280-9000)"),
+        ("cluster: {mtu: [1]}", "gefyra.yaml:2:16: cluster.mtu: mtu must be 'auto' or a number, got a list"),
+        (
+            "cluster: {endpoint: 10.0.0.1}",
+            "gefyra.yaml:2:21: cluster.endpoint: endpoint '10.0.0.1' must be 'auto' or 'host:port', "
+            "like '192.168.49.2:31820'",
+        ),
+        (
+            "cluster: {install: always}",
+            "gefyra.yaml:2:20: cluster.install: Input should be 'auto' or 'never', got 'always'",
+        ),
+        (
+            "network: {subnet: 5}",
+            "gefyra.yaml:2:19: network.subnet: subnet must be 'auto' or an IPv4 CIDR like '172.30.0.0/24', "
+            "got 5",
+        ),
+        (
+            "network: {subnet: 10.1.2.0/33}",
+            "gefyra.yaml:2:19: network.subnet: subnet '10.1.2.0/33' must be 'auto' or an IPv4 CIDR like "
+            "'172.30.0.0/24' ('33' is not a valid netmask)",
+        ),
+        (
+            "containers: {w: {image: x, mounts: [./a:app]}}",
+            "gefyra.yaml:2:37: containers.w.mounts[0]: mount target 'app' must be an absolute path "
+            "in the container",
+        ),
+        (
+            "containers: {w: {image: x, env_from: [cronjob/x]}}",
+            "gefyra.yaml:2:39: containers.w.env_from[0]: unknown kind 'cronjob' in 'cronjob/x': "
+            "use deployment, statefulset, pod",
+        ),
+        (
+            "containers: {w: {image: x, ports: [{host_port: 80, container_port: 80, host_ip: localhost}]}}",
+            "gefyra.yaml:2:81: containers.w.ports[0].host_ip: host address 'localhost' is not an IP address",
+        ),
+        (
+            "containers: {w: {image: x, command: 'echo \"unterminated'}}",
+            "gefyra.yaml:2:37: containers.w.command: cannot split command 'echo \"unterminated': "
+            "No closing quotation",
+        ),
+    ],
+)
+def test_bad_values(tmp_path, line, message):
+    assert problems(tmp_path, f"version: 1\n{line}\n") == [message]
+
+
+def test_bad_match_rules(tmp_path):
+    text = """
+    version: 1
+    cluster: {}
+    containers: {api: {image: x}}
+    bridges:
+      api:
+        target: deployment/api
+        match:
+          - {header: "x user", exact: a}
+          - {header: x-user}
+          - {header: x-user, regex: "("}
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:8:18: bridges.api.match[0].header: 'x user' is not an HTTP header name",
+        "gefyra.yaml:9:9: bridges.api.match[1]: set exactly one of 'exact', 'prefix' and 'regex'",
+        "gefyra.yaml:10:9: bridges.api.match[2]: regex '(' is invalid: "
+        "missing ), unterminated subpattern at position 0",
+    ]
