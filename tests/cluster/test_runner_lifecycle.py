@@ -45,6 +45,7 @@ def host_state(instance: str, service_cidr: str) -> dict[str, list[str]]:
             for line in subprocess.run(
                 ["ip", "route", "show", "type", "unreachable"], capture_output=True, text=True
             ).stdout.splitlines()
+            if line.split()[1] == service_cidr
         ],
     }
 

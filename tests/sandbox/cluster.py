@@ -43,7 +43,8 @@ class Sandbox:
         if self._docker is None:
             import docker
 
-            self._docker = docker.from_env(timeout=120)
+            # Kubelet workers, the event stream and the prober share it: a pool larger than the default 10.
+            self._docker = docker.from_env(timeout=120, max_pool_size=32)
         return self._docker
 
     def start(self) -> Sandbox:
