@@ -138,3 +138,22 @@ def test_tls_backends_serve_a_verified_certificate(tmp_path, backend):
         assert (tmp_path / "pki" / "apiserver.key").stat().st_mode & 0o077 == 0
     finally:
         api.stop()
+
+
+def test_access_reviews_allow_and_whoami_names_the_caller(api_client, kubectl, sandbox_api, core, namespace):
+    from kubernetes import client
+
+    review = client.AuthorizationV1Api(api_client).create_self_subject_access_review(
+        {"spec": {"resourceAttributes": {"verb": "create", "resource": "pods", "namespace": namespace}}}
+    )
+    assert review.status.allowed
+    assert kubectl("auth", "can-i", "delete", "deployments", "-n", namespace).stdout.strip() == "yes"
+    assert "sandbox-admin" in kubectl("auth", "whoami").stdout
+    token = sandbox_api.issue_token(namespace, "default")
+    who = sandbox_api.request(
+        "POST",
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+        token=token,
+    )
+    assert who["status"]["userInfo"]["username"] == f"system:serviceaccount:{namespace}:default"

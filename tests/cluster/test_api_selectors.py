@@ -78,7 +78,7 @@ def test_label_selector_object_and_query_syntax_agree():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from tests.sandbox.apiserver.selectors import label_matcher, selector_to_string
+    from tests.sandbox.apiserver.selection import label_matcher, selector_to_string
 
     keys, values = st.sampled_from(["app", "tier", "env"]), st.sampled_from(["a", "b", "c"])
     labels = st.dictionaries(keys, values, max_size=3)

@@ -13,7 +13,7 @@ from .defaults import Defaulter, validate_name
 from .errors import ApiError
 from .patch import apply_patch
 from .registry import DELETE_RETURNS_OBJECT, Registry, ResourceType
-from .selectors import field_matcher, label_matcher
+from .selection import field_matcher, label_matcher
 from .store import Store
 
 PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}

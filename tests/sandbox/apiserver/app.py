@@ -18,10 +18,11 @@ from .errors import ApiError
 from .patch import APPLY_PATCH, MERGE_PATCH, STRATEGIC_PATCH, apply_patch
 from .registry import ResourceType
 from .tables import table, wants_table
-from .tokens import TokenAuthority
+from .tokens import Identity, TokenAuthority
 from .watch import WatchStream
 
 log = logging.getLogger(__name__)
+IDENTITY = web.RequestKey("identity", Identity)
 ANONYMOUS = {"/version", "/version/", "/healthz", "/livez", "/readyz"}
 PATCH_TYPES = (
     "application/json-patch+json",
@@ -101,8 +102,10 @@ class Handlers:
     def _authenticate(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if not token or self.tokens.identify(token, self.lookup) is None:
+        identity = self.tokens.identify(token, self.lookup) if token else None
+        if identity is None:
             raise errors.unauthorized()
+        request[IDENTITY] = identity
 
     def lookup(self, plural: str, ns: str, name: str) -> dict[str, Any] | None:
         return self.api.store.get(("", plural), ns, name)
@@ -282,8 +285,10 @@ class Handlers:
 
     async def _create(self, request: web.Request, t: Target) -> web.Response:
         body = await self._body(request)
-        if t.rt.key == ("authentication.k8s.io", "tokenreviews"):
-            return json_response(authn.token_review(self.tokens, self.lookup, body), 201)
+        if t.rt.key in authn.REVIEWS:
+            return json_response(
+                authn.review(t.rt.key, body, request[IDENTITY], self.tokens, self.lookup), 201
+            )
         obj = self.api.create(t.rt, t.namespace or "", body, self._dry_run(request))
         return self._object(request, t.rt, obj, 201)
 

@@ -1,4 +1,7 @@
-"""authentication.k8s.io: TokenRequest (serviceaccounts/token) mints tokens, TokenReview checks them."""
+"""authentication.k8s.io and authorization.k8s.io: TokenRequest mints tokens, reviews answer questions.
+
+There is no RBAC: every authenticated identity may do everything, so access reviews always allow.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,14 @@ from typing import Any
 
 from . import errors
 from .api import Api
-from .tokens import TokenAuthority
+from .tokens import Identity, TokenAuthority
+
+REVIEWS = {
+    ("authentication.k8s.io", "tokenreviews"),
+    ("authentication.k8s.io", "selfsubjectreviews"),
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "subjectaccessreviews"),
+}
 
 
 def token_request(
@@ -51,3 +61,34 @@ def token_review(tokens: TokenAuthority, lookup: Callable[..., Any], body: Any) 
         "spec": spec,
         "status": status,
     }
+
+
+def review(
+    key: tuple[str, str], body: Any, caller: Identity, tokens: TokenAuthority, lookup: Callable[..., Any]
+) -> dict[str, Any]:
+    """Answer a review object (never stored, as upstream)."""
+    body = body if isinstance(body, dict) else {}
+    if key == ("authentication.k8s.io", "tokenreviews"):
+        return token_review(tokens, lookup, body)
+    group, kind = (
+        key[0],
+        body.get("kind")
+        or {
+            "selfsubjectreviews": "SelfSubjectReview",
+            "selfsubjectaccessreviews": "SelfSubjectAccessReview",
+            "subjectaccessreviews": "SubjectAccessReview",
+        }[key[1]],
+    )
+    answer: dict[str, Any] = {
+        "kind": kind,
+        "apiVersion": f"{group}/v1",
+        "metadata": {"creationTimestamp": None},
+    }
+    if key[1] == "selfsubjectreviews":
+        answer["status"] = {
+            "userInfo": {"username": caller.username, "uid": caller.uid, "groups": caller.groups}
+        }
+    else:
+        answer["spec"] = body.get("spec") or {}
+        answer["status"] = {"allowed": True, "reason": "the sandbox does not enforce RBAC"}
+    return answer

@@ -98,6 +98,18 @@ BUILTINS: list[ResourceType] = [
     _rt("coordination.k8s.io", "v1", "leases", "Lease", True),
     _rt("events.k8s.io", "v1", "events", "Event", True, ("ev",)),
     _rt("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", False, verbs=("create",)),
+    _rt("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False, verbs=("create",)),
+    _rt(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        False,
+        verbs=("create",),
+    ),
+    _rt(
+        "authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", False, verbs=("create",)
+    ),
     _rt("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
     _rt("networking.k8s.io", "v1", "ingresses", "Ingress", True, ("ing",), ("status",)),
     _rt("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .registry import ResourceType
-from .selectors import selector_to_string
+from .selection import selector_to_string
 
 
 def path_get(obj: dict[str, Any], path: str | None) -> Any:

@@ -12,7 +12,7 @@ from aiohttp import web
 from .api import Api, present
 from .errors import bad_request, gone
 from .registry import ResourceType
-from .selectors import Matcher, field_matcher, label_matcher
+from .selection import Matcher, field_matcher, label_matcher
 from .store import Event, Watcher
 from .tables import table
 
