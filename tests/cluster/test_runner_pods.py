@@ -295,3 +295,60 @@ def test_deleted_pod_leaves_no_containers(sandbox, sandbox_kube, sandbox_ns, ech
         return "gone" not in names and not docker_client.containers.list(all=True, filters={"label": label})
 
     wait_for(gone, what="pod and its containers gone")
+
+
+def test_init_containers_run_first_and_liveness_failures_restart(
+    sandbox_kube, sandbox_ns, echo_image, docker_client
+):
+    core = sandbox_kube.core
+    core.create_namespaced_pod(
+        sandbox_ns,
+        {
+            "metadata": {"name": "init"},
+            "spec": {
+                "volumes": [{"name": "work", "emptyDir": {}}],
+                "initContainers": [
+                    {
+                        "name": "prepare",
+                        "image": echo_image,
+                        "command": ["sh", "-c", "echo ready > /w/flag"],
+                        "volumeMounts": [{"name": "work", "mountPath": "/w"}],
+                    }
+                ],
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": echo_image,
+                        "volumeMounts": [{"name": "work", "mountPath": "/w"}],
+                        "livenessProbe": {
+                            "exec": {"command": ["test", "!", "-e", "/w/sick"]},
+                            "periodSeconds": 1,
+                            "failureThreshold": 1,
+                        },
+                    }
+                ],
+            },
+        },
+    )
+    pod = sandbox_kube.wait_running(sandbox_ns, "init")
+    (init_status,) = pod.status.init_container_statuses
+    assert init_status.state.terminated.exit_code == 0
+    assert {c.type: c.status for c in pod.status.conditions}["Initialized"] == "True"
+    assert wait_for(lambda: pod_file(pod.status.pod_ip, "/w/flag"), what="init output") == b"ready\n"
+    # Make the liveness probe fail: the kubelet kills the container and the restart policy brings it back.
+    (main,) = docker_client.containers.list(
+        filters={
+            "label": [
+                f"dev.gefyra.sandbox.pod-uid={pod.metadata.uid}",
+                "dev.gefyra.sandbox.container=main",
+            ]
+        }
+    )
+    main.exec_run(["touch", "/w/sick"])
+
+    def restarted():
+        status = sandbox_kube.pod(sandbox_ns, "init").status.container_statuses[0]
+        return status.restart_count >= 1
+
+    wait_for(restarted, timeout=15, what="restart after failed liveness probe")
+    assert sandbox_kube.pod(sandbox_ns, "init").status.pod_ip == pod.status.pod_ip
