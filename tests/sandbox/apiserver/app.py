@@ -62,7 +62,10 @@ def paginate(objects: list[dict[str, Any]], query: Any, metadata: dict[str, Any]
         except (ValueError, KeyError, TypeError):
             raise errors.bad_request("invalid continue token") from None
         objects = [o for o in objects if key(o) > after]
-    limit = int(query.get("limit") or 0)
+    try:
+        limit = int(query.get("limit") or 0)
+    except ValueError:
+        raise errors.bad_request(f"invalid limit {query.get('limit')!r}") from None
     if 0 < limit < len(objects):
         metadata["remainingItemCount"] = len(objects) - limit
         objects = objects[:limit]
@@ -93,9 +96,8 @@ class Handlers:
             return json_response(error.status(), error.code)
         except web.HTTPException:
             raise
-        except (
-            Exception
-        ) as error:  # answer a Status instead of a bare 500 page, and keep the trace in the log
+        except Exception as error:
+            # answer a Status instead of a bare 500 page, and keep the trace in the log
             log.exception("sandbox API server failed on %s %s", request.method, request.path)
             return json_response(ApiError(500, "InternalError", f"internal error: {error}").status(), 500)
 
