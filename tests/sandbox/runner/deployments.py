@@ -1,6 +1,6 @@
 """The Deployment controller: one ReplicaSet per Pod template (`<deploy>-<hash>`), a rolling (or Recreate)
-rollout
-on a template change, revision annotations, and the status `kubectl rollout status` reads."""
+rollout on a template change, revision annotations, and the status `kubectl rollout status` reads.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generat
 
 def normalized(value: Any) -> Any:
     """Drop nulls and empty maps/lists: `creationTimestamp: null` or `annotations: {}` mean nothing (a Go
-    client
-    would see zero values), and kubectl's rollback patch carries them."""
+    client would see zero values), and kubectl's rollback patch carries them.
+    """
     if isinstance(value, dict):
         cleaned = {k: normalized(v) for k, v in value.items()}
         return {k: v for k, v in cleaned.items() if v not in (None, {}, [])}
@@ -148,9 +148,8 @@ class DeploymentController:
                 self._set_replicas(rs, 0)
             self._set_replicas(new, desired if old_running == 0 else 0)
             return
-        # Rolling: the new ReplicaSet gets all replicas at once (surge); old ones give up a Pod for each new
-        # one
-        # that is available, so the service never drops below the desired count.
+        # Rolling: the new ReplicaSet gets all replicas at once (surge); old ones give up a Pod for each
+        # new one that is available, so the service never drops below the desired count.
         self._set_replicas(new, desired)
         available = int((new.get("status") or {}).get("availableReplicas", 0))
         budget = max(0, desired - available)

@@ -1,6 +1,7 @@
 """Cluster DNS: a dnsmasq container on the cluster network behind the kube-dns ClusterIP. It answers
 `<svc>.<ns>.svc.cluster.local` (the ClusterIP, or every ready address of a headless Service) from a hosts file
-the runner rewrites on every change, followed by SIGHUP. Names outside the cluster domain are not resolved."""
+the runner rewrites on every change, followed by SIGHUP. Names outside the cluster domain are not resolved.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The Endpoints controller: for each Service with a selector, the addresses of its matching Pods (ready ones
-in
-`addresses`, the others in `notReadyAddresses`) with target ports resolved (named container ports too)."""
+in `addresses`, the others in `notReadyAddresses`) with target ports resolved (named container ports too).
+"""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def _target(service_port: Obj, pod: Obj) -> int | None:
 
 
 def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
-    """Endpoints subsets, grouping Pods whose named ports resolve the same way (as the real controller
-    does)."""
+    """Endpoints subsets, grouping Pods whose named ports resolve the same way (as the real controller does).
+    """
     groups: dict[tuple, Obj] = {}
     for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
         ip = (pod.get("status") or {}).get("podIP")

@@ -1,5 +1,6 @@
 """List + watch caches over HTTP, the way client-go informers work: list, then watch from the list's
-resourceVersion, relist on 410 Gone or a broken stream. Handlers get (event type, object) for every change."""
+resourceVersion, relist on 410 Gone or a broken stream. Handlers get (event type, object) for every change.
+"""
 
 from __future__ import annotations
 

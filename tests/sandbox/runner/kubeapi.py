@@ -1,5 +1,6 @@
 """The runner's only way to the API server: the official `kubernetes` client over HTTP, answers as plain
-dicts."""
+dicts.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ MERGE = "application/merge-patch+json"
 
 
 class Kube:
-    """Typed client APIs from one kubeconfig, plus `call` that returns the JSON body and raises
-    ApiException."""
+    """Typed client APIs from one kubeconfig, plus `call` that returns the JSON body and raises ApiException.
+    """
 
     def __init__(self, kubeconfig: Path) -> None:
-        # Build the client from the file, not from $KUBECONFIG: the environment is read at import time (a
-        # trap).
+        # Build the client from the file, not from $KUBECONFIG (read once, at import time: a trap).
         from kubernetes import client, config
 
         self.api_client = config.new_client_from_config(config_file=str(kubeconfig))

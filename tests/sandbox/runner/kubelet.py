@@ -101,8 +101,7 @@ class Kubelet:
             pod = self._bind(pod)
         infra, runs = self.runtime.split(containers)
         if infra is None or infra.status != "running":
-            # A lost sandbox means a new network namespace: every container starts over (restart counts go
-            # on).
+            # A lost infra container means a new network namespace: every container starts over.
             self.runtime.remove(containers)
             infra = self.runtime.start_infra(pod)
         pod_ip = self.runtime.pod_ip(infra)

@@ -2,12 +2,9 @@
 route.
 
 Safety: the Pod range is the Docker network's own subnet (routed to its bridge only) and the Service range
-gets an
-`unreachable` route, so a packet to a ClusterIP without a DNAT rule fails fast with "No route to host" and
-never leaves
-this machine. Every rule lives in chains named GEFYRA-SANDBOX-<INSTANCE>-*, jumped to from the built-in
-chains, so
-cleanup is: delete the jumps, flush and delete the chains.
+gets an `unreachable` route, so a packet to a ClusterIP without a DNAT rule fails fast with "No route to host"
+and never leaves this machine. Every rule lives in chains named GEFYRA-SANDBOX-<INSTANCE>-*, jumped to from
+the built-in chains, so cleanup is: delete the jumps, flush and delete the chains.
 """
 
 from __future__ import annotations
@@ -84,8 +81,8 @@ def find_existing(client, instance: str) -> Settings | None:
 
 
 def create_network(client, instance: str) -> Settings:
-    """Create the cluster network in the first free slot (Pod /24 and Service /24 both unused on this
-    host)."""
+    """Create the cluster network in the first free slot (Pod /24 and Service /24 both unused on this host).
+    """
     import docker.errors
     import docker.types
 
@@ -123,8 +120,7 @@ def setup_host(settings: Settings) -> None:
     rules = ["*nat"]
     rules += [f":{settings.chain(c)} - [0:0]" for c in NAT_CHAINS]
     rules += [
-        # Hairpin and Pod -> Service -> Pod on one bridge: the reply must come back through the host to be
-        # un-DNATed.
+        # Hairpin and Pod -> Service -> Pod on one bridge: replies must pass the host to be un-DNATed.
         f"-A {settings.chain('PST')} -s {settings.pod_cidr} -o {settings.bridge} -m conntrack --ctstate DNAT "
         "-j MASQUERADE",
         # Host -> 127.0.0.1:<NodePort>: the source must not stay 127.0.0.1 on the bridge.
@@ -134,8 +130,7 @@ def setup_host(settings: Settings) -> None:
     ]
     rules += [f":{settings.chain(c)} - [0:0]" for c in FILTER_CHAINS]
     rules += [
-        # Docker isolates bridges from each other; let DNAT-ed flows (NodePorts, ClusterIPs) in and their
-        # replies out.
+        # Docker isolates bridges from each other; let DNAT-ed flows (NodePorts, ClusterIPs) in and out.
         f"-A {settings.chain('FWD')} -o {settings.bridge} -m conntrack --ctstate DNAT -j ACCEPT",
         f"-A {settings.chain('FWD')} -i {settings.bridge} -m conntrack --ctstate DNAT -j ACCEPT",
         "COMMIT",
@@ -146,14 +141,13 @@ def setup_host(settings: Settings) -> None:
         if iptables("-t", table, "-C", builtin, "-j", settings.chain(suffix), check=False).returncode != 0:
             iptables("-t", table, "-I", builtin, "1", "-j", settings.chain(suffix))
     subprocess.run(["ip", "route", "replace", "unreachable", str(settings.service_cidr)], check=True)
-    # Lets NodePort DNAT work for host -> 127.0.0.1 and ClusterIP -> 127.0.0.1 (API server); only on our
-    # bridge.
+    # NodePort DNAT for host -> 127.0.0.1 needs this; set on our own bridge only.
     Path(f"/proc/sys/net/ipv4/conf/{settings.bridge}/route_localnet").write_text("1\n")
 
 
 def teardown_host(settings: Settings) -> None:
-    """Remove jumps, chains and the route (idempotent; never touches anything not named after this
-    instance)."""
+    """Remove jumps, chains and the route (idempotent; never touches anything not named after this instance).
+    """
     for table, builtin, suffix in JUMPS:
         while iptables("-t", table, "-D", builtin, "-j", settings.chain(suffix), check=False).returncode == 0:
             pass

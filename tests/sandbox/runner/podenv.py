@@ -1,5 +1,6 @@
 """What a kubelet computes for a container before it starts it: environment (env, envFrom, valueFrom, service
-links, $(VAR) expansion) and the downward API values. Pure functions over dicts; lookups are passed in."""
+links, $(VAR) expansion) and the downward API values. Pure functions over dicts; lookups are passed in.
+"""
 
 from __future__ import annotations
 

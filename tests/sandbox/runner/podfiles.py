@@ -1,5 +1,6 @@
 """A Pod's files on the node: volumes (see volumes.py), service-account tokens from the TokenRequest API,
-resolv.conf and hosts, and the bind mounts that put them into each container."""
+resolv.conf and hosts, and the bind mounts that put them into each container.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ class PodFiles:
         return self.settings.state_dir / "pods" / uid
 
     def _token(self, pod: Obj, projection: Obj) -> str:
-        """A real token from the API server's TokenRequest, bound to this Pod, refreshed at 80% of its
-        life."""
+        """A real token from the API server's TokenRequest, bound to this Pod, refreshed at 80% of its life.
+        """
         meta = pod["metadata"]
         account = pod["spec"].get("serviceAccountName") or "default"
         cache_key = (meta["uid"], account, projection.get("audience", ""))

@@ -74,7 +74,8 @@ def run_probe(probe: Obj, pod_ip: str, spec: Obj, docker_container: Any) -> bool
 
 class Prober:
     """Tracks every running container that has probes; tells the kubelet when readiness flips or liveness
-    fails."""
+    fails.
+    """
 
     def __init__(
         self,

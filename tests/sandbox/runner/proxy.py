@@ -1,8 +1,7 @@
 """kube-proxy in iptables mode: every Service port becomes DNAT rules in GEFYRA-SANDBOX-<I>-SVC (ClusterIP)
-and
--NP (NodePort, any local address), spread over the ready endpoints with `statistic random`. A ClusterIP
-without
-endpoints has no rule, so its packets hit the unreachable route and fail fast."""
+and -NP (NodePort, any local address), spread over the ready endpoints with `statistic random`. A ClusterIP
+without endpoints has no rule, so its packets hit the unreachable route and fail fast.
+"""
 
 from __future__ import annotations
 
@@ -84,8 +83,9 @@ def udp_targets(services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> d
 
 def flush_udp(cluster_ip: str, port: int, node_port: int | None) -> None:
     """Forget conntrack entries of a UDP Service whose endpoints changed (as kube-proxy does): a client that
-    kept
-    sending from one source port (WireGuard does) would otherwise stick to the old, or to no, destination."""
+    kept sending from one source port (WireGuard does) would otherwise stick to the old, or to no,
+    destination.
+    """
     if shutil.which("conntrack") is None:
         log.warning("conntrack not installed: UDP flows to changed Services may stay stale for a while")
         return

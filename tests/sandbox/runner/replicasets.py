@@ -1,5 +1,5 @@
-"""The ReplicaSet controller: keeps `spec.replicas` active Pods owned by each ReplicaSet and reports
-status."""
+"""The ReplicaSet controller: keeps `spec.replicas` active Pods owned by each ReplicaSet and reports status.
+"""
 
 from __future__ import annotations
 

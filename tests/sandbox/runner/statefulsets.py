@@ -1,8 +1,7 @@
 """The StatefulSet controller: Pods `<set>-<ordinal>` with stable hostnames (`<pod>.<serviceName>`), created
-in
-order (OrderedReady) or all at once (Parallel), removed from the highest ordinal, rolled one Pod at a time
-from the
-highest ordinal on a template change; volumeClaimTemplates become per-Pod claims (`<claim>-<pod>`)."""
+in order (OrderedReady) or all at once (Parallel), removed from the highest ordinal, rolled one Pod at a time
+from the highest ordinal on a template change; volumeClaimTemplates become per-Pod claims (`<claim>-<pod>`).
+"""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 
 emptyDir: a directory kept for the Pod's lifetime (tmpfs for medium Memory); hostPath: the host path itself;
 configMap / secret / downwardAPI / projected (with serviceAccountToken): files rewritten on every sync, so
-updates
-reach running containers; persistentVolumeClaim: a directory per claim that outlives the Pod.
+updates reach running containers; persistentVolumeClaim: a directory per claim that outlives the Pod.
 """
 
 from __future__ import annotations

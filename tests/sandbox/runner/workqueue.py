@@ -13,8 +13,8 @@ log = logging.getLogger(__name__)
 
 class WorkQueue:
     """Keys waiting for a sync. A key is never handed to two workers at once; re-adds while it is being
-    processed
-    are remembered and served once the worker is done (like client-go's workqueue)."""
+    processed are remembered and served once the worker is done (like client-go's workqueue).
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
