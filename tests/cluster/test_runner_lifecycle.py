@@ -128,3 +128,39 @@ def test_up_status_down_leaves_nothing(docker_client, base_image, echo_image):
     assert after == {"containers": [], "networks": [], "iptables": [], "routes": []}
     assert not Path(kubeconfig).parents[1].exists()  # the state directory (kubeconfig, volumes) is gone too
     assert sandbox_cli("status", "--instance", instance).returncode == 3
+
+
+def test_sandbox_of_a_killed_process_is_reaped(docker_client, base_image):
+    """A test run killed mid-way leaves its sandbox; the next sandbox start removes it (owner is gone)."""
+    from tests.sandbox.runner import cleanup
+
+    instance = "k" + secrets.token_hex(3)[:5]
+    code = (
+        "import sys, time; from tests.sandbox.cluster import Sandbox; "
+        f"Sandbox({instance!r}).start(); print('up', flush=True); time.sleep(300)"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    try:
+        assert child.stdout.readline().strip() == "up"
+    finally:
+        child.kill()
+        child.wait()
+    label = f"label=dev.gefyra.sandbox={instance}"
+    assert subprocess.run(["docker", "ps", "-q", "--filter", label], capture_output=True, text=True).stdout
+    cleanup.reap_orphans(docker_client)  # what every Sandbox.start() does first
+    assert not subprocess.run(
+        ["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True
+    ).stdout
+    assert not subprocess.run(
+        ["docker", "network", "ls", "-q", "--filter", label], capture_output=True, text=True
+    ).stdout
+    assert (
+        f"GEFYRA-SANDBOX-{instance.upper()}-"
+        not in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    )

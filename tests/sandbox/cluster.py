@@ -51,6 +51,7 @@ class Sandbox:
         from .apiserver.serve import start as start_api
 
         try:
+            cleanup.reap_orphans(self.docker)
             self.settings = netsetup.create_network(self.docker, self.instance)
             cleanup.save_settings(self.settings)
             netsetup.setup_host(self.settings)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
 
 from . import netsetup
-from .settings import LABEL, STATE_ROOT, Settings
+from .settings import LABEL, LABEL_ROLE, STATE_ROOT, Settings
+
+log = logging.getLogger(__name__)
 
 
 def saved_settings(instance: str) -> Settings | None:
@@ -19,6 +23,34 @@ def saved_settings(instance: str) -> Settings | None:
 def save_settings(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     (settings.state_dir / "settings.json").write_text(settings.model_dump_json())
+    (settings.state_dir / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
+
+
+def _owner_gone(instance: str) -> bool:
+    """True only when the instance recorded its owner process and that process no longer exists."""
+    path = STATE_ROOT / instance / "owner.json"
+    try:
+        pid = int(json.loads(path.read_text())["pid"])
+    except (OSError, ValueError, KeyError):
+        return False  # unknown (or still starting): never guess
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def reap_orphans(client) -> list[str]:
+    """Remove sandboxes whose owner process died without `stop()` (a killed test run): their containers,
+    network, rules and route would otherwise stay. Instances with a live or unknown owner are left alone."""
+    reaped = []
+    for network in client.networks.list(filters={"label": [LABEL, f"{LABEL_ROLE}=network"]}):
+        instance = network.attrs.get("Labels", {}).get(LABEL, "")
+        if instance and _owner_gone(instance):
+            log.warning("removing sandbox %r: its owner process is gone", instance)
+            remove_all(client, instance)
+            reaped.append(instance)
+    return reaped
 
 
 def remove_all(client, instance: str) -> list[str]:
