@@ -72,7 +72,9 @@ def rolled_out(kube, namespace: str, name: str, replicas: int):
     return d if done else None
 
 
-def test_deployment_pods_names_owners_and_rollout(sandbox, sandbox_kube, sandbox_ns, echo_image):
+def test_deployment_pods_names_owners_and_rollout(
+    sandbox, sandbox_kube, sandbox_ns, echo_image, docker_client
+):
     kube = sandbox_kube
     kube.apps.create_namespaced_deployment(sandbox_ns, deployment("shop", echo_image, 2, "v1"))
     first = wait_for(lambda: rolled_out(kube, sandbox_ns, "shop", 2), what="first rollout")
@@ -111,6 +113,22 @@ def test_deployment_pods_names_owners_and_rollout(sandbox, sandbox_kube, sandbox
     for pod in owned_pods(kube, sandbox_ns, new_rs.metadata.uid):
         env = {e.name: e.value for e in pod.spec.containers[0].env}
         assert env["MESSAGE"] == "v2"
+
+    # Deleting the Deployment cascades (owner references): ReplicaSets, Pods and their containers go.
+    kube.apps.delete_namespaced_deployment("shop", sandbox_ns)
+
+    def all_gone():
+        pods = kube.core.list_namespaced_pod(sandbox_ns).items
+        sets = kube.apps.list_namespaced_replica_set(sandbox_ns).items
+        left = docker_client.containers.list(
+            all=True,
+            filters={
+                "label": [f"dev.gefyra.sandbox={sandbox.instance}", "dev.gefyra.sandbox.role=container"]
+            },
+        )
+        return not pods and not sets and not [c for c in left if f"_{sandbox_ns}_" in c.name]
+
+    wait_for(all_gone, what="cascade deletion down to the containers")
 
 
 def test_scale_and_rollback_with_kubectl(sandbox, sandbox_kube, sandbox_ns, echo_image):
