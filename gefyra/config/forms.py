@@ -285,3 +285,18 @@ def parse_bridge_ports(value: object) -> object:
         else:
             raise ValueError(f"bridge ports must be numbers or 'cluster:local' strings, got {item!r}")
     return result
+
+
+def check_image(value: str) -> str:
+    """An image reference: not empty, no whitespace (Docker would refuse it later, far from this line)."""
+    if not value or any(c.isspace() for c in value):
+        raise ValueError(
+            f"'{value}' is not an image reference, like 'nginx:1.27' or 'registry.local/team/app'"
+        )
+    return value
+
+
+def check_workdir(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"workdir '{value}' must be an absolute path in the container")
+    return value

@@ -134,7 +134,7 @@ class EnvFrom(_Model):
 
     kind: Literal["deployment", "statefulset", "pod"] = Field(description="Kind of the workload.")
     name: ObjectName = Field(description="Name of the workload.")
-    container: str | None = Field(None, description="Container in its Pod; default: the first one.")
+    container: Name | None = Field(None, description="Container in its Pod; default: the first one.")
 
 
 class Mount(_Model):
@@ -192,13 +192,17 @@ def _target(value: object) -> object:
 class Container(_Model):
     """A local container of the project."""
 
-    image: str | None = Field(None, description="Image to run; set exactly one of image and build.")
+    image: Annotated[str, AfterValidator(forms.check_image)] | None = Field(
+        None, description="Image to run; set exactly one of image and build."
+    )
     build: Annotated[
         Build | None, BeforeValidator(forms.build_short, json_schema_input_type=str | Build | None)
     ] = Field(None, description="Build the image: a context folder, or {context, dockerfile, args, target}.")
     command: CommandLine | None = Field(None, description="Replaces the image's ENTRYPOINT (list or string).")
     args: CommandLine | None = Field(None, description="Replaces the image's CMD (list or string).")
-    workdir: str | None = Field(None, description="Working directory in the container.")
+    workdir: Annotated[str, AfterValidator(forms.check_workdir)] | None = Field(
+        None, description="Absolute working directory in the container."
+    )
     user: Annotated[
         str | None, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | None)
     ] = Field(None, description="User (name or uid[:gid]) the container runs as.")
@@ -304,7 +308,9 @@ class Bridge(_Model):
         Target, BeforeValidator(_target, json_schema_input_type=_short(forms.TARGET_PATTERN) | Target)
     ] = Field(description="'deployment/name', 'statefulset/name' or 'pod/name' (or {kind, name}).")
     namespace: Name = Field("default", description="Namespace of the target; default: cluster.namespace.")
-    container: str | None = Field(None, description="Container of the Pod to replace; default: the only one.")
+    container: Name | None = Field(
+        None, description="Container of the Pod to replace; default: the only one."
+    )
     local: Name = Field(description="The local container that gets the traffic; default: the bridge's name.")
     ports: Annotated[
         dict[Port, Port],

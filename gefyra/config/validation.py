@@ -52,8 +52,10 @@ def _data_path(loc: tuple[Any, ...], doc: Document) -> tuple[tuple[Any, ...], bo
             node, path = node[part], (*path, part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node, path = node[part], (*path, part)
-        elif isinstance(node, dict) and not _looks_like_branch(part):
-            path = (*path, part)  # a missing or injected key: report at its parent
+        elif isinstance(node, dict | str) and not _looks_like_branch(part):
+            # a missing or injected key (reported at its parent), or a field of a short form like
+            # 'deployment/api/Main' (reported at the string)
+            path = (*path, part)
             node = None
     return path, is_key
 
@@ -77,6 +79,8 @@ def _locate(item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Docu
     message = _message(item)
     if is_key:
         return doc.position(path, prefer_key=True), f"{where}: {message}"
+    if isinstance(_value_at(doc.data, path[:-1]), str):  # a field of a short form: point at the string
+        return doc.position(path), f"{where}: {message}"
     value = _value_at(doc.data, path)
     # A mapping or list that is wrong as a whole (not its type) is best pointed at by its key.
     prefer_key = (

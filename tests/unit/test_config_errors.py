@@ -344,8 +344,23 @@ def test_one_target_bridged_twice(tmp_path):
         ),
         (
             "containers: {w: {image: x, mounts: [./a:app]}}",
-            "gefyra.yaml:2:37: containers.w.mounts[0]: mount target 'app' must be an absolute path "
+            "gefyra.yaml:2:37: containers.w.mounts[0].target: mount target 'app' must be an absolute path "
             "in the container",
+        ),
+        (
+            "containers: {w: {image: 'my image'}}",
+            "gefyra.yaml:2:25: containers.w.image: 'my image' is not an image reference, "
+            "like 'nginx:1.27' or 'registry.local/team/app'",
+        ),
+        (
+            "containers: {w: {image: x, workdir: srv}}",
+            "gefyra.yaml:2:37: containers.w.workdir: workdir 'srv' must be an absolute path in the container",
+        ),
+        (
+            "containers: {w: {image: x, env_from: [deployment/api/Main]}}",
+            "gefyra.yaml:2:39: containers.w.env_from[0].container: 'Main' is not a valid name: "
+            "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit "
+            "(DNS-1123 label)",
         ),
         (
             "containers: {w: {image: x, env_from: [cronjob/x]}}",
