@@ -219,7 +219,11 @@ class Container(_Model):
                 BeforeValidator(_env_from, json_schema_input_type=_short(forms.ENV_FROM_PATTERN) | EnvFrom),
             ]
         ],
-        BeforeValidator(forms.one_or_many),
+        BeforeValidator(
+            forms.one_or_many,
+            json_schema_input_type=_short(forms.ENV_FROM_PATTERN)
+            | list[_short(forms.ENV_FROM_PATTERN) | EnvFrom],
+        ),
     ] = Field(
         default_factory=list,
         description="Copy the environment of 'deployment/name[/container]', 'statefulset/...' or 'pod/...'.",
