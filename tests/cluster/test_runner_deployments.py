@@ -114,6 +114,17 @@ def test_deployment_pods_names_owners_and_rollout(
         env = {e.name: e.value for e in pod.spec.containers[0].env}
         assert env["MESSAGE"] == "v2"
 
+    def scaling():
+        events = kube.core.list_namespaced_event(sandbox_ns).items
+        return [
+            e.message for e in events if e.reason == "ScalingReplicaSet" and e.involved_object.name == "shop"
+        ]
+
+    wait_for(lambda: f"Scaled up replica set {new_rs.metadata.name} from 0 to 2" in scaling(), what="events")
+    assert any(
+        m.startswith(f"Scaled down replica set {rs.metadata.name}") and m.endswith("to 0") for m in scaling()
+    )
+
     # Deleting the Deployment cascades (owner references): ReplicaSets, Pods and their containers go.
     kube.apps.delete_namespaced_deployment("shop", sandbox_ns)
 

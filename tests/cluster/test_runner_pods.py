@@ -287,6 +287,12 @@ def test_deleted_pod_leaves_no_containers(sandbox, sandbox_kube, sandbox_ns, ech
     )
     pod = sandbox_kube.wait_running(sandbox_ns, "gone")
     label = f"dev.gefyra.sandbox.pod-uid={pod.metadata.uid}"
+
+    def reasons():
+        events = sandbox_kube.core.list_namespaced_event(sandbox_ns).items
+        return {e.reason for e in events if e.involved_object.uid == pod.metadata.uid}
+
+    assert wait_for(lambda: {"Scheduled", "Started"} <= reasons(), what="kubelet events")
     assert len(docker_client.containers.list(filters={"label": label})) == 2  # infra + main
     sandbox_kube.core.delete_namespaced_pod("gone", sandbox_ns)
 

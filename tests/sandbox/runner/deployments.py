@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any
 
+from .events import Recorder
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .selectors import controller_uid, owner_ref
@@ -58,8 +59,8 @@ def revision(obj: Obj) -> int:
 
 
 class DeploymentController:
-    def __init__(self, kube: Kube, deployments: Informer, replicasets: Informer) -> None:
-        self.kube, self.deployments, self.replicasets = kube, deployments, replicasets
+    def __init__(self, kube: Kube, deployments: Informer, replicasets: Informer, events: Recorder) -> None:
+        self.kube, self.deployments, self.replicasets, self.events = kube, deployments, replicasets, events
         self.workers = Workers("deployment")
         self.queue = self.workers.queue
         deployments.add_handler(
@@ -86,9 +87,10 @@ class DeploymentController:
         uid = deployment["metadata"]["uid"]
         owned = [rs for rs in self.replicasets.list(key[0]) if controller_uid(rs) == uid]
         wanted = template_hash(deployment["spec"]["template"])
-        new = next(
-            (rs for rs in owned if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == wanted), None
-        )
+        # The current ReplicaSet is the one whose template equals the Deployment's, ignoring the hash label
+        # (as in the real controller); the hash only names new ones.
+        template = without_hash(deployment["spec"]["template"])
+        new = next((rs for rs in owned if without_hash(rs["spec"].get("template") or {}) == template), None)
         olds = [rs for rs in owned if rs is not new]
         paused = bool(deployment["spec"].get("paused"))
         if not paused:
@@ -145,18 +147,18 @@ class DeploymentController:
         old_running = sum(int((rs.get("status") or {}).get("replicas", 0)) for rs in olds)
         if recreate:
             for rs in olds:
-                self._set_replicas(rs, 0)
-            self._set_replicas(new, desired if old_running == 0 else 0)
+                self._set_replicas(deployment, rs, 0)
+            self._set_replicas(deployment, new, desired if old_running == 0 else 0)
             return
         # Rolling: the new ReplicaSet gets all replicas at once (surge); old ones give up a Pod for each
         # new one that is available, so the service never drops below the desired count.
-        self._set_replicas(new, desired)
+        self._set_replicas(deployment, new, desired)
         available = int((new.get("status") or {}).get("availableReplicas", 0))
         budget = max(0, desired - available)
         for rs in sorted(olds, key=revision, reverse=True):
             keep = min(budget, int(rs["spec"].get("replicas", 0)))
             budget -= keep
-            self._set_replicas(rs, keep)
+            self._set_replicas(deployment, rs, keep)
 
     def _prune(self, deployment: Obj, olds: list[Obj]) -> None:
         limit = int(deployment["spec"].get("revisionHistoryLimit", 10))
@@ -181,9 +183,17 @@ class DeploymentController:
                     raise
             self.replicasets.forget(rs)
 
-    def _set_replicas(self, rs: Obj, count: int) -> None:
-        if int(rs["spec"].get("replicas", 0)) != count:
+    def _set_replicas(self, deployment: Obj, rs: Obj, count: int) -> None:
+        before = int(rs["spec"].get("replicas", 0))
+        if before != count:
             self._patch_rs(rs, {"spec": {"replicas": count}})
+            verb = "up" if count > before else "down"
+            self.events.record(
+                deployment,
+                "Deployment",
+                "ScalingReplicaSet",
+                f"Scaled {verb} replica set {rs['metadata']['name']} from {before} to {count}",
+            )
 
     def _patch_rs(self, rs: Obj, patch: Obj) -> Obj:
         fresh = self.kube.call(

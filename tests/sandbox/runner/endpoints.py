@@ -30,8 +30,7 @@ def _target(service_port: Obj, pod: Obj) -> int | None:
 
 
 def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
-    """Endpoints subsets, grouping Pods whose named ports resolve the same way (as the real controller does).
-    """
+    """Endpoints subsets; Pods whose named ports resolve alike share one (as in the real controller)."""
     groups: dict[tuple, Obj] = {}
     for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
         ip = (pod.get("status") or {}).get("podIP")

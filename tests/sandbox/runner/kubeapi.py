@@ -13,8 +13,7 @@ MERGE = "application/merge-patch+json"
 
 
 class Kube:
-    """Typed client APIs from one kubeconfig, plus `call` that returns the JSON body and raises ApiException.
-    """
+    """Typed client APIs from one kubeconfig; `call` returns the JSON body or raises ApiException."""
 
     def __init__(self, kubeconfig: Path) -> None:
         # Build the client from the file, not from $KUBECONFIG (read once, at import time: a trap).

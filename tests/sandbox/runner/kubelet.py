@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import podstatus
+from .events import Recorder
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .podenv import ConfigError, container_env, expand
@@ -38,6 +39,7 @@ class Kubelet:
         configmaps: Informer,
         secrets: Informer,
         services: Informer,
+        events: Recorder,
     ) -> None:
         self.settings = settings
         self.kube = kube
@@ -46,6 +48,7 @@ class Kubelet:
         self.workers = Workers("kubelet")
         self.queue = self.workers.queue
         self.files = PodFiles(settings, kube, configmaps, secrets)
+        self.events = events
         self.prober = Prober(self.queue.add, self._unhealthy)
         pods.add_handler(lambda _kind, obj: self.queue.add(self._key(obj)))
         # A ConfigMap or Secret appearing may unblock waiting Pods and changes volume contents.
@@ -74,6 +77,15 @@ class Kubelet:
             self.runtime.client.containers.get(container_id).kill()
         except Exception:  # noqa: BLE001 - already gone is fine
             pass
+        pod = self.pods.get(*pod_key)
+        if pod is not None:
+            self.events.record(
+                pod,
+                "Pod",
+                "Unhealthy",
+                "Liveness probe failed; the container will be restarted",
+                warning=True,
+            )
         self.queue.add(pod_key)
 
     def container_died(self, pod_label: str) -> None:
@@ -179,6 +191,12 @@ class Kubelet:
                 _content_type=MERGE,
             )
         self.pods.upsert(fresh)
+        self.events.record(
+            fresh,
+            "Pod",
+            "Scheduled",
+            f"Successfully assigned {meta['namespace']}/{meta['name']} to {self.settings.node_name}",
+        )
         return fresh
 
     # --- containers -----------------------------------------------------------------------------------------
@@ -233,9 +251,13 @@ class Kubelet:
                     f"{name} in pod {pod['metadata']['name']}",
                 }
                 self.queue.add_after(self._key(pod), delay)
+                self.events.record(pod, "Pod", "BackOff", waiting[name]["message"], warning=True)
                 return
         elif current is not None and current.state.get("Status") == "running":
             # The spec changed (an image patch): stop this one container, start its successor in the same Pod.
+            self.events.record(
+                pod, "Pod", "Killing", f"Container {name} definition changed, will be restarted"
+            )
             current.container.stop(
                 timeout=min(int(pod["spec"].get("terminationGracePeriodSeconds", 30)), MAX_GRACE)
             )
@@ -254,6 +276,7 @@ class Kubelet:
             mounts, tmpfs = self.files.mounts(pod, container, sources)
         except ConfigError as error:
             waiting[name] = {"reason": "CreateContainerConfigError", "message": str(error)}
+            self.events.record(pod, "Pod", "Failed", f"Error: {error}", warning=True)
             return
         if not self._image_present(container["image"]):
             waiting[name] = {
@@ -261,6 +284,7 @@ class Kubelet:
                 "message": f'image "{container["image"]}" is not '
                 "present on the node (the sandbox never pulls: build or tag it locally)",
             }
+            self.events.record(pod, "Pod", "ErrImageNeverPull", waiting[name]["message"], warning=True)
             return
         spec = {
             **container,
@@ -270,6 +294,7 @@ class Kubelet:
         started = self.runtime.start_container(
             pod, spec, infra, restarts, env, mounts, tmpfs, digest=spec_hash(container), init=init
         )
+        self.events.record(pod, "Pod", "Started", f"Started container {name} (image {container['image']})")
         # Keep the current and the previous run (for lastState); older ones go.
         self.runtime.remove([r.container for r in history[1:]])
         runs[name] = [Running(name, started, restarts, spec_hash(container))] + history[:1]

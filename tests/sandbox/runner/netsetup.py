@@ -81,8 +81,7 @@ def find_existing(client, instance: str) -> Settings | None:
 
 
 def create_network(client, instance: str) -> Settings:
-    """Create the cluster network in the first free slot (Pod /24 and Service /24 both unused on this host).
-    """
+    """Create the cluster network in the first free slot (Pod /24 and Service /24 both unused here)."""
     import docker.errors
     import docker.types
 
@@ -146,8 +145,7 @@ def setup_host(settings: Settings) -> None:
 
 
 def teardown_host(settings: Settings) -> None:
-    """Remove jumps, chains and the route (idempotent; never touches anything not named after this instance).
-    """
+    """Remove jumps, chains and the route (idempotent; touches nothing not named after this instance)."""
     for table, builtin, suffix in JUMPS:
         while iptables("-t", table, "-D", builtin, "-j", settings.chain(suffix), check=False).returncode == 0:
             pass

@@ -32,8 +32,7 @@ class PodFiles:
         return self.settings.state_dir / "pods" / uid
 
     def _token(self, pod: Obj, projection: Obj) -> str:
-        """A real token from the API server's TokenRequest, bound to this Pod, refreshed at 80% of its life.
-        """
+        """A real token from the TokenRequest API, bound to this Pod, refreshed at 80% of its life."""
         meta = pod["metadata"]
         account = pod["spec"].get("serviceAccountName") or "default"
         cache_key = (meta["uid"], account, projection.get("audience", ""))

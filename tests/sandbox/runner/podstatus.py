@@ -87,8 +87,7 @@ def phase(pod: Obj, statuses: list[Obj], initialized: bool) -> str:
 
 
 def conditions(old: list[Obj], initialized: bool, ready: bool) -> list[Obj]:
-    """PodScheduled, Initialized, ContainersReady, Ready; lastTransitionTime moves only when a status flips.
-    """
+    """PodScheduled, Initialized, ContainersReady, Ready; lastTransitionTime moves only on a flip."""
     previous = {c["type"]: c for c in old or []}
     wanted = {"PodScheduled": True, "Initialized": initialized, "ContainersReady": ready, "Ready": ready}
     result = []

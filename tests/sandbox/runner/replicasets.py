@@ -1,5 +1,4 @@
-"""The ReplicaSet controller: keeps `spec.replicas` active Pods owned by each ReplicaSet and reports status.
-"""
+"""The ReplicaSet controller: keeps `spec.replicas` active Pods owned by each ReplicaSet; reports status."""
 
 from __future__ import annotations
 
@@ -7,6 +6,7 @@ import copy
 import logging
 from typing import Any
 
+from .events import Recorder
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .selectors import controller_uid, is_active, is_ready, matches, owner_ref
@@ -17,8 +17,8 @@ Obj = dict[str, Any]
 
 
 class ReplicaSetController:
-    def __init__(self, kube: Kube, replicasets: Informer, pods: Informer) -> None:
-        self.kube, self.replicasets, self.pods = kube, replicasets, pods
+    def __init__(self, kube: Kube, replicasets: Informer, pods: Informer, events: Recorder) -> None:
+        self.kube, self.replicasets, self.pods, self.events = kube, replicasets, pods, events
         self.workers = Workers("replicaset")
         self.queue = self.workers.queue
         replicasets.add_handler(
@@ -82,6 +82,9 @@ class ReplicaSetController:
         }
         created = self.kube.call(self.kube.core.create_namespaced_pod, rs["metadata"]["namespace"], body)
         self.pods.upsert(created)
+        self.events.record(
+            rs, "ReplicaSet", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}"
+        )
 
     def _delete_pod(self, pod: Obj) -> None:
         meta = pod["metadata"]

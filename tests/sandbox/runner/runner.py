@@ -10,6 +10,7 @@ from typing import Any
 from .deployments import DeploymentController
 from .dns import ClusterDns
 from .endpoints import EndpointsController
+from .events import Recorder
 from .informer import Informer
 from .kubeapi import Kube
 from .kubelet import Kubelet
@@ -44,21 +45,33 @@ class Runner:
         }
         i = self.informers
         self.runtime = Runtime(docker_client, settings, infra_image)
+        self.events = Recorder(self.kube, "kubelet", settings.node_name)
         self.kubelet = Kubelet(
-            settings, self.kube, self.runtime, i["pods"], i["configmaps"], i["secrets"], i["services"]
+            settings,
+            self.kube,
+            self.runtime,
+            i["pods"],
+            i["configmaps"],
+            i["secrets"],
+            i["services"],
+            self.events,
         )
-        self.replicasets = ReplicaSetController(self.kube, i["replicasets"], i["pods"])
-        self.deployments = DeploymentController(self.kube, i["deployments"], i["replicasets"])
+        controllers = Recorder(self.kube, "controller-manager", settings.node_name)
+        self.recorders = [self.events, controllers]
+        self.replicasets = ReplicaSetController(self.kube, i["replicasets"], i["pods"], controllers)
+        self.deployments = DeploymentController(self.kube, i["deployments"], i["replicasets"], controllers)
         self.statefulsets = StatefulSetController(self.kube, i["statefulsets"], i["pods"])
         self.endpoints = EndpointsController(self.kube, i["services"], i["pods"], i["endpoints"])
         self.proxy = Proxy(settings, i["services"], i["endpoints"])
         self.dns = ClusterDns(settings, self.kube, docker_client, i["services"], i["endpoints"])
         self.node = NodeAgent(settings, self.kube)
         self._stop = threading.Event()
-        self._events: Any = None
+        self._docker_events: Any = None
         self._threads: list[threading.Thread] = []
 
     def start(self, timeout: float = 30.0) -> None:
+        for recorder in self.recorders:
+            recorder.start()
         self.node.register()
         self.dns.publish(self.dns.start_container())
         for informer in self.informers.values():
@@ -83,9 +96,9 @@ class Runner:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._events is not None:
+        if self._docker_events is not None:
             try:
-                self._events.close()
+                self._docker_events.close()
             except Exception:  # noqa: BLE001 - the stream is going away either way
                 pass
         for part in (
@@ -101,13 +114,15 @@ class Runner:
             part.stop()
         for informer in self.informers.values():
             informer.stop()
+        for recorder in self.recorders:
+            recorder.stop()
         self.kube.close()
 
     def _watch_docker(self) -> None:
         """A container that dies (crash, OOM, `docker kill`) is a reason to sync its Pod now."""
         while not self._stop.is_set():
             try:
-                self._events = self.docker.events(
+                self._docker_events = self.docker.events(
                     decode=True,
                     filters={
                         "type": "container",
@@ -115,7 +130,7 @@ class Runner:
                         "label": f"{LABEL}={self.settings.instance}",
                     },
                 )
-                for event in self._events:
+                for event in self._docker_events:
                     pod = (event.get("Actor") or {}).get("Attributes", {}).get(LABEL_POD)
                     if pod:
                         self.kubelet.container_died(pod)
