@@ -29,7 +29,7 @@ def problems_from(error: ValidationError, doc: Document, root: type[BaseModel]) 
     seen: set[tuple[Any, ...]] = set()
     result: list[Located] = []
     for item in error.errors(include_url=False):
-        path, is_key = _data_path(item["loc"], doc)
+        path, is_key = _data_path(item["loc"], doc, keyed=item["type"] not in ("extra_forbidden", "missing"))
         if (path, is_key) in seen:
             continue
         seen.add((path, is_key))
@@ -39,13 +39,13 @@ def problems_from(error: ValidationError, doc: Document, root: type[BaseModel]) 
     return result
 
 
-def _data_path(loc: tuple[Any, ...], doc: Document) -> tuple[tuple[Any, ...], bool]:
+def _data_path(loc: tuple[Any, ...], doc: Document, *, keyed: bool) -> tuple[tuple[Any, ...], bool]:
     """Follow `loc` through the data, skipping pydantic's union-branch and validator names."""
     path: tuple[Any, ...] = ()
     node = doc.data
     is_key = False
-    for part in loc:
-        if part == "[key]":
+    for index, part in enumerate(loc):
+        if keyed and part == "[key]" and index == len(loc) - 1:  # pydantic's marker: the key itself is wrong
             is_key = True
             continue
         if isinstance(node, dict) and part in node:
@@ -67,12 +67,12 @@ def _looks_like_branch(part: Any) -> bool:
 def _locate(item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Document, root: type) -> Located:
     kind = item["type"]
     where = human_path(path)
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and path:
         parent, key = path[:-1], path[-1]
         allowed = _fields_at(root, parent)
         inside = f" in {human_path(parent)}" if parent else ""
         return doc.position(path, prefer_key=True), f"unknown key '{key}'{inside}{did_you_mean(key, allowed)}"
-    if kind == "missing":
+    if kind == "missing" and path:
         parent, key = path[:-1], path[-1]
         prefix = f"{human_path(parent)}: " if parent else ""
         return doc.position(parent, prefer_key=True), f"{prefix}missing required key '{key}'"

@@ -401,3 +401,15 @@ def test_bad_match_rules(tmp_path):
         "gefyra.yaml:10:9: bridges.api.match[2]: regex '(' is invalid: "
         "missing ), unterminated subpattern at position 0",
     ]
+
+
+def test_keys_that_look_like_pydantic_markers_are_ordinary_keys(tmp_path):
+    text = """
+    version: 1
+    "[key]": 1
+    containers: {web: {"[key]": 1, image: x}}
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:2:1: unknown key '[key]'",
+        "gefyra.yaml:3:20: unknown key '[key]' in containers.web",
+    ]

@@ -40,6 +40,7 @@ bridges:
     match: [{header: x-user, exact: me}]
 """
 KEYS = [
+    "[key]",
     "version",
     "project",
     "name",
