@@ -15,6 +15,7 @@ everywhere. Prints medians and the ratios tunnel/bare and tunnel/plain. Needs ro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -33,18 +34,27 @@ from gefyra.dataplane.images import ensure_images  # noqa: E402
 from tests.dataplane.testbed import HTTP_PORT, TESTKIT, Testbed, new_run_id  # noqa: E402
 
 
-def measure(run, server_ip: str, mb: int, requests: int, runs: int) -> dict:
-    """`run(*testkit_args) -> stdout` executes the testkit client next to the app."""
-    rates = []
+def measure(variants: dict, mb: int, requests: int, runs: int) -> dict:
+    """variants: name -> (run, server_ip) where `run(*testkit_args) -> stdout` executes the testkit client
+    next to the app. Runs are interleaved (tunnel, plain, bare, tunnel, ...) so a busy moment of the
+    machine hits every variant alike."""
+    rates: dict[str, list[float]] = {name: [] for name in variants}
+    latencies: dict[str, list[dict]] = {name: [] for name in variants}
     for _ in range(runs):
-        out = json.loads(run("download", f"http://{server_ip}:{HTTP_PORT}/bytes/{mb * 1024 * 1024}"))
-        assert out["bytes"] == mb * 1024 * 1024, out
-        rates.append(out["bytes"] / out["seconds"] / 1e6)
-    latency = json.loads(run("latency", f"http://{server_ip}:{HTTP_PORT}/", str(requests)))
+        for name, (run, server_ip) in variants.items():
+            out = json.loads(run("download", f"http://{server_ip}:{HTTP_PORT}/bytes/{mb * 1024 * 1024}"))
+            assert out["bytes"] == mb * 1024 * 1024, out
+            rates[name].append(out["bytes"] / out["seconds"] / 1e6)
+        for name, (run, server_ip) in variants.items():
+            url = f"http://{server_ip}:{HTTP_PORT}/"
+            latencies[name].append(json.loads(run("latency", url, str(requests))))
     return {
-        "mb_per_s": statistics.median(rates),
-        "latency_ms": latency["median_ms"],
-        "p90_ms": latency["p90_ms"],
+        name: {
+            "mb_per_s": statistics.median(rates[name]),
+            "latency_ms": statistics.median(r["median_ms"] for r in latencies[name]),
+            "p90_ms": statistics.median(r["p90_ms"] for r in latencies[name]),
+        }
+        for name in variants
     }
 
 
@@ -58,31 +68,39 @@ def in_container(bed: Testbed, role: str):
     return run
 
 
-def docker_variants(client, mb: int, requests: int, runs: int, mtu: str) -> dict:
-    bed = Testbed(client, new_run_id("bench"))
+@contextlib.contextmanager
+def docker_variants(client, nodeport: bool, mtu: str):
+    """The tunnel stand and, on its cluster network, a plain client container (baseline a)."""
+    bed = Testbed(client, new_run_id("bench"), nodeport=nodeport)
     try:
         bed.start_cluster()
-        bed.start_cargo()
+        bed.start_cargo(mtu=mtu)
         bed.start_app()
-        tunnel = measure(in_container(bed, "app"), bed.ips["svc"], mb, requests, runs)
-        # Baseline (a): the same client program in a container on the cluster network, no tunnel.
         bed.workload("direct", bed.cluster_net, "serve", "--http", "18080")
-        plain = measure(in_container(bed, "direct"), bed.ips["svc"], mb, requests, runs)
-        return {"tunnel": tunnel, "plain": plain}
+        yield {
+            "tunnel": (in_container(bed, "app"), bed.ips["svc"]),
+            "plain": (in_container(bed, "direct"), bed.ips["svc"]),
+        }
     finally:
         bed.teardown()
 
 
 def sh(*args: str, ns: str | None = None, **kwargs) -> subprocess.CompletedProcess:
     prefix = ["ip", "netns", "exec", ns] if ns else []
-    return subprocess.run([*prefix, *args], check=True, capture_output=True, text=True, **kwargs)
+    done = subprocess.run([*prefix, *args], capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr.strip())
+    return done
 
 
-def bare_variant(mb: int, requests: int, runs: int, mtu: str) -> dict:
+@contextlib.contextmanager
+def bare_variant(mtu: str):
     """Two netns joined by a veth pair, a wireguard-go interface in each, addresses only inside them."""
     tag = uuid.uuid4().hex[:6]
     ns_a, ns_b = f"gefyra-bench-a-{tag}", f"gefyra-bench-b-{tag}"
     veth_a, veth_b = f"gbva{tag}", f"gbvb{tag}"
+    # wireguard-go's control socket is /var/run/wireguard/<name>.sock on the shared filesystem: unique names.
+    wg_names = {ns_a: f"gbwa{tag}", ns_b: f"gbwb{tag}"}
     procs: list[subprocess.Popen] = []
     secrets_dir = Path(tempfile.mkdtemp(prefix="gefyra-bench-"))
     os.chmod(secrets_dir, 0o700)
@@ -111,18 +129,19 @@ def bare_variant(mb: int, requests: int, runs: int, mtu: str) -> dict:
         }
         for ns, (addr, other, other_underlay) in tunnel.items():
             env = {**os.environ, "WG_PROCESS_FOREGROUND": "1"}
-            procs.append(subprocess.Popen(["ip", "netns", "exec", ns, "wireguard-go", "wg0"], env=env,
+            wg = wg_names[ns]
+            procs.append(subprocess.Popen(["ip", "netns", "exec", ns, "wireguard-go", wg], env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             deadline = time.monotonic() + 10
-            while sh("ip", "link", "show", ns=ns).stdout.count("wg0") == 0:
+            while not Path(f"/var/run/wireguard/{wg}.sock").exists():
                 if time.monotonic() > deadline:
                     raise RuntimeError("wireguard-go did not start")
                 time.sleep(0.05)
-            sh("wg", "set", "wg0", "listen-port", "51820", "private-key", str(keys[ns][0]),
+            sh("wg", "set", wg, "listen-port", "51820", "private-key", str(keys[ns][0]),
                "peer", keys[other][1], "allowed-ips", "10.254.78.0/24",
                "endpoint", f"{other_underlay}:51820", ns=ns)
-            sh("ip", "addr", "add", addr, "dev", "wg0", ns=ns)
-            sh("ip", "link", "set", "wg0", "mtu", str(1420 if mtu == "auto" else mtu), "up", ns=ns)
+            sh("ip", "addr", "add", addr, "dev", wg, ns=ns)
+            sh("ip", "link", "set", wg, "mtu", str(1420 if mtu == "auto" else mtu), "up", ns=ns)
         server = subprocess.Popen(
             ["ip", "netns", "exec", ns_b, sys.executable, str(TESTKIT), "serve", "--http", str(HTTP_PORT)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -141,7 +160,7 @@ def bare_variant(mb: int, requests: int, runs: int, mtu: str) -> dict:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        return measure(run, "10.254.78.2", mb, requests, runs)
+        yield {"bare": (run, "10.254.78.2")}
     finally:
         for proc in procs:
             proc.terminate()
@@ -161,13 +180,20 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mtu", default="1420")
+    parser.add_argument(
+        "--docker-publish",
+        action="store_true",
+        help="publish Stowaway's UDP port with Docker (container-to-host traffic then goes through the "
+        "userland docker-proxy) instead of a kernel DNAT like a NodePort",
+    )
     args = parser.parse_args()
     import docker
 
     client = docker.from_env(timeout=300)
     ensure_images(client)
-    results = docker_variants(client, args.mb, args.requests, args.runs, args.mtu)
-    results["bare"] = bare_variant(args.mb, args.requests, args.runs, args.mtu)
+    nodeport = not args.docker_publish
+    with docker_variants(client, nodeport, args.mtu) as docker_side, bare_variant(args.mtu) as bare:
+        results = measure({**docker_side, **bare}, args.mb, args.requests, args.runs)
     print(f"{'variant':8} {'MB/s':>9} {'latency ms':>11} {'p90 ms':>8}")
     for name in ("tunnel", "plain", "bare"):
         r = results[name]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import socket
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -41,6 +43,10 @@ class Testbed:
     project_gateway: str = ""
     wg_port: int = 0
     publish_ip: str = ""  # where Stowaway's UDP port is published; default: the project network's gateway
+    # True: a kube-proxy-like iptables DNAT instead of Docker's publishing (which relays container-to-host
+    # traffic through the userland docker-proxy); used by the benchmark, removed again by teardown.
+    nodeport: bool = False
+    _iptables: list[list[str]] = field(default_factory=list)
     api: StowawayClient | None = None
     token: str = field(default="", repr=False)
     containers: dict[str, object] = field(default_factory=dict)
@@ -115,10 +121,7 @@ class Testbed:
                 "STOWAWAY_CLUSTER_ROUTES": self.cluster_subnet,
                 "STOWAWAY_DNS": self.ips["dns"],
             },
-            ports={
-                "51820/udp": (self.publish_ip or self.project_gateway, None),
-                "8080/tcp": ("127.0.0.1", None),
-            },
+            ports=self._published_ports(),
             labels=self.labels,
             detach=True,
         )
@@ -127,12 +130,17 @@ class Testbed:
         self.containers["stowaway"] = stowaway
         self.ips["stowaway"] = container_ip(stowaway, self.cluster_net)
         ports = stowaway.attrs["NetworkSettings"]["Ports"]
-        self.wg_port = int(ports["51820/udp"][0]["HostPort"])
+        if self.nodeport:
+            self.wg_port = self.add_nodeport(self.publish_ip or self.project_gateway, self.ips["stowaway"])
+        else:
+            self.wg_port = int(ports["51820/udp"][0]["HostPort"])
         api_port = int(ports["8080/tcp"][0]["HostPort"])
         self.api = StowawayClient(f"http://127.0.0.1:{api_port}", self.token)
         self.api.wait_ready(30)
 
-    def start_cargo(self, peer: str = "dev1", role: str = "cargo", *, routed: bool = True) -> object:
+    def start_cargo(
+        self, peer: str = "dev1", role: str = "cargo", *, routed: bool = True, mtu: str | None = None
+    ) -> object:
         """The seed's way: Stowaway makes the keys; the client fetches the peer config, copies it to Cargo.
 
         `routed`: Stowaway routes the project subnet to this peer (needed for proxy routes toward apps).
@@ -140,7 +148,7 @@ class Testbed:
         network = self.project_net
         config = self.api.put_peer(peer, routed_subnets=[self.project_subnet] if routed else [])
         endpoint = f"{self.publish_ip or self.project_gateway}:{self.wg_port}"
-        text = render_cargo_wg_config(config, endpoint, local_subnets=[self.project_subnet])
+        text = render_cargo_wg_config(config, endpoint, mtu=mtu, local_subnets=[self.project_subnet])
         since = time.time() - 1
         cargo = create_cargo(
             self.client, name=self.name(role), network=network, wg_config=text, labels=self.labels
@@ -167,12 +175,39 @@ class Testbed:
         patch_default_route(self.client, app, self.ips[cargo_role])
         return app
 
+    def _published_ports(self) -> dict:
+        ports: dict = {"8080/tcp": ("127.0.0.1", None)}
+        if not self.nodeport:
+            ports["51820/udp"] = (self.publish_ip or self.project_gateway, None)
+        return ports
+
+    def add_nodeport(self, host_ip: str, target_ip: str) -> int:
+        """DNAT udp host_ip:<free port> -> target_ip:51820 in the kernel, like kube-proxy for a NodePort,
+        and let exactly that flow pass Docker's bridge isolation (DOCKER-USER)."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind((host_ip, 0))
+            port = probe.getsockname()[1]
+        comment = ["-m", "comment", "--comment", f"gefyra-dp-{self.run_id}"]
+        rules = [
+            ("nat", "PREROUTING", ["-d", host_ip, "-p", "udp", "--dport", str(port)],
+             ["-j", "DNAT", "--to-destination", f"{target_ip}:51820"]),
+            ("filter", "DOCKER-USER", ["-d", target_ip, "-p", "udp", "--dport", "51820"], ["-j", "ACCEPT"]),
+            ("filter", "DOCKER-USER", ["-s", target_ip, "-p", "udp", "--sport", "51820"], ["-j", "ACCEPT"]),
+        ]
+        for table, chain, match, target in rules:
+            subprocess.run(["iptables", "-t", table, "-I", chain, "1", *match, *comment, *target], check=True)
+            self._iptables.append(["iptables", "-t", table, "-D", chain, *match, *comment, *target])
+        return port
+
     # ------------------------------------------------------------------ use
     def run_in(self, role: str, *args: str) -> tuple[int, str]:
         result = self.containers[role].exec_run(["python3", TESTKIT_PATH, *args])
         return result.exit_code, (result.output or b"").decode(errors="replace")
 
     def teardown(self) -> None:
+        for rule in reversed(self._iptables):
+            subprocess.run(rule, capture_output=True)
+        self._iptables.clear()
         mine = {"label": f"{TEST_LABEL}={self.run_id}"}
         for container in self.client.containers.list(all=True, filters=mine):
             container.remove(force=True)
