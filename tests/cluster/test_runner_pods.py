@@ -358,3 +358,26 @@ def test_init_containers_run_first_and_liveness_failures_restart(
 
     wait_for(restarted, timeout=15, what="restart after failed liveness probe")
     assert sandbox_kube.pod(sandbox_ns, "init").status.pod_ip == pod.status.pod_ip
+
+
+def test_lost_infra_container_restarts_the_pod_sandbox(sandbox_kube, sandbox_ns, echo_image, docker_client):
+    sandbox_kube.core.create_namespaced_pod(
+        sandbox_ns,
+        {
+            "metadata": {"name": "sbx"},
+            "spec": {"containers": [{"name": "main", "image": echo_image, "readinessProbe": readiness()}]},
+        },
+    )
+    pod = sandbox_kube.wait_running(sandbox_ns, "sbx")
+    (infra,) = docker_client.containers.list(
+        filters={"label": [f"dev.gefyra.sandbox.pod-uid={pod.metadata.uid}", "dev.gefyra.sandbox.role=infra"]}
+    )
+    infra.remove(force=True)
+
+    def recovered():
+        fresh = sandbox_kube.pod(sandbox_ns, "sbx")
+        status = fresh.status.container_statuses[0]
+        return fresh if status.restart_count == 1 and status.ready else None
+
+    fresh = wait_for(recovered, what="pod sandbox recreated")
+    assert json.loads(http_get(f"http://{fresh.status.pod_ip}:8080/"))["hostname"] == "sbx"

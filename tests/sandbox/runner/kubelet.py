@@ -49,6 +49,7 @@ class Kubelet:
         self.queue = self.workers.queue
         self.files = PodFiles(settings, kube, configmaps, secrets)
         self.events = events
+        self._restart_floor: dict[tuple[str, str], int] = {}  # (pod uid, container) -> next restart count
         self.prober = Prober(self.queue.add, self._unhealthy)
         pods.add_handler(lambda _kind, obj: self.queue.add(self._key(obj)))
         # A ConfigMap or Secret appearing may unblock waiting Pods and changes volume contents.
@@ -113,8 +114,12 @@ class Kubelet:
             pod = self._bind(pod)
         infra, runs = self.runtime.split(containers)
         if infra is None or infra.status != "running":
-            # A lost infra container means a new network namespace: every container starts over.
+            # A lost infra container means a new network namespace: every container (init ones too) starts
+            # over in the new one, and each restart counts, as with a kubelet's new Pod sandbox.
+            for name, history in runs.items():
+                self._restart_floor[(uid, name)] = history[0].restarts + 1
             self.runtime.remove(containers)
+            runs = {}
             infra = self.runtime.start_infra(pod)
         pod_ip = self.runtime.pod_ip(infra)
         waiting: dict[str, Obj] = {}
@@ -262,7 +267,8 @@ class Kubelet:
                 timeout=min(int(pod["spec"].get("terminationGracePeriodSeconds", 30)), MAX_GRACE)
             )
             current.container.reload()
-        restarts = current.restarts + 1 if current is not None else 0
+        floor = self._restart_floor.pop((pod["metadata"]["uid"], name), 0)
+        restarts = max(current.restarts + 1 if current is not None else 0, floor)
         try:
             env = container_env(
                 container,
