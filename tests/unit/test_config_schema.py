@@ -86,3 +86,20 @@ def _keys(node) -> set[str]:
     if isinstance(node, list):
         return {k for v in node for k in _keys(v)}
     return set()
+
+
+def test_examples_validate_against_the_json_schema():
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads((REPO / SCHEMA_PATH).read_text()))
+    for path in [EXAMPLE, *PROJECTS]:
+        document = YAML(typ="safe").load(path.read_text())
+        assert [error.message for error in validator.iter_errors(document)] == [], path
+
+
+def test_json_schema_rejects_what_the_loader_rejects():
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads((REPO / SCHEMA_PATH).read_text()))
+    bad = {"version": 1, "containers": {"web": {"image": "x", "portz": ["80:80"]}}}
+    assert any("portz" in error.message for error in validator.iter_errors(bad))
