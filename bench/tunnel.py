@@ -85,6 +85,27 @@ def docker_variants(client, nodeport: bool, mtu: str):
         bed.teardown()
 
 
+def wireguard_go_from_image(client, folder: Path) -> Path:
+    """Copy /usr/bin/wireguard-go out of the Cargo image (a static Go binary), so the bare pair runs the very
+    same WireGuard implementation as Cargo and Stowaway."""
+    import io
+    import tarfile
+
+    from gefyra.dataplane.images import image_tag
+
+    holder = client.containers.create(image_tag("cargo"), entrypoint=["true"], network_disabled=True)
+    try:
+        stream, _ = holder.get_archive("/usr/bin/wireguard-go")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            data = tar.extractfile(tar.getmembers()[0]).read()
+    finally:
+        holder.remove(force=True)
+    binary = folder / "wireguard-go"
+    binary.write_bytes(data)
+    binary.chmod(0o700)
+    return binary
+
+
 def sh(*args: str, ns: str | None = None, **kwargs) -> subprocess.CompletedProcess:
     prefix = ["ip", "netns", "exec", ns] if ns else []
     done = subprocess.run([*prefix, *args], capture_output=True, text=True, **kwargs)
@@ -94,7 +115,7 @@ def sh(*args: str, ns: str | None = None, **kwargs) -> subprocess.CompletedProce
 
 
 @contextlib.contextmanager
-def bare_variant(mtu: str):
+def bare_variant(mtu: str, wireguard_go: str):
     """Two netns joined by a veth pair, a wireguard-go interface in each, addresses only inside them."""
     tag = uuid.uuid4().hex[:6]
     ns_a, ns_b = f"gefyra-bench-a-{tag}", f"gefyra-bench-b-{tag}"
@@ -130,7 +151,7 @@ def bare_variant(mtu: str):
         for ns, (addr, other, other_underlay) in tunnel.items():
             env = {**os.environ, "WG_PROCESS_FOREGROUND": "1"}
             wg = wg_names[ns]
-            procs.append(subprocess.Popen(["ip", "netns", "exec", ns, "wireguard-go", wg], env=env,
+            procs.append(subprocess.Popen(["ip", "netns", "exec", ns, wireguard_go, wg], env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             deadline = time.monotonic() + 10
             while not Path(f"/var/run/wireguard/{wg}.sock").exists():
@@ -181,6 +202,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mtu", default="1420")
     parser.add_argument(
+        "--bare-wireguard-go",
+        default="image",
+        help="wireguard-go binary of the bare pair: 'image' (the one in the Cargo image, default) or a path",
+    )
+    parser.add_argument(
         "--docker-publish",
         action="store_true",
         help="publish Stowaway's UDP port with Docker (container-to-host traffic then goes through the "
@@ -192,8 +218,13 @@ def main() -> int:
     client = docker.from_env(timeout=300)
     ensure_images(client)
     nodeport = not args.docker_publish
-    with docker_variants(client, nodeport, args.mtu) as docker_side, bare_variant(args.mtu) as bare:
-        results = measure({**docker_side, **bare}, args.mb, args.requests, args.runs)
+    with tempfile.TemporaryDirectory(prefix="gefyra-bench-wg-") as folder:
+        wg = args.bare_wireguard_go
+        wg = str(wireguard_go_from_image(client, Path(folder))) if wg == "image" else wg
+        version = subprocess.run([wg, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        print(f"bare pair: {version}", flush=True)
+        with docker_variants(client, nodeport, args.mtu) as docker_side, bare_variant(args.mtu, wg) as bare:
+            results = measure({**docker_side, **bare}, args.mb, args.requests, args.runs)
     print(f"{'variant':8} {'MB/s':>9} {'latency ms':>11} {'p90 ms':>8}")
     for name in ("tunnel", "plain", "bare"):
         r = results[name]
