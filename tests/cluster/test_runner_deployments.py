@@ -262,3 +262,89 @@ def test_statefulset_ordered_pods_stable_names_and_rolling_update(
     pods = {p.metadata.name: p for p in kube.core.list_namespaced_pod(sandbox_ns).items}
     assert sorted(pods) == ["db-0", "db-1"] and pods["db-1"].metadata.uid != uid_before
     assert all(p.spec.containers[0].env[0].value == "v2" for p in pods.values())
+
+
+def test_job_runs_to_completion_and_kubectl_waits(sandbox, sandbox_kube, sandbox_ns, echo_image):
+    from kubernetes import client
+
+    batch = client.BatchV1Api(sandbox_kube.api_client)
+    pod_spec = {
+        "restartPolicy": "Never",
+        "containers": [{"name": "main", "image": echo_image, "command": ["sh", "-c", "echo done"]}],
+    }
+    batch.create_namespaced_job(
+        sandbox_ns,
+        {
+            "metadata": {"name": "once"},
+            "spec": {"completions": 2, "parallelism": 1, "template": {"spec": pod_spec}},
+        },
+    )
+    waited = kubectl(
+        sandbox, "-n", sandbox_ns, "wait", "--for=condition=complete", "job/once", "--timeout=60s"
+    )
+    assert waited.returncode == 0, waited.stderr
+    job = batch.read_namespaced_job("once", sandbox_ns)
+    assert job.status.succeeded == 2 and job.status.completion_time is not None
+    pods = sandbox_kube.core.list_namespaced_pod(sandbox_ns, label_selector="job-name=once").items
+    assert len(pods) == 2 and all(p.status.phase == "Succeeded" for p in pods)
+    # A Job whose Pods keep failing stops after backoffLimit.
+    failing = {
+        **pod_spec,
+        "containers": [{"name": "main", "image": echo_image, "command": ["sh", "-c", "exit 1"]}],
+    }
+    batch.create_namespaced_job(
+        sandbox_ns,
+        {"metadata": {"name": "never"}, "spec": {"backoffLimit": 1, "template": {"spec": failing}}},
+    )
+    waited = kubectl(
+        sandbox, "-n", sandbox_ns, "wait", "--for=condition=failed", "job/never", "--timeout=60s"
+    )
+    assert waited.returncode == 0, waited.stderr
+    assert batch.read_namespaced_job("never", sandbox_ns).status.failed == 2
+
+
+def test_daemonset_one_pod_on_the_node_and_rollout(sandbox, sandbox_kube, sandbox_ns, echo_image):
+    template = deployment("agent", echo_image, 1, "v1")["spec"]["template"]
+    sandbox_kube.apps.create_namespaced_daemon_set(
+        sandbox_ns,
+        {
+            "metadata": {"name": "agent"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "agent"}},
+                "template": template,
+                "updateStrategy": {"type": "RollingUpdate"},
+            },
+        },
+    )
+    status = kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "daemonset/agent", "--timeout=60s")
+    assert status.returncode == 0, status.stderr
+    (pod,) = sandbox_kube.core.list_namespaced_pod(sandbox_ns).items
+    assert pod.spec.node_name == sandbox.settings.node_name and pod.metadata.name.startswith("agent-")
+    sandbox_kube.apps.patch_namespaced_daemon_set(
+        "agent",
+        sandbox_ns,
+        {
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": "web", "env": [{"name": "MESSAGE", "value": "v2"}]}]}
+                }
+            }
+        },
+    )
+
+    def replaced():
+        pods = [
+            p
+            for p in sandbox_kube.core.list_namespaced_pod(sandbox_ns).items
+            if not p.metadata.deletion_timestamp
+        ]
+        return (
+            pods
+            if len(pods) == 1
+            and pods[0].metadata.uid != pod.metadata.uid
+            and pods[0].spec.containers[0].env[0].value == "v2"
+            and pods[0].status.phase == "Running"
+            else None
+        )
+
+    wait_for(replaced, what="DaemonSet Pod replaced with the new template")

@@ -22,6 +22,7 @@ class Kube:
         self.api_client = config.new_client_from_config(config_file=str(kubeconfig))
         self.core = client.CoreV1Api(self.api_client)
         self.apps = client.AppsV1Api(self.api_client)
+        self.batch = client.BatchV1Api(self.api_client)
 
     def call(self, fn, *args: Any, **kwargs: Any) -> Obj:
         from kubernetes.client.rest import ApiException

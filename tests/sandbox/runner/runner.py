@@ -7,11 +7,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .daemonsets import DaemonSetController
 from .deployments import DeploymentController
 from .dns import ClusterDns
 from .endpoints import EndpointsController
 from .events import Recorder
 from .informer import Informer
+from .jobs import JobController
 from .kubeapi import Kube
 from .kubelet import Kubelet
 from .node import NodeAgent
@@ -42,6 +44,8 @@ class Runner:
             "replicasets": Informer("replicasets", apps.list_replica_set_for_all_namespaces),
             "deployments": Informer("deployments", apps.list_deployment_for_all_namespaces),
             "statefulsets": Informer("statefulsets", apps.list_stateful_set_for_all_namespaces),
+            "daemonsets": Informer("daemonsets", apps.list_daemon_set_for_all_namespaces),
+            "jobs": Informer("jobs", self.kube.batch.list_job_for_all_namespaces),
         }
         i = self.informers
         self.runtime = Runtime(docker_client, settings, infra_image)
@@ -61,6 +65,8 @@ class Runner:
         self.replicasets = ReplicaSetController(self.kube, i["replicasets"], i["pods"], controllers)
         self.deployments = DeploymentController(self.kube, i["deployments"], i["replicasets"], controllers)
         self.statefulsets = StatefulSetController(self.kube, i["statefulsets"], i["pods"])
+        self.daemonsets = DaemonSetController(settings, self.kube, i["daemonsets"], i["pods"], controllers)
+        self.jobs = JobController(self.kube, i["jobs"], i["pods"], controllers)
         self.endpoints = EndpointsController(self.kube, i["services"], i["pods"], i["endpoints"])
         self.proxy = Proxy(settings, i["services"], i["endpoints"])
         self.dns = ClusterDns(settings, self.kube, docker_client, i["services"], i["endpoints"])
@@ -86,6 +92,8 @@ class Runner:
             self.replicasets,
             self.deployments,
             self.statefulsets,
+            self.daemonsets,
+            self.jobs,
             self.kubelet,
         ):
             part.start()
@@ -105,6 +113,8 @@ class Runner:
             self.kubelet,
             self.deployments,
             self.statefulsets,
+            self.daemonsets,
+            self.jobs,
             self.replicasets,
             self.endpoints,
             self.dns,
