@@ -45,6 +45,23 @@ def cluster(docker_client, dataplane_images):
         stand.teardown()
 
 
+def write_config(folder, name: str, cluster, greeting: str = "one") -> None:
+    app = {
+        "image": image_tag("carrier"),
+        "command": ["python3", "/opt/testkit.py"],
+        "args": ["serve", "--http", str(HTTP_PORT), "--tcp", str(TCP_PORT)],
+        "mounts": [f"{TESTKIT}:/opt/testkit.py:ro"],
+    }
+    document = {
+        "version": 1,
+        "project": {"name": name},
+        "cluster": {"endpoint": f"{cluster.publish_ip}:{cluster.wg_port}", "mtu": 1420},
+        # Several app containers at once; `GREETING` lets a test force a replace of `app`.
+        "containers": {"app": {**app, "env": {"GREETING": greeting}}, "worker": app},
+    }
+    (folder / "gefyra.yaml").write_text(json.dumps(document))
+
+
 @pytest.fixture(scope="module")
 def project(cluster, kinds_registered, tmp_path_factory):
     folder = tmp_path_factory.mktemp("engine-project")
@@ -52,20 +69,7 @@ def project(cluster, kinds_registered, tmp_path_factory):
     token_file.write_text(cluster.token)
     token_file.chmod(0o600)
     name = f"t-dp-{secrets.token_hex(3)}"
-    document = {
-        "version": 1,
-        "project": {"name": name},
-        "cluster": {"endpoint": f"{cluster.publish_ip}:{cluster.wg_port}", "mtu": 1420},
-        "containers": {
-            "app": {
-                "image": image_tag("carrier"),
-                "command": ["python3", "/opt/testkit.py"],
-                "args": ["serve", "--http", str(HTTP_PORT), "--tcp", str(TCP_PORT)],
-                "mounts": [f"{TESTKIT}:/opt/testkit.py:ro"],
-            }
-        },
-    }
-    (folder / "gefyra.yaml").write_text(json.dumps(document))
+    write_config(folder, name, cluster)
     env = pytest.MonkeyPatch()
     env.setenv("GEFYRA_STOWAWAY_URL", cluster.api.base_url)
     env.setenv("GEFYRA_STOWAWAY_TOKEN_FILE", str(token_file))
@@ -94,7 +98,7 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
     outcome.raise_for_failures()
     client = cluster.client
     made = _containers(client, project.project.name)
-    assert {"connection/default", "cargo/default", "container/app"} <= set(made)
+    assert {"connection/default", "cargo/default", "container/app", "container/worker"} <= set(made)
     assert made["connection/default"].status == "created"  # the holder never runs
     subnet = client.networks.get(f"gefyra-{project.project.name}").attrs["IPAM"]["Config"][0]["Subnet"]
     cargo_ip = cargo_address(subnet)
@@ -102,6 +106,7 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
         "IPAddress"
     ] == cargo_ip
     assert default_gateway(client, made["container/app"]) == cargo_ip
+    assert default_gateway(client, made["container/worker"]) == cargo_ip
     assert _get(client, made["container/app"], f"http://{cluster.ips['svc']}:{HTTP_PORT}/") == (
         0,
         "hello from svc\n",
@@ -120,6 +125,22 @@ def test_restarted_app_is_routed_again(cluster, project):
     assert default_gateway(cluster.client, made["container/app"]) == made["cargo/default"].attrs[
         "NetworkSettings"
     ]["Networks"][f"gefyra-{project.project.name}"]["IPAddress"]
+
+
+def test_recreated_app_is_routed_again(cluster, project):
+    folder = project.source.parent
+    write_config(folder, project.project.name, cluster, greeting="two")
+    changed = api.load(folder / "gefyra.yaml")
+    before = _containers(cluster.client, project.project.name)["container/app"].id
+    api.apply(changed).raise_for_failures()
+    made = _containers(cluster.client, project.project.name)
+    assert made["container/app"].id != before  # replaced, not restarted
+    gateway = default_gateway(cluster.client, made["container/app"])
+    assert gateway == made["cargo/default"].attrs["NetworkSettings"]["Networks"][
+        f"gefyra-{project.project.name}"
+    ]["IPAddress"]
+    write_config(folder, project.project.name, cluster)  # back to what the other tests expect
+    api.apply(project).raise_for_failures()
 
 
 def test_cargo_stopped_mid_stream_is_brought_back_by_apply(cluster, project):
