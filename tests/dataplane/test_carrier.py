@@ -65,6 +65,8 @@ def carrier(bed, service_account):
         environment={
             "CARRIER_CONFIG_URL": f"http://{bed.ips['cfg']}:8080/files/carrier.conf",
             "CARRIER_CONTROL_PORT": str(CONTROL_PORT),
+            # Only clients coming through the tunnel (masqueraded by Stowaway) may read the modules.
+            "CARRIER_RSYNC_HOSTS_ALLOW": bed.ips["stowaway"],
         },
         volumes={str(folder): {"bind": "/var/run/secrets/kubernetes.io/serviceaccount", "mode": "ro"}},
         labels=bed.labels,
@@ -124,3 +126,16 @@ def test_carrier_module_is_read_only(bed, carrier, tmp_path):
         remove=True,
     ).decode()
     assert "module is read only" in result and not result.rstrip().endswith("rc=0"), result
+
+
+def test_rsync_from_outside_the_tunnel_is_refused(bed, carrier):
+    """A cluster client that does not come through Stowaway cannot list or read the service account."""
+    output = bed.client.containers.run(
+        image_tag("cargo"),
+        entrypoint=["sh", "-c"],
+        command=[f"rsync rsync://{bed.ips['carrier']}/serviceaccount/ 2>&1; echo rc=$?"],
+        network=bed.cluster_net,
+        labels=bed.labels,
+        remove=True,
+    ).decode()
+    assert "access denied" in output and not output.rstrip().endswith("rc=0"), output
