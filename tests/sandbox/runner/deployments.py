@@ -207,51 +207,6 @@ class DeploymentController:
         return fresh
 
     def _write_status(self, deployment: Obj, new: Obj | None, olds: list[Obj]) -> None:
-        desired = int(deployment["spec"].get("replicas", 1))
-
-        def total(field: str, sets: list[Obj]) -> int:
-            return sum(int((rs.get("status") or {}).get(field, 0)) for rs in sets)
-
-        everything = ([new] if new else []) + olds
-        updated = total("replicas", [new]) if new else 0
-        available = total("availableReplicas", everything)
-        done = (
-            new is not None
-            and updated == desired
-            and total("availableReplicas", [new]) == desired
-            and total("replicas", olds) == 0
-        )
-        old = deployment.get("status") or {}
-        previous = {c["type"]: c for c in old.get("conditions") or []}
-        status: Obj = {
-            "observedGeneration": deployment["metadata"].get("generation", 1),
-            "replicas": total("replicas", everything),
-            "updatedReplicas": updated,
-            "readyReplicas": total("readyReplicas", everything),
-            "availableReplicas": available,
-            "unavailableReplicas": max(0, desired - available),
-            "conditions": [
-                _condition(
-                    previous,
-                    "Available",
-                    available >= desired,
-                    "MinimumReplicasAvailable" if available >= desired else "MinimumReplicasUnavailable",
-                    "Deployment has minimum availability."
-                    if available >= desired
-                    else "Deployment does not have minimum availability.",
-                ),
-                _condition(
-                    previous,
-                    "Progressing",
-                    True,
-                    "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
-                    f'ReplicaSet "{new["metadata"]["name"]}" '
-                    + ("has successfully progressed." if done else "is progressing.")
-                    if new
-                    else "",
-                ),
-            ],
-        }
         meta = deployment["metadata"]
         if new is not None and (meta.get("annotations") or {}).get(REVISION) != str(revision(new)):
             fresh = self.kube.call(
@@ -262,6 +217,8 @@ class DeploymentController:
                 _content_type=MERGE,
             )
             self.deployments.upsert(fresh)
+        old = deployment.get("status") or {}
+        status = deployment_status(deployment, new, olds)
         if all(old.get(k) == v for k, v in status.items() if k != "conditions") and _same_conditions(
             old.get("conditions"), status["conditions"]
         ):
@@ -279,6 +236,56 @@ class DeploymentController:
                 return
             raise
         self.deployments.upsert(fresh)
+
+
+def deployment_status(deployment: Obj, new: Obj | None, olds: list[Obj]) -> Obj:
+    """Counts from the ReplicaSets; the Available / Progressing conditions `kubectl rollout status` reads."""
+    desired = int(deployment["spec"].get("replicas", 1))
+
+    def total(field: str, sets: list[Obj]) -> int:
+        return sum(int((rs.get("status") or {}).get(field, 0)) for rs in sets)
+
+    everything = ([new] if new else []) + olds
+    updated = total("replicas", [new]) if new else 0
+    available = total("availableReplicas", everything)
+    done = (
+        new is not None
+        and updated == desired == total("availableReplicas", [new])
+        and not total("replicas", olds)
+    )
+    previous = {c["type"]: c for c in (deployment.get("status") or {}).get("conditions") or []}
+    enough = available >= desired
+    progress = ""
+    if new is not None:
+        progress = f'ReplicaSet "{new["metadata"]["name"]}" ' + (
+            "has successfully progressed." if done else "is progressing."
+        )
+    return {
+        "observedGeneration": deployment["metadata"].get("generation", 1),
+        "replicas": total("replicas", everything),
+        "updatedReplicas": updated,
+        "readyReplicas": total("readyReplicas", everything),
+        "availableReplicas": available,
+        "unavailableReplicas": max(0, desired - available),
+        "conditions": [
+            _condition(
+                previous,
+                "Available",
+                enough,
+                "MinimumReplicasAvailable" if enough else "MinimumReplicasUnavailable",
+                "Deployment has minimum availability."
+                if enough
+                else "Deployment does not have minimum availability.",
+            ),
+            _condition(
+                previous,
+                "Progressing",
+                True,
+                "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
+                progress,
+            ),
+        ],
+    }
 
 
 def _condition(previous: dict[str, Obj], kind: str, value: bool, reason: str, message: str) -> Obj:

@@ -238,37 +238,61 @@ class Kubelet:
         waiting: dict[str, Obj],
         init: bool,
     ) -> None:
+        """Start, restart in place, back off, or leave alone one container of the Pod."""
         name = container["name"]
         history = runs.get(name) or []
         current = history[0] if history else None
-        if name in waiting:
+        if name in waiting or not self._due(pod, container, current, waiting, init):
             return
-        if current is not None and current.spec_hash == spec_hash(container):
+        floor = self._restart_floor.pop((pod["metadata"]["uid"], name), 0)
+        restarts = max(current.restarts + 1 if current is not None else 0, floor)
+        prepared = self._prepare(pod, container, pod_ip, sources, waiting)
+        if prepared is None:
+            return
+        spec, env, mounts, tmpfs = prepared
+        started = self.runtime.start_container(
+            pod, spec, infra, restarts, env, mounts, tmpfs, digest=spec_hash(container), init=init
+        )
+        self.events.record(pod, "Pod", "Started", f"Started container {name} (image {container['image']})")
+        # Keep the current and the previous run (for lastState); older ones go.
+        self.runtime.remove([r.container for r in history[1:]])
+        runs[name] = [Running(name, started, restarts, spec_hash(container))] + history[:1]
+
+    def _due(
+        self, pod: Obj, container: Obj, current: Running | None, waiting: dict[str, Obj], init: bool
+    ) -> bool:
+        """Whether a (new) run of the container should start now; stops a run whose spec changed."""
+        name = container["name"]
+        if current is None:
+            return True
+        if current.spec_hash == spec_hash(container):
             if current.state.get("Status") in ("running", "restarting", "created"):
-                return
+                return False
             if not self._should_restart(pod, current, init):
-                return
+                return False
             delay = self._backoff(current)
             if delay > 0:
-                waiting[name] = {
-                    "reason": "CrashLoopBackOff",
-                    "message": f"back-off restarting failed container "
-                    f"{name} in pod {pod['metadata']['name']}",
-                }
+                message = f"back-off restarting failed container {name} in pod {pod['metadata']['name']}"
+                waiting[name] = {"reason": "CrashLoopBackOff", "message": message}
                 self.queue.add_after(self._key(pod), delay)
-                self.events.record(pod, "Pod", "BackOff", waiting[name]["message"], warning=True)
-                return
-        elif current is not None and current.state.get("Status") == "running":
+                self.events.record(pod, "Pod", "BackOff", message, warning=True)
+                return False
+            return True
+        if current.state.get("Status") == "running":
             # The spec changed (an image patch): stop this one container, start its successor in the same Pod.
             self.events.record(
                 pod, "Pod", "Killing", f"Container {name} definition changed, will be restarted"
             )
-            current.container.stop(
-                timeout=min(int(pod["spec"].get("terminationGracePeriodSeconds", 30)), MAX_GRACE)
-            )
+            grace = min(int(pod["spec"].get("terminationGracePeriodSeconds", 30)), MAX_GRACE)
+            current.container.stop(timeout=grace)
             current.container.reload()
-        floor = self._restart_floor.pop((pod["metadata"]["uid"], name), 0)
-        restarts = max(current.restarts + 1 if current is not None else 0, floor)
+        return True
+
+    def _prepare(
+        self, pod: Obj, container: Obj, pod_ip: str, sources: dict[str, Path | None], waiting: dict[str, Obj]
+    ) -> tuple[Obj, dict[str, str], list, dict[str, str]] | None:
+        """Environment, mounts and the expanded command; None (and a waiting reason) when it cannot start."""
+        name = container["name"]
         try:
             env = container_env(
                 container,
@@ -283,27 +307,21 @@ class Kubelet:
         except ConfigError as error:
             waiting[name] = {"reason": "CreateContainerConfigError", "message": str(error)}
             self.events.record(pod, "Pod", "Failed", f"Error: {error}", warning=True)
-            return
+            return None
         if not self._image_present(container["image"]):
-            waiting[name] = {
-                "reason": "ErrImageNeverPull",
-                "message": f'image "{container["image"]}" is not '
-                "present on the node (the sandbox never pulls: build or tag it locally)",
-            }
-            self.events.record(pod, "Pod", "ErrImageNeverPull", waiting[name]["message"], warning=True)
-            return
+            message = (
+                f'image "{container["image"]}" is not present on the node (the sandbox never pulls: '
+                "build or tag it locally)"
+            )
+            waiting[name] = {"reason": "ErrImageNeverPull", "message": message}
+            self.events.record(pod, "Pod", "ErrImageNeverPull", message, warning=True)
+            return None
         spec = {
             **container,
             "command": [expand(x, env) for x in container.get("command") or []],
             "args": [expand(x, env) for x in container.get("args") or []],
         }
-        started = self.runtime.start_container(
-            pod, spec, infra, restarts, env, mounts, tmpfs, digest=spec_hash(container), init=init
-        )
-        self.events.record(pod, "Pod", "Started", f"Started container {name} (image {container['image']})")
-        # Keep the current and the previous run (for lastState); older ones go.
-        self.runtime.remove([r.container for r in history[1:]])
-        runs[name] = [Running(name, started, restarts, spec_hash(container))] + history[:1]
+        return spec, env, mounts, tmpfs
 
     @staticmethod
     def _should_restart(pod: Obj, current: Running, init: bool) -> bool:
