@@ -10,6 +10,7 @@ import pytest
 
 from gefyra.dataplane.cargo import container_ip, wait_tunnel
 from gefyra.dataplane.gateway import patch_default_route
+from gefyra.dataplane.models import ProxyRoute
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -46,3 +47,27 @@ def test_cargo_stopped_mid_stream_and_started_again_restores_the_tunnel(bed):
     patch_default_route(bed.client, bed.containers["app"], container_ip(cargo, bed.project_net))
     code, out = bed.run_in("app", "get", f"http://{bed.ips['svc']}:{HTTP_PORT}/")
     assert (code, out.strip()) == (0, "hello from svc")
+
+
+def test_stowaway_restart_keeps_keys_peers_and_routes(bed):
+    """Stowaway's state (keys, peers, routes) lives in /var/lib/stowaway: a restart restores all of it and
+    Cargo's next handshake brings the tunnel back without a new peer config."""
+    route = ProxyRoute(name="keep", listen_port=10111, target_host=bed.ips["app"], target_port=HTTP_PORT)
+    bed.api.put_route(route)
+    server_key = bed.api.server().public_key
+    stowaway = bed.containers["stowaway"]
+    stowaway.restart(timeout=2)
+    bed.api.wait_ready(30)
+    assert bed.api.server().public_key == server_key
+    assert "dev1" in {p.name for p in bed.api.peers()}
+    assert [r.name for r in bed.api.routes()] == ["keep"]
+    # A new namespace after the restart: the address may change, Cargo follows the endpoint it was given.
+    deadline = time.monotonic() + 40
+    while True:
+        code, out = bed.run_in("app", "get", f"http://{container_ip(stowaway, bed.cluster_net)}:10111/")
+        if code == 0:
+            break
+        assert time.monotonic() < deadline, out
+        time.sleep(0.5)
+    assert out.strip() == "hello from app"  # app -> tunnel -> Stowaway's proxy port -> tunnel -> app
+    bed.api.delete_route("keep")

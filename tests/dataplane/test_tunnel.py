@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gefyra.dataplane.cargo import create_cargo, wait_tunnel
 from gefyra.dataplane.gateway import default_gateway
+from gefyra.dataplane.render import render_cargo_wg_config
 from tests.dataplane.testbed import HTTP_PORT, SVC_NAME
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -40,3 +42,19 @@ def test_public_name_does_not_resolve(bed):
     code, out = bed.run_in("app", "resolve", "example.com")
     assert code == 2, out
     assert out.startswith("unresolved")
+
+
+@pytest.mark.parametrize(("mtu", "expected"), [("auto", 1420), (1380, 1380)])
+def test_tunnel_mtu_is_configurable(bed, mtu, expected):
+    """`auto` = MTU of the route to the endpoint (1500 on a Docker bridge) - 80."""
+    peer = bed.api.put_peer(f"mtu-{mtu}", routed_subnets=[])
+    text = render_cargo_wg_config(peer, f"{bed.project_gateway}:{bed.wg_port}", mtu=mtu)
+    cargo = create_cargo(bed.client, name=bed.name(f"mtu-{mtu}"), network=bed.project_net, wg_config=text,
+                         labels=bed.labels)
+    try:
+        wait_tunnel(cargo, 30)
+        out = cargo.exec_run(["cat", "/sys/class/net/wg0/mtu"]).output.decode()
+        assert int(out) == expected
+    finally:
+        cargo.remove(force=True)
+        bed.api.delete_peer(f"mtu-{mtu}")

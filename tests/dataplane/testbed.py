@@ -176,17 +176,17 @@ class Testbed:
         return app
 
     def _published_ports(self) -> dict:
-        ports: dict = {"8080/tcp": ("127.0.0.1", None)}
+        """Fixed host ports (a NodePort does not move when its Pod restarts; Docker's random ones may)."""
+        ports: dict = {"8080/tcp": ("127.0.0.1", free_port("127.0.0.1", socket.SOCK_STREAM))}
         if not self.nodeport:
-            ports["51820/udp"] = (self.publish_ip or self.project_gateway, None)
+            host = self.publish_ip or self.project_gateway
+            ports["51820/udp"] = (host, free_port(host, socket.SOCK_DGRAM))
         return ports
 
     def add_nodeport(self, host_ip: str, target_ip: str) -> int:
         """DNAT udp host_ip:<free port> -> target_ip:51820 in the kernel, like kube-proxy for a NodePort,
         and let exactly that flow pass Docker's bridge isolation (DOCKER-USER)."""
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind((host_ip, 0))
-            port = probe.getsockname()[1]
+        port = free_port(host_ip, socket.SOCK_DGRAM)
         comment = ["-m", "comment", "--comment", f"gefyra-dp-{self.run_id}"]
         rules = [
             ("nat", "PREROUTING", ["-d", host_ip, "-p", "udp", "--dport", str(port)],
@@ -213,6 +213,12 @@ class Testbed:
             container.remove(force=True)
         for network in self.client.networks.list(filters=mine):
             network.remove()
+
+
+def free_port(host: str, kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def host_bridge_ip(client) -> str:
