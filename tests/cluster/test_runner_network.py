@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import shutil
 import socket
 
 import pytest
@@ -136,6 +137,7 @@ UDP_ECHO = (
 def test_udp_node_port_from_host(sandbox, sandbox_kube, sandbox_ns, echo_image):
     """UDP NodePorts (Stowaway's WireGuard port is one) reach the Pod and the answer comes back - also for a
     client that kept sending from one source port since before the Service existed (stale conntrack entry)."""
+    assert shutil.which("conntrack"), "the runner needs the conntrack tool (Debian package conntrack)"
     core = sandbox_kube.core
     node_port = random.randint(30000, 32767)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
