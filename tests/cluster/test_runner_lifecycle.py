@@ -127,6 +127,7 @@ def test_up_status_down_leaves_nothing(docker_client, base_image, echo_image):
         after["routes"] = []
     assert after == {"containers": [], "networks": [], "iptables": [], "routes": []}
     assert not Path(kubeconfig).parents[1].exists()  # the state directory (kubeconfig, volumes) is gone too
+    assert not Path(kubeconfig).parents[2].joinpath(f"{instance}.log").exists()  # nor the log of a clean run
     assert sandbox_cli("status", "--instance", instance).returncode == 3
 
 

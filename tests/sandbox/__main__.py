@@ -102,6 +102,7 @@ def down(instance: str) -> int:
     if left:
         print("sandbox down, but these are left:\n  " + "\n  ".join(left), file=sys.stderr)
         return 1
+    log_file(instance).unlink(missing_ok=True)  # kept only while running, or when something went wrong
     print(
         f"sandbox '{instance}' is down; no containers, networks, iptables rules or routes left",
         file=sys.stderr,
