@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from gefyra.dataplane.files import put_files
 from gefyra.dataplane.images import image_tag
-from gefyra.dataplane.render import normalize_mtu
+from gefyra.dataplane.render import AppDns, app_dns_settings, normalize_mtu
 from gefyra.errors import ProviderError
 
 CARGO_CONFIG_PATH = "/etc/gefyra/wg0.conf"
@@ -22,6 +22,16 @@ def cargo_address(subnet: str) -> str:
     if network.num_addresses < 8:
         raise ValueError(f"subnet {subnet} is too small for Cargo")
     return str(network.broadcast_address - 1)
+
+
+def app_dns_for_network(client, network: str, namespace: str = "default") -> AppDns:
+    """DNS settings for an app container about to be created on `network`: Cargo's fixed address as the
+    server, Pod-like search domains. For the container kind's create (the address needs the real subnet)."""
+    attrs = client.api.inspect_network(network)
+    pools = (attrs.get("IPAM") or {}).get("Config") or []
+    if not pools or not pools[0].get("Subnet"):
+        raise ProviderError(f"network {network} has no IPv4 subnet")
+    return app_dns_settings(cargo_address(pools[0]["Subnet"]), namespace)
 
 
 def create_cargo(

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from gefyra.dataplane.models import CarrierPort, PeerConfig
 
 DEFAULT_MTU = 1420
+# Cargo answers DNS on this constant address too (on its loopback): app containers can name it at plan time,
+# before the project subnet (and so Cargo's own address) is known. Queries reach it via the default route.
+CARGO_DNS_ADDRESS = "100.87.255.53"
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?)+$", re.IGNORECASE)
 
 

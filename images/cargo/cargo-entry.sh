@@ -59,6 +59,11 @@ iptables -t nat -A POSTROUTING -o "$ifname" -j MASQUERADE
 iptables -t mangle -A FORWARD -o "$ifname" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
 iptables -t mangle -A FORWARD -i "$ifname" -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
 
+# A constant DNS address on Cargo (default 100.87.255.53): app containers name it before Cargo or its subnet
+# exist; their default route (Cargo) brings the queries here. Local delivery wins over every route.
+dns_address=${CARGO_DNS_ADDRESS:-100.87.255.53}
+ip -4 address add "$dns_address/32" dev lo
+
 dns_args=()
 for server in ${dns//,/ }; do dns_args+=("--server=$server"); done
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --except-interface="$ifname" \

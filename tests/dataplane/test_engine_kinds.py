@@ -14,9 +14,18 @@ from gefyra import api
 from gefyra.dataplane.cargo import cargo_address
 from gefyra.dataplane.gateway import default_gateway
 from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.render import CARGO_DNS_ADDRESS
 from gefyra.model import labels
 from gefyra.providers import registry
-from tests.dataplane.testbed import HTTP_PORT, TCP_PORT, TESTKIT, Testbed, host_bridge_ip, new_run_id
+from tests.dataplane.testbed import (
+    HTTP_PORT,
+    SVC_NAME,
+    TCP_PORT,
+    TESTKIT,
+    Testbed,
+    host_bridge_ip,
+    new_run_id,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 MY_KINDS = ("gefyra.providers.docker.connection", "gefyra.providers.docker.cargo")
@@ -100,6 +109,9 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
     made = _containers(client, project.project.name)
     assert {"connection/default", "cargo/default", "container/app", "container/worker"} <= set(made)
     assert made["connection/default"].status == "created"  # the holder never runs
+    host = made["container/app"].attrs["HostConfig"]
+    assert host["Dns"] == [CARGO_DNS_ADDRESS]
+    assert host["DnsSearch"] == ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]
     subnet = client.networks.get(f"gefyra-{project.project.name}").attrs["IPAM"]["Config"][0]["Subnet"]
     cargo_ip = cargo_address(subnet)
     assert made["cargo/default"].attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"][
@@ -113,6 +125,15 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
     )
     peers = {p.name: p for p in cluster.api.peers()}
     assert peers[project.project.name].latest_handshake > 0
+
+
+def test_app_resolves_cluster_names_through_cargo(cluster, project):
+    app = _containers(cluster.client, project.project.name)["container/app"]
+    for name in (SVC_NAME, "svc-a"):  # full name, and the short one through the search domains
+        result = app.exec_run(["python3", "/opt/testkit.py", "resolve", name])
+        assert (result.exit_code, result.output.decode().strip()) == (0, cluster.ips["svc"])
+    result = app.exec_run(["python3", "/opt/testkit.py", "resolve", "example.com"])
+    assert result.exit_code == 2, result.output
 
 
 def test_second_plan_has_no_changes(cluster, project):

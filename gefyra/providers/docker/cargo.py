@@ -14,6 +14,7 @@ from typing import Any
 from gefyra.dataplane.cargo import cargo_address, cargo_health, create_cargo, wait_tunnel
 from gefyra.dataplane.gateway import patch_default_route
 from gefyra.dataplane.images import ensure_images, image_tag
+from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
 from gefyra.model import labels
 from gefyra.model.desired import NETWORK, network_name
@@ -55,11 +56,16 @@ class CargoKind(Kind):
         return [Resource(kind=self.kind, name=CARGO.name, spec=spec, depends_on=(NETWORK, CONNECTION))]
 
     def amend(self, desired: list[Resource], config: Any) -> list[Resource]:
-        """App containers start after Cargo, so their post-start hook finds it (ordering only)."""
+        """App containers start after Cargo (so their post-start hook finds it) and use Cargo's constant DNS
+        address with Pod-like search domains (Docker fixes DNS when a container is created)."""
         if not any(r.key == CARGO for r in desired):
             return desired
+        dns = app_dns_settings(CARGO_DNS_ADDRESS, config.cluster.namespace)
         return [
-            r.model_copy(update={"after": (*r.after, CARGO)}) if r.kind == "container" else r for r in desired
+            r.evolve(spec={**r.spec, "dns": dns.dns, "dns_search": dns.dns_search}, after=(*r.after, CARGO))
+            if r.kind == "container"
+            else r
+            for r in desired
         ]
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
@@ -82,8 +88,7 @@ class CargoKind(Kind):
         spec = resource.spec
         image_id = ensure_images(client, ["cargo"])["cargo"]
         if spec.get("image_id") != image_id:  # the label must carry the hash the next plan computes
-            fields = resource.model_dump(exclude={"spec_hash", "observed"})
-            resource = Resource(**{**fields, "spec": {**spec, "image_id": image_id}})
+            resource = resource.evolve(spec={**spec, "image_id": image_id})
         existing = actions.find_container(client, spec["docker_name"])
         if existing is not None:
             actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
