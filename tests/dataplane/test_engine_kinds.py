@@ -193,7 +193,17 @@ def test_cargo_stopped_mid_stream_is_brought_back_by_apply(cluster, project):
     assert not api.plan(project).has_changes
 
 
+def test_down_without_the_stowaway_settings_still_removes_the_local_side(cluster, project, monkeypatch):
+    """A peer at Stowaway that `down` cannot reach is left for the cluster's reaper; nothing local remains."""
+    api.apply(project).raise_for_failures()
+    monkeypatch.delenv("GEFYRA_STOWAWAY_URL")
+    api.down(project.project.name)
+    assert _containers(cluster.client, project.project.name) == {}
+    assert project.project.name in {p.name for p in cluster.api.peers()}
+
+
 def test_down_removes_everything_and_the_peer(cluster, project):
+    api.apply(project).raise_for_failures()
     api.down(project.project.name)
     assert _containers(cluster.client, project.project.name) == {}
     assert project.project.name not in {p.name for p in cluster.api.peers()}

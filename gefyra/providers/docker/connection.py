@@ -19,8 +19,7 @@ from gefyra.dataplane.files import put_files
 from gefyra.dataplane.images import ensure_images, image_tag
 from gefyra.dataplane.peers import StowawayPeerSource, peer_source_from_env
 from gefyra.dataplane.render import render_cargo_wg_config
-from gefyra.dataplane.stowaway import StowawayError
-from gefyra.errors import ProviderError
+from gefyra.errors import GefyraError, ProviderError
 from gefyra.model.desired import NETWORK, network_name
 from gefyra.model.resources import Observed, Resource, ResourceKey
 from gefyra.providers.base import Kind, Snapshot, StepContext
@@ -141,8 +140,8 @@ class ConnectionKind(Kind):
         if spec.get("stowaway") and spec.get("peer"):
             try:
                 StowawayPeerSource(spec["stowaway"], _token_file()).remove(spec["peer"])
-            except (StowawayError, ProviderError) as error:
-                # The local side goes anyway; the cluster reaps silent peers after the grace period.
+            except GefyraError as error:  # unreachable, no token, unsafe token file: go on locally
+                # The cluster reaps silent peers after the grace period.
                 ctx.log(f"peer {spec['peer']} not removed at Stowaway: {error}", str(actual.key))
         assert actual.observed is not None
         actions.remove_container(client, actual.observed.ref)
