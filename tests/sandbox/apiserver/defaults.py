@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import random
 import re
 from typing import Any
 
@@ -14,6 +15,10 @@ from .store import Store
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 LABEL_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 NODE_PORTS = range(30000, 32768)
+# Upstream (ServiceNodePortStaticSubrange) hands out dynamic ports from above a small static band first, so
+# that explicitly chosen low ports rarely collide with allocated ones: band size min(max(16, size / 32), 128).
+NODE_PORT_STATIC_BAND = min(max(16, len(NODE_PORTS) // 32), 128)
+_RANDOM = random.SystemRandom()  # not the module RNG: sandboxes started at once must not draw the same ports
 SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
@@ -66,8 +71,8 @@ class Defaulter:
             ("", "namespaces"): self._namespace,
             ("apps", "deployments"): self._deployment,
             ("apps", "replicasets"): self._replicated,
-            ("apps", "statefulsets"): self._replicated,
-            ("apps", "daemonsets"): self._template,
+            ("apps", "statefulsets"): self._stateful_set,
+            ("apps", "daemonsets"): self._daemon_set,
             ("batch", "jobs"): self._template,
         }.get(key)
         if handler:
@@ -169,38 +174,18 @@ class Defaulter:
             spec.pop("clusterIP", None)
         else:
             self._cluster_ip(obj, old_spec)
-        old_node_ports = {
-            (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
-            for p in old_spec.get("ports") or []
-            if p.get("nodePort")
-        }
-        wants_node_port = spec["type"] in ("NodePort", "LoadBalancer")
-        taken = self._node_ports_in_use(obj)
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port.get("port"))
-            if not wants_node_port:
-                port.pop("nodePort", None)
-                continue
-            if not port.get("nodePort"):
-                port["nodePort"] = old_node_ports.get((port.get("port"), port["protocol"])) or next(
-                    (p for p in NODE_PORTS if p not in taken), None
-                )
-            if port["nodePort"] not in NODE_PORTS:
-                raise invalid(
-                    "Service",
-                    name,
-                    f"spec.ports.nodePort: Invalid value: {port['nodePort']}: "
-                    "provided port is not in the valid range 30000-32767",
-                )
-            if port["nodePort"] in taken:
-                raise invalid(
-                    "Service",
-                    name,
-                    f"spec.ports.nodePort: Invalid value: {port['nodePort']}: "
-                    "provided port is already allocated",
-                )
-            taken.add(port["nodePort"])
+        if spec["type"] != "ExternalName":
+            spec.setdefault("internalTrafficPolicy", "Cluster")
+        if spec["type"] in ("NodePort", "LoadBalancer"):
+            spec.setdefault("externalTrafficPolicy", "Cluster")
+        if spec["type"] == "LoadBalancer":
+            spec.setdefault("allocateLoadBalancerNodePorts", True)
+        if spec["sessionAffinity"] == "ClientIP":
+            spec.setdefault("sessionAffinityConfig", {"clientIP": {"timeoutSeconds": 10800}})
+        self._node_ports(obj, old_spec)
         if spec["type"] == "LoadBalancer":
             obj.setdefault("status", {}).setdefault("loadBalancer", {})
         else:
@@ -240,9 +225,73 @@ class Defaulter:
                     )
         spec["clusterIP"] = wanted
         spec["clusterIPs"] = [wanted]
-        if wanted != "None":
-            spec.setdefault("ipFamilies", ["IPv4"])
-            spec.setdefault("ipFamilyPolicy", "SingleStack")
+        # Set by the registry, headless Services included; one without a selector may span every family the
+        # cluster has (here only IPv4), hence RequireDualStack.
+        spec.setdefault("ipFamilies", ["IPv4"])
+        selectorless_headless = wanted == "None" and not spec.get("selector")
+        spec.setdefault("ipFamilyPolicy", "RequireDualStack" if selectorless_headless else "SingleStack")
+
+    def _node_ports(self, obj: dict[str, Any], old_spec: dict[str, Any]) -> None:
+        """Keep, check and allocate NodePorts as upstream's initNodePorts: ports sharing a port number share a
+        NodePort; an update keeps the NodePort of the same (port, protocol); new ones are drawn at random."""
+        spec, name = obj["spec"], obj["metadata"]["name"]
+        ports = spec.get("ports") or []
+        wanted = spec["type"] == "NodePort" or (
+            spec["type"] == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts", True)
+        )
+        if spec["type"] not in ("NodePort", "LoadBalancer"):
+            for port in ports:
+                port.pop("nodePort", None)
+            return
+        old_node_ports = {
+            (p.get("port"), p.get("protocol", "TCP")): p["nodePort"]
+            for p in old_spec.get("ports") or []
+            if p.get("nodePort")
+        }
+        if wanted:
+            for port in ports:
+                if not port.get("nodePort") and (port.get("port"), port["protocol"]) in old_node_ports:
+                    port["nodePort"] = old_node_ports[(port.get("port"), port["protocol"])]
+        taken = self._node_ports_in_use(obj)
+        by_service_port: dict[Any, int] = {}
+        seen: set[tuple[int, str]] = set()
+        for index, port in enumerate(ports):
+            field = f"spec.ports[{index}].nodePort"
+            if not port.get("nodePort"):
+                if not wanted:
+                    continue
+                requested = next(
+                    (p["nodePort"] for p in ports if p.get("port") == port.get("port") and p.get("nodePort")),
+                    None,
+                )
+                port["nodePort"] = (
+                    by_service_port.get(port.get("port")) or requested or self._free_node_port(obj, taken)
+                )
+            node_port = port["nodePort"]
+            if node_port not in NODE_PORTS:
+                raise invalid(
+                    "Service",
+                    name,
+                    f"{field}: Invalid value: {node_port}: provided port is not in the valid range "
+                    f"{NODE_PORTS.start}-{NODE_PORTS.stop - 1}",
+                )
+            if (node_port, port["protocol"]) in seen:
+                raise invalid("Service", name, f"{field}: Duplicate value: {node_port}")
+            if node_port in taken:
+                message = f"{field}: Invalid value: {node_port}: provided port is already allocated"
+                raise invalid("Service", name, message)
+            seen.add((node_port, port["protocol"]))
+            by_service_port.setdefault(port.get("port"), node_port)
+
+    def _free_node_port(self, obj: dict[str, Any], taken: set[int]) -> int:
+        """A random free NodePort, from above the static band first (as upstream's allocator)."""
+        mine = {p.get("nodePort") for p in obj["spec"].get("ports") or []}
+        static = NODE_PORTS.start + NODE_PORT_STATIC_BAND
+        for band in (range(static, NODE_PORTS.stop), range(NODE_PORTS.start, static)):
+            free = [p for p in band if p not in taken and p not in mine]
+            if free:
+                return _RANDOM.choice(free)
+        raise ApiError(500, "InternalError", "failed to allocate a nodePort: range is full")
 
     def _others(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         md = obj["metadata"]
@@ -286,11 +335,46 @@ class Defaulter:
             )
 
     def _deployment(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """SetDefaults_Deployment (apps/v1)."""
         self._replicated(obj, old)
         spec = obj["spec"]
-        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
-        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
-            strategy.setdefault("type", "RollingUpdate")
-            strategy.setdefault("rollingUpdate", {"maxSurge": "25%", "maxUnavailable": "25%"})
+        _rolling(spec, "strategy", maxUnavailable="25%", maxSurge="25%")
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
+
+    def _stateful_set(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """SetDefaults_StatefulSet (apps/v1); `kubectl rollout status` needs the update strategy."""
+        self._replicated(obj, old)
+        spec = obj["spec"]
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        _rolling(spec, "updateStrategy", partition=0)
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault(
+            "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"}
+        )
+
+    def _daemon_set(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """SetDefaults_DaemonSet (apps/v1); `kubectl rollout status` needs the update strategy."""
+        name = obj["metadata"]["name"]
+        spec = obj.setdefault("spec", {})
+        self._template(obj, old)
+        if not spec.get("selector"):
+            raise invalid("DaemonSet", name, "spec.selector: Required value")
+        _rolling(spec, "updateStrategy", maxUnavailable=1, maxSurge=0)
+        spec.setdefault("revisionHistoryLimit", 10)
+
+
+def _rolling(spec: dict[str, Any], field: str, **defaults: Any) -> None:
+    """Default `spec.<field>` to RollingUpdate and fill each missing `rollingUpdate` knob (an explicit null
+    counts as missing, as for a nil pointer upstream); other strategy types get no rollingUpdate defaults."""
+    strategy = spec.get(field) or {}
+    spec[field] = strategy
+    if not strategy.get("type"):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] != "RollingUpdate":
+        return
+    rolling = strategy.get("rollingUpdate") or {}
+    strategy["rollingUpdate"] = rolling
+    for key, value in defaults.items():
+        if rolling.get(key) is None:
+            rolling[key] = value

@@ -60,8 +60,27 @@ def conflict(plural: str, name: str, group: str = "", why: str = "") -> ApiError
     )
 
 
+# field.ErrorType strings -> the cause reasons upstream puts into details.causes
+CAUSE_REASONS = {
+    "Invalid value": "FieldValueInvalid",
+    "Required value": "FieldValueRequired",
+    "Duplicate value": "FieldValueDuplicate",
+    "Forbidden": "FieldValueForbidden",
+    "Unsupported value": "FieldValueNotSupported",
+    "Too long": "FieldValueTooLong",
+    "Internal error": "InternalError",
+}
+
+
 def invalid(kind: str, name: str, message: str, group: str = "") -> ApiError:
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {message}', _details(kind, name, group))
+    """A 422 for one field error spelled `<field>: <error type>[: <detail>]`; the field error also goes into
+    `details.causes`, which kubectl prints ("The Service "x" is invalid: spec...: Invalid value: ...")."""
+    details = _details(kind, name, group)
+    field, _, rest = message.partition(": ")
+    reason = next((r for t, r in CAUSE_REASONS.items() if rest == t or rest.startswith(t + ":")), None)
+    if reason:
+        details["causes"] = [{"reason": reason, "message": rest, "field": field}]
+    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {message}', details)
 
 
 def bad_request(message: str) -> ApiError:
