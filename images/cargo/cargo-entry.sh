@@ -15,15 +15,25 @@ mkdir -p "$run" && chmod 700 "$run"
 rm -f "$run/ready"  # a restarted container keeps /run: the marker must mean "this start"
 
 # wg-quick fields that `wg setconf` does not understand, read from [Interface] only.
-iface_field() { awk -v k="$1" 'BEGIN{IGNORECASE=1} /^\[/{s=($0 ~ /^\[Interface\]/)} s && $1==k {sub(/^[^=]*=[ \t]*/,""); print}' "$conf" | tr -d ' \t'; }
+# `Key = value` (spaces optional; values may contain '=' as base64 does). mawk: no IGNORECASE, so
+# keys are compared in lower case.
+field() { # section key
+  awk -v sec="$1" -v k="$2" '
+    /^[ \t]*\[/ { cur = tolower($0); gsub(/[ \t\[\]]/, "", cur); next }
+    { i = index($0, "="); if (!i) next
+      key = tolower(substr($0, 1, i - 1)); gsub(/[ \t]/, "", key)
+      if ((sec == "" || cur == sec) && key == k) { v = substr($0, i + 1); gsub(/[ \t]/, "", v); print v } }
+  ' "$conf"
+}
+iface_field() { field interface "$(echo "$1" | tr 'A-Z' 'a-z')"; }
 address=$(iface_field Address)
 dns=$(iface_field DNS)
 mtu=${CARGO_MTU:-$(iface_field MTU)}
 mtu=${mtu:-1420}
 [ -n "$address" ] || die "[Interface] Address missing in the config"
 [ -n "$dns" ] || die "[Interface] DNS missing in the config"
-allowed=$(awk 'BEGIN{IGNORECASE=1} $1=="AllowedIPs" {sub(/^[^=]*=[ \t]*/,""); print}' "$conf" | tr -d ' \t' | tr ',' ' ')
-endpoint_host=$(awk 'BEGIN{IGNORECASE=1} $1=="Endpoint" {sub(/^[^=]*=[ \t]*/,""); print}' "$conf" | tr -d ' \t' | sed 's/:[0-9]*$//; s/^\[//; s/\]$//')
+allowed=$(field peer allowedips | tr ',' ' ')
+endpoint_host=$(field peer endpoint | head -n1 | sed 's/:[0-9]*$//; s/^\[//; s/\]$//')
 
 # The stripped config holds the private key: write it with mode 600 before the content goes in.
 umask 077
