@@ -1,8 +1,8 @@
 """The typer application and its single error boundary.
 
-Command modules are discovered in gefyra/cli/commands (each has `register(app)`), so adding a command group never
-edits this file. Modules must import heavy libraries (docker, kubernetes, ruamel) inside their functions: `gefyra --help`
-must stay fast.
+Command modules are discovered in gefyra/cli/commands (each has `register(app)`), so adding a command
+group never edits this file. Modules import heavy libraries (docker, kubernetes, ruamel) inside their
+functions, which keeps `gefyra --help` fast.
 """
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ def main() -> None:
 
     try:
         result = app(standalone_mode=False)
-    except ClickException as error:  # usage errors: click's own message, exit 2 like click
+    except ClickException as error:
+        # Usage errors exit 1, not click's 2: `gefyra plan` reserves 2 for "the plan has changes".
         error.show()
-        sys.exit(error.exit_code)
+        sys.exit(ExitCode.ERROR)
     except typer.Abort:
         print("gefyra: aborted", file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
