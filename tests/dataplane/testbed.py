@@ -136,7 +136,12 @@ class Testbed:
             self.wg_port = int(ports["51820/udp"][0]["HostPort"])
         api_port = int(ports["8080/tcp"][0]["HostPort"])
         self.api = StowawayClient(f"http://127.0.0.1:{api_port}", self.token)
-        self.api.wait_ready(30)
+        try:
+            self.api.wait_ready(30)
+        except Exception as error:
+            stowaway.reload()
+            logs = stowaway.logs(tail=30).decode(errors="replace")
+            raise RuntimeError(f"{error}; Stowaway is {stowaway.status}:\n{logs}") from error
 
     def start_cargo(
         self, peer: str = "dev1", role: str = "cargo", *, routed: bool = True, mtu: str | None = None
