@@ -28,6 +28,25 @@ def container_name(project: str, name: str) -> str:
     return f"gefyra-{project}-{name}"
 
 
+_DEFAULT_REGISTRY = ("docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/")
+
+
+def image_key(ref: str) -> str:
+    """Docker's normal form of an image reference, as image lists show it in RepoTags / RepoDigests:
+    `rv-img` -> `rv-img:latest`, `docker.io/library/debian:12` -> `debian:12`. Without it an untagged or
+    fully qualified `image:` never finds its id and the container is replaced on every plan."""
+    name, at, digest = ref.partition("@")
+    for prefix in _DEFAULT_REGISTRY:
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    if at:
+        return f"{name}@{digest}"
+    if ":" not in name.rsplit("/", 1)[-1] and not name.startswith("sha256:"):
+        name += ":latest"
+    return name
+
+
 def build_tag(project: str, name: str, context_hash: str) -> str:
     """Tag of an image built for a container: the build context's hash, so an unchanged context is not
     rebuilt."""
@@ -107,8 +126,8 @@ def container_resource(
     image_ids: Mapping[str, str],
     context_hash: str | None = None,
 ) -> Resource:
-    """One app container. `image_ids` maps local image references to ids; `context_hash` is given for
-    builds."""
+    """One app container. `image_ids` maps local image references (normalised with `image_key`) to ids;
+    `context_hash` is given for builds."""
     project = config.project.name
     build = None
     image = container.image
@@ -124,7 +143,7 @@ def container_resource(
     spec = ContainerSpec(
         docker_name=container_name(project, name),
         image=image,
-        image_id=image_ids.get(image),
+        image_id=image_ids.get(image_key(image)),
         build=build,
         command=list(container.command) if container.command is not None else None,
         args=list(container.args) if container.args is not None else None,

@@ -160,3 +160,25 @@ def test_second_apply_waits_for_the_lock_then_fails_clearly(engine_project) -> N
         rf"error: project '{engine_project.name}' is locked by pid \d+ \(waited 0.5s\)", result.stderr
     )
     assert engine_project.containers() == {}
+
+
+def test_untagged_and_fully_qualified_image_references_converge(
+    engine_project, docker_client, base_image
+) -> None:
+    repository = f"{engine_project.name}-img"  # our own tag, no `:latest` in gefyra.yaml
+    docker_client.api.tag(base_image, repository)
+    try:
+        engine_project.write(
+            {
+                "plain": {"image": repository, "args": ["sleep", "infinity"]},
+                "qualified": {"image": f"docker.io/library/{base_image}", "args": ["sleep", "infinity"]},
+            }
+        )
+        engine_project.cli("apply", "--yes")
+        ids = engine_project.ids()
+        assert engine_project.cli("plan").stdout.strip() == "No changes."
+        assert engine_project.cli("apply", "--yes").stdout.strip() == "No changes."
+        assert engine_project.ids() == ids
+    finally:
+        api.down(engine_project.name)
+        docker_client.api.remove_image(f"{repository}:latest")

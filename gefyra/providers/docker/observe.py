@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gefyra.model import labels
+from gefyra.model.desired import image_key
 from gefyra.model.resources import Observed, Resource, ResourceKey
 
 
 @dataclass
 class DockerSnapshot:
     """Labelled containers and networks of one project (or of all projects), and local image ids by
-    reference."""
+    reference (normalised with `image_key`: look references up through that too)."""
 
     project: str | None
     containers: list[dict[str, Any]] = field(default_factory=list)
@@ -37,8 +38,9 @@ def observe(client: Any, project: str | None, *, with_volumes: bool = False) -> 
     volumes = client.api.volumes(filters=selector).get("Volumes") or [] if with_volumes else []
     images: dict[str, str] = {}
     for image in client.api.images():
-        for tag in image.get("RepoTags") or ():
-            images[tag] = image["Id"]
+        images[image["Id"]] = image["Id"]
+        for ref in (image.get("RepoTags") or []) + (image.get("RepoDigests") or []):
+            images[image_key(ref)] = image["Id"]
     key = lambda item: ((item.get("Labels") or {}).get(labels.NAME, ""), item.get("Id", ""))  # noqa: E731
     return DockerSnapshot(
         project=project,
