@@ -104,7 +104,17 @@ def make_plan(
     have = actual(snapshot)
     want = desired(config, snapshot)
     result = planner.plan(config.project.name, want, have, force_replace=force_replace, options=options)
+    _preflight(result, snapshot)
     return Planned(plan=result, snapshot=snapshot, actual=tuple(have))
+
+
+def _preflight(result: Plan, snapshot: Snapshot) -> None:
+    """Every kind checks what it is about to create (host ports, ...): fail before anything changes."""
+    creating = [step.resource for step in result.steps if step.op == "create"]
+    for kind in active_kinds(snapshot):
+        mine = [resource for resource in creating if resource.kind == kind.kind]
+        if mine:
+            kind.preflight(mine, snapshot)
 
 
 def plan(config: Any, **kwargs: Any) -> Plan:

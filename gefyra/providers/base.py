@@ -111,6 +111,11 @@ class Kind(ABC):
         Default: none."""
         return desired
 
+    def preflight(self, creating: list[Resource], snapshot: Snapshot) -> None:
+        """Raise ProviderError when creating these resources would fail (e.g. a host port in use), so plan
+        and apply stop before anything is changed. Default: no check."""
+        return None
+
     @abstractmethod
     def read(self, snapshot: Snapshot) -> list[Resource]:
         """Actual resources of this kind (with `observed`), parsed from the provider's snapshot."""

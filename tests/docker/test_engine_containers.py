@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from gefyra import api
-from gefyra.errors import ConfigError
+from gefyra.errors import ConfigError, ProviderError
 from gefyra.model import labels
 from gefyra.model.resources import Resource
 from gefyra.providers.base import PostStartHook, Snapshot, StepContext
@@ -248,3 +248,39 @@ def test_an_unlabelled_container_with_our_name_is_never_touched(engine_project, 
         assert docker_client.api.inspect_container(squatter)["Id"] == squatter
     finally:
         docker_client.api.remove_container(squatter, force=True)
+
+
+def test_a_host_port_in_use_fails_the_plan_before_anything_is_created(engine_project) -> None:
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))  # noqa: S104 - Docker publishes on every address
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        engine_project.write({"web": {**SLEEPER, "ports": [f"{port}:80"]}, "other": SLEEPER})
+        result = engine_project.cli("apply", "--yes", check=1)
+        assert f"container/web: host port {port}/tcp is already in use" in result.stderr
+        assert f"publish={port}" in result.stderr  # the hint says how to find the holder
+        assert engine_project.labelled() == []
+        assert "already in use" in engine_project.cli("plan", check=1).stderr
+    api.apply(engine_project.load()).raise_for_failures()  # freed: the same file applies
+    assert api.plan(engine_project.load()).has_changes is False
+
+
+def test_a_start_that_fails_on_a_busy_port_names_it_and_leaves_no_created_container(engine_project) -> None:
+    engine_project.write({"other": SLEEPER})
+    api.apply(engine_project.load()).raise_for_failures()  # the network exists
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))  # noqa: S104
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        engine_project.write({"other": SLEEPER, "web": {**SLEEPER, "ports": [f"{port}:80"]}})
+        config = engine_project.load()
+        session = api.open_session(config)
+        try:  # the handler itself (the preflight of plan/apply would stop earlier): the port is taken
+            snapshot = api.observe(session, config.project.name, config)
+            web = next(r for r in api.desired(config, snapshot) if r.name == "web")
+            ctx = StepContext(project=config.project.name, session=session, snapshot=snapshot, config=config)
+            with pytest.raises(ProviderError, match=f"host port {port} is already in use"):
+                CONTAINERS.create(ctx, web)
+        finally:
+            session.close()
+    assert set(engine_project.containers()) == {"other"}

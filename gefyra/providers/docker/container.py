@@ -14,7 +14,7 @@ from gefyra.model import labels
 from gefyra.model.desired import container_resource
 from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Snapshot, StepContext
-from gefyra.providers.docker import actions
+from gefyra.providers.docker import actions, ports
 from gefyra.providers.docker.context_hash import context_hash
 from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
 
@@ -47,6 +47,23 @@ class ContainerKind(Kind):
                 f"{config.source}: " + "; ".join(problems), hint="create the folder or fix the path"
             )
         return resources
+
+    def preflight(self, creating: list[Resource], snapshot: Snapshot) -> None:
+        """Host ports must be free, except those our own containers publish now (a replace frees them)."""
+        docker: DockerSnapshot = snapshot.of("docker")
+        if not docker.local:
+            return  # a remote engine's ports are not this machine's
+        ours = ports.published(docker.containers)
+        for resource in creating:
+            for port in resource.spec.get("ports") or ():
+                number, protocol = port["host_port"], port["protocol"]
+                if (number, protocol) in ours or ports.is_free(port.get("host_ip"), number, protocol):
+                    continue
+                where = f"{port['host_ip']}:{number}" if port.get("host_ip") else str(number)
+                raise ProviderError(
+                    f"{resource.key}: host port {where}/{protocol} is already in use",
+                    hint=ports.BUSY_HINT.format(port=number),
+                )
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         docker: DockerSnapshot = snapshot.of("docker")
@@ -83,7 +100,7 @@ class ContainerKind(Kind):
                 return  # an earlier, interrupted apply already made it
             actions.remove_container(client, existing["Id"])
         container_id = self._create(ctx, client, resource)
-        client.api.start(container_id)
+        self._start(client, resource, container_id)
         ctx.started(resource, container_id)
         if spec.get("build"):
             actions.prune_old_builds(client, spec["image"].rpartition(":")[0], keep=spec["image"])
@@ -97,6 +114,22 @@ class ContainerKind(Kind):
         client = ctx.session.client("docker")
         client.api.restart(actual.observed.ref, timeout=RESTART_TIMEOUT_S)
         ctx.started(actual, actual.observed.ref)
+
+    def _start(self, client: Any, resource: Resource, container_id: str) -> None:
+        """Start; on failure remove the created container (no `Created` leftovers) and say why."""
+        try:
+            client.api.start(container_id)
+        except Exception as error:  # noqa: BLE001 - docker.errors.APIError, imported lazily
+            actions.remove_container(client, container_id)
+            text = str(getattr(error, "explanation", None) or error)
+            published = [str(p["host_port"]) for p in resource.spec.get("ports") or ()]
+            if published and ("already allocated" in text or "address already in use" in text):
+                raise ProviderError(
+                    f"cannot start {resource.key}: host port {', '.join(published)} is already in use"
+                    f" ({text})",
+                    hint=ports.BUSY_HINT.format(port=published[0]),
+                ) from error
+            raise ProviderError(f"cannot start {resource.key}: {text}") from error
 
     def _image(self, ctx: StepContext, client: Any, resource: Resource) -> str:
         spec = resource.spec

@@ -21,6 +21,7 @@ class DockerSnapshot:
     networks: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, str] = field(default_factory=dict)
+    local: bool = True  # the engine runs on this machine (unix socket): its host ports are ours to probe
 
     def containers_of(self, kind: str) -> list[dict[str, Any]]:
         return [c for c in self.containers if (c.get("Labels") or {}).get(labels.KIND) == kind]
@@ -48,7 +49,13 @@ def observe(client: Any, project: str | None, *, with_volumes: bool = False) -> 
         networks=sorted(networks, key=key),
         volumes=volumes,
         images=images,
+        local=_is_local(client),
     )
+
+
+def _is_local(client: Any) -> bool:
+    base_url = str(getattr(getattr(client, "api", None), "base_url", "http+docker://"))
+    return base_url.startswith("http+docker://") or "://localhost" in base_url or "://127.0.0.1" in base_url
 
 
 def resource_from_labels(item_labels: dict[str, str], observed: Observed) -> Resource:
