@@ -4,6 +4,9 @@ ruamel.yaml keeps positions on its CommentedMap/CommentedSeq (`.lc`); we copy th
 lists (so pydantic sees ordinary types) and keep the positions in `Document.positions`, keyed by the path of
 keys and indexes.
 `${VAR}` interpolation happens during that copy, because only then do we know which line a string came from.
+Duplicate keys (the first value is kept) and unresolved variables (a placeholder is used, the path is
+`tainted`) do not stop the loader: the rest of the file is still checked, and every problem is reported at
+once.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gefyra.config.interpolate import InterpolationError, interpolate
+from gefyra.config.interpolate import interpolate_all
 
 Path_ = tuple[Any, ...]
 MAX_DEPTH = 64
@@ -33,6 +36,8 @@ class Document:
     data: Any = None
     positions: dict[Path_, Position] = field(default_factory=dict)
     problems: list[tuple[tuple[int, int], str]] = field(default_factory=list)
+    fatal: bool = False  # the data is unusable (syntax, nesting, recursion): report `problems` and stop
+    tainted: set[Path_] = field(default_factory=set)  # strings holding a placeholder for a missing variable
 
     def position(self, path: Path_, *, prefer_key: bool = False) -> tuple[int, int]:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -43,43 +48,42 @@ class Document:
 
 
 def parse(text: str, environ: Mapping[str, str]) -> Document:
-    """Parse one document; YAML problems (syntax, duplicate keys, missing variables) go to `.problems`."""
+    """Parse one document; YAML problems (syntax, duplicate keys, missing variables) go to `.problems`.
+
+    Only problems that leave no usable data set `.fatal`; with duplicate keys the first value is kept.
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     doc = Document()
     too_deep = _flow_too_deep(text)
     if too_deep is not None:  # ruamel's scanner is quadratic in flow nesting: refuse before it starts
-        doc.problems.append(
-            (_offset_position(text, too_deep), f"nested too deeply (more than {MAX_DEPTH} levels)")
-        )
-        return doc
+        where = _offset_position(text, too_deep)
+        return _fatal(doc, where, f"nested too deeply (more than {MAX_DEPTH} levels)")
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = True  # found below with both positions, all at once
     try:
         node = yaml.compose(text)
         if node is not None:
             _duplicates(node, doc, 0)
-        if doc.problems:
-            return doc
-        raw = yaml.load(text)
+        raw = yaml.load(text)  # with allow_duplicate_keys ruamel keeps the first value (and its position)
     except MarkedYAMLError as error:
-        doc.problems.append((_mark(error.problem_mark or error.context_mark), _yaml_message(error)))
-        return doc
+        return _fatal(doc, _mark(error.problem_mark or error.context_mark), _yaml_message(error))
     except YAMLError as error:  # ReaderError (control characters) and friends carry a character offset
         where = _offset_position(text, getattr(error, "position", 0))
-        doc.problems.append((where, f"YAML error: {getattr(error, 'reason', None) or _one_line(error)}"))
-        return doc
+        return _fatal(doc, where, f"YAML error: {getattr(error, 'reason', None) or _one_line(error)}")
     except RecursionError:
-        doc.problems.append(((1, 1), f"the document is nested too deeply (more than {MAX_DEPTH} levels)"))
-        return doc
+        return _fatal(doc, (1, 1), f"the document is nested too deeply (more than {MAX_DEPTH} levels)")
     if _size(raw, {}, 0) > MAX_NODES:
-        doc.problems.append(
-            ((1, 1), f"the document has more than {MAX_NODES} values after expanding aliases")
-        )
-        return doc
+        return _fatal(doc, (1, 1), f"the document has more than {MAX_NODES} values after expanding aliases")
     doc.positions[()] = Position(None, (1, 1))
     doc.data = _Copier(doc, environ).copy(raw, (), 0)
+    return doc
+
+
+def _fatal(doc: Document, where: tuple[int, int], message: str) -> Document:
+    doc.problems.append((where, message))
+    doc.fatal = True
     return doc
 
 
@@ -104,16 +108,12 @@ class _Copier:
         if not isinstance(value, dict | list):
             return str(value)
         if id(value) in self.active:
-            self.doc.problems.append(
-                (self.doc.position(path), "a YAML alias refers to itself (recursive data)")
-            )
+            _fatal(self.doc, self.doc.position(path), "a YAML alias refers to itself (recursive data)")
             return None
         if id(value) in self.done:
             return self.done[id(value)]
         if depth >= MAX_DEPTH:
-            self.doc.problems.append(
-                (self.doc.position(path), f"nested too deeply (more than {MAX_DEPTH} levels)")
-            )
+            _fatal(self.doc, self.doc.position(path), f"nested too deeply (more than {MAX_DEPTH} levels)")
             return None
         self.active.add(id(value))
         try:
@@ -138,7 +138,7 @@ class _Copier:
             if value_pos:
                 self.doc.positions.setdefault(child, Position(key_pos, value_pos))
             if isinstance(plain_key, str) and not _encodable(plain_key):
-                self.doc.problems.append((self.doc.position(child, prefer_key=True), _SURROGATE))
+                _fatal(self.doc, self.doc.position(child, prefer_key=True), _SURROGATE)
                 continue
             result[plain_key] = self.copy(item, child, depth + 1)
         return result
@@ -156,13 +156,13 @@ class _Copier:
 
     def _string(self, value: str, path: Path_) -> str:
         if not _encodable(value):
-            self.doc.problems.append((self.doc.position(path), _SURROGATE))
+            _fatal(self.doc, self.doc.position(path), _SURROGATE)
             return ""
-        try:
-            return interpolate(str(value), self.environ)
-        except InterpolationError as error:
-            self.doc.problems.append((self.doc.position(path), str(error)))
-            return str(value)
+        result, problems = interpolate_all(str(value), self.environ)
+        if problems:
+            self.doc.tainted.add(path)
+            self.doc.problems.extend((self.doc.position(path), message) for message in problems)
+        return result
 
 
 _SURROGATE = "invalid character: a lone UTF-16 surrogate escape (like \\ud800) is not text"

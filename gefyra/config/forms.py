@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 import re
 import shlex
 from datetime import timedelta
+from pathlib import Path
 
 from gefyra.config.problems import did_you_mean
 
@@ -30,6 +32,11 @@ _UNITS = {
 }
 WORKLOAD_KINDS = ("deployment", "statefulset", "pod")
 DEFAULT_SYNC = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def resolve_path(base_dir: Path, value: str | Path) -> Path:
+    """A path of gefyra.yaml: relative to the file's folder; `~` is the user's home."""
+    return Path(os.path.normpath(base_dir / Path(os.path.expanduser(value))))
 
 
 def is_label(value: str) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 _TOKEN = re.compile(r"\$(?:(\$)|\{([^{}]*)\})")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PLACEHOLDER = ""  # stands for a reference that cannot be resolved, so the rest of the file is still checked
 
 
 class InterpolationError(ValueError):
@@ -15,8 +16,17 @@ class InterpolationError(ValueError):
 
 def interpolate(text: str, environ: Mapping[str, str]) -> str:
     """Replace every `${VAR}` / `${VAR:-default}` (default used when VAR is unset or empty)."""
+    result, problems = interpolate_all(text, environ)
+    if problems:
+        raise InterpolationError(problems[0])
+    return result
+
+
+def interpolate_all(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Like `interpolate`, but every bad reference becomes PLACEHOLDER and one message each, in order."""
     if "$" not in text:
-        return text
+        return text, []
+    problems: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
         if match.group(1):
@@ -24,16 +34,16 @@ def interpolate(text: str, environ: Mapping[str, str]) -> str:
         body = match.group(2)
         name, sep, default = body.partition(":-")
         if not _NAME.match(name):
-            raise InterpolationError(
-                f"'${{{body}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}"
-            )
+            problems.append(f"'${{{body}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}")
+            return PLACEHOLDER
         value = environ.get(name)
         if sep:
             return value if value else default
         if value is None:
-            raise InterpolationError(
+            problems.append(
                 f"environment variable '{name}' is not set (write ${{{name}:-default}} to give a default)"
             )
+            return PLACEHOLDER
         return value
 
-    return _TOKEN.sub(replace, text)
+    return _TOKEN.sub(replace, text), problems

@@ -34,6 +34,7 @@ def load(
     from pydantic import ValidationError
 
     from gefyra.config.document import parse
+    from gefyra.config.files import check_files
     from gefyra.config.model import Config  # noqa: F811 - the runtime import of the annotation above
     from gefyra.config.references import check_conflicts, check_references
     from gefyra.config.validation import problems_from
@@ -48,26 +49,32 @@ def load(
         return ConfigError("\n".join(map(str, problems)), problems=problems)
 
     doc = parse(text, environ)
-    if doc.problems:
+    if doc.fatal:
         raise fail(doc.problems)
     if doc.data is None:
-        raise fail([((1, 1), "the file is empty; it must start with 'version: 1'")])
+        raise fail(doc.problems or [((1, 1), "the file is empty; it must start with 'version: 1'")])
     if not isinstance(doc.data, dict):
         found = _kind(doc.data)
-        raise fail(
-            [((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {found}")]
-        )
+        located = [((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {found}")]
+        raise fail(sorted(doc.problems + located, key=lambda p: p[0]))
     config = None
     try:
         config = Config.model_validate(doc.data, context={"base_dir": source.parent})
         located = []
     except ValidationError as error:
-        located = sorted(problems_from(error, doc, Config), key=lambda p: p[0])
+        located = problems_from(error, doc, Config)
     located += check_references(doc)
+    file_problems, env_values = check_files(doc, source.parent)
+    located += file_problems
     if config is not None:
-        located += check_conflicts(config, doc) + _read_env_files(config, doc)
+        located += check_conflicts(config, doc)
+    # A placeholder for a missing variable may make its value invalid too: that is no second problem.
+    tainted = {doc.position(p) for p in doc.tainted}
+    located = doc.problems + [p for p in located if p[0] not in tainted]
     if located:
-        raise fail(located)
+        raise fail(sorted(located, key=lambda p: p[0]))  # stable: problems at one place keep their order
+    for name, container in config.containers.items():
+        container._env_file_values = env_values.get(name, {})
     config._source = source
     return config
 
@@ -109,31 +116,6 @@ def _read(source: Path, display: str) -> str:
         col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         problem = Problem(display, line, col, f"the file is not UTF-8 text (byte 0x{data[error.start]:02x})")
         raise ConfigError(str(problem), problems=[problem]) from None
-
-
-def _read_env_files(config, doc) -> list[tuple[tuple[int, int], str]]:
-    """Read every container's env_file now, so a missing file is reported with the line that names it."""
-    from gefyra.config.envfile import EnvFileError, read_env_file
-
-    problems = []
-    for name, container in config.containers.items():
-        values: dict[str, str] = {}
-        for index, file in enumerate(container.env_file):
-            path = ("containers", name, "env_file", index)
-            if path not in doc.positions:
-                path = ("containers", name, "env_file")
-            try:
-                values.update(read_env_file(file))
-            except EnvFileError as error:
-                line, col = doc.position(path)
-                if error.line:
-                    problems.append(
-                        ((line, col), f"containers.{name}.env_file: {file}:{error.line}: {error}")
-                    )
-                else:
-                    problems.append(((line, col), f"containers.{name}.env_file: {error}"))
-        container._env_file_values = values
-    return problems
 
 
 def _kind(value: object) -> str:

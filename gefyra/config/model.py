@@ -8,7 +8,6 @@ Validate with `Config.model_validate(data, context={"base_dir": folder})`; relat
 from __future__ import annotations
 
 import ipaddress
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,7 +64,7 @@ def _base_dir(info: ValidationInfo) -> Path:
 
 def _absolute(value: Path, info: ValidationInfo) -> Path:
     """Relative paths are relative to the folder of gefyra.yaml; `~` is the user's home."""
-    return Path(os.path.normpath(_base_dir(info) / Path(os.path.expanduser(value))))
+    return forms.resolve_path(_base_dir(info), value)
 
 
 RelPath = Annotated[Path, AfterValidator(_absolute), WithJsonSchema({"type": "string"})]

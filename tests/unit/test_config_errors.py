@@ -83,6 +83,7 @@ def test_bad_value_of_a_choice_suggests_the_near_miss(tmp_path):
 
 
 def test_image_and_build_together_is_an_error_at_the_container(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     text = """
     version: 1
     containers:
@@ -240,13 +241,14 @@ def test_all_problems_are_reported_at_once_in_file_order(tmp_path):
         "gefyra.yaml:1:10: version: Input should be 1, got 2",
         "gefyra.yaml:3:8: cluster.mtu: mtu must be 'auto' or a number, got 'big'",
         "gefyra.yaml:7:13: containers.web.ports[0]: protocol 'sctp' in '80:80/sctp' must be 'tcp' or 'udp'",
+        "gefyra.yaml:9:3: bridges.api.local: no container named 'api'; set 'local' to one of: web",
         "gefyra.yaml:9:17: bridges.api.target: unknown kind 'deploy' in 'deploy/api': "
         "use deployment, statefulset, pod (did you mean 'deployment'?)",
-        "gefyra.yaml:9:3: bridges.api.local: no container named 'api'; set 'local' to one of: web",
     ]
 
 
 def test_wrong_scalar_types_say_what_was_expected(tmp_path):
+    (tmp_path / "a").mkdir()
     text = """
     version: 1
     containers:
@@ -379,6 +381,7 @@ def test_one_target_bridged_twice(tmp_path):
     ],
 )
 def test_bad_values(tmp_path, line, message):
+    (tmp_path / "a").mkdir()  # the mount source of one case
     assert problems(tmp_path, f"version: 1\n{line}\n") == [message]
 
 

@@ -73,6 +73,7 @@ KEYS = [
     "imgae",
     "",
 ]
+YAML_LINE_BREAKS = (b"\n", b"\r", "\x85".encode(), "\u2028".encode(), "\u2029".encode())
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -80,6 +81,7 @@ FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCh
 def folder(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("fuzz")
     (path / "src").mkdir()
+    (path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     return path
 
 
@@ -92,7 +94,7 @@ def check(folder: Path, content: bytes | str) -> None:
         config = load("gefyra.yaml", cwd=folder, environ={"TAG": "2"})
     except ConfigError as error:
         assert error.problems, "a problem in the file must come with a position"
-        lines = data.count(b"\n") + 2
+        lines = sum(data.count(brk) for brk in YAML_LINE_BREAKS) + 2  # a lone \r ends a line in YAML
         for problem in error.problems:
             assert problem.file == "gefyra.yaml"
             assert 1 <= problem.line <= lines and problem.column >= 1, problem

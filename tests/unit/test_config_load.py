@@ -149,6 +149,9 @@ def test_durations(tmp_path, text, expected):
 
 
 def test_short_forms_of_ports_mounts_env_from_and_watch(tmp_path):
+    for folder in ("app", "src", "data"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     write(
         tmp_path,
         """
@@ -235,6 +238,8 @@ def test_model_is_frozen_and_validates_without_the_loader(tmp_path):
 
 
 def test_paths_outside_the_folder_and_home_are_resolved(tmp_path):
+    (tmp_path.parent / "ctx").mkdir(exist_ok=True)
+    (tmp_path.parent / "ctx" / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     write(tmp_path, "version: 1\ncluster: {kubeconfig: ~/.kube/other}\ncontainers:\n  w: {build: ../ctx}\n")
     config = load(cwd=tmp_path, environ={})
     assert config.cluster.kubeconfig == Path.home() / ".kube" / "other"
