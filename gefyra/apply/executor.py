@@ -3,7 +3,8 @@
 A step runs once all its dependencies succeeded. A failed step skips its dependants (transitively) and nothing
 else. On Ctrl-C no new step starts, running steps finish, the rest is reported as cancelled and
 KeyboardInterrupt is raised: every step is idempotent, so the next apply converges from whatever state this
-left.
+left. A second Ctrl-C stops at once: running steps are abandoned (reported cancelled; they run on daemon
+threads, so they do not keep the process alive) and the final events are still emitted.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Executor:
         pending = list(order)
         self._emit(Event(event="apply_started", project=plan.project, data={"steps": len(order)}))
         clock = Stopwatch()
-        pool = cf.ThreadPoolExecutor(max_workers=self._parallelism, thread_name_prefix="gefyra-step")
+        pool = _DaemonPool()
         interrupted = threading.Event()
         with _sigint_sets(self.cancel, interrupted):
             try:
@@ -79,8 +80,9 @@ class Executor:
                     finished, _ = cf.wait(running, timeout=_POLL_S, return_when=cf.FIRST_COMPLETED)
                     for future in finished:
                         self._collect(future, running.pop(future), steps, done, failed, plan.project)
-            finally:
-                pool.shutdown(wait=True)
+            except KeyboardInterrupt:  # the second Ctrl-C: abandon the running steps, still report
+                self._finish(plan, done, failed, skipped, list(running.values()) + pending, clock)
+                raise
         result = self._finish(plan, done, failed, skipped, pending, clock)
         if interrupted.is_set():
             raise KeyboardInterrupt
@@ -143,6 +145,27 @@ class Executor:
             )
         )
         return result
+
+
+class _DaemonPool:
+    """Runs each submitted step on its own daemon thread (the executor bounds how many run at once).
+
+    Not a ThreadPoolExecutor: its worker threads are joined at interpreter exit, so an abandoned step would
+    keep the process alive after the second Ctrl-C."""
+
+    def submit(self, fn: Callable[..., float], *args: object) -> cf.Future:
+        future: cf.Future = cf.Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as error:  # noqa: BLE001 - handed to the executor through the future
+                future.set_exception(error)
+
+        threading.Thread(target=work, name="gefyra-step", daemon=True).start()
+        return future
 
 
 def _step_event(kind: str, step: Step, project: str, **fields) -> Event:

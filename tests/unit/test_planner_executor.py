@@ -118,3 +118,32 @@ def test_locks_of_different_projects_are_independent(tmp_path, monkeypatch) -> N
     monkeypatch.setenv("GEFYRA_LOCK_DIR", str(tmp_path))
     with project_lock("t-eng-one", timeout=0), project_lock("t-eng-two", timeout=0):
         pass
+
+
+def test_a_second_ctrl_c_stops_at_once_and_still_reports() -> None:
+    release, cancel, daemon = threading.Event(), threading.Event(), []
+
+    def run(step) -> None:
+        if step.key == NET:
+            daemon.append(threading.current_thread().daemon)
+            _thread.interrupt_main()  # first Ctrl-C: let running steps finish ...
+            assert cancel.wait(5)
+            _thread.interrupt_main()  # ... second one: stop now
+            release.wait(30)  # a step that would hold the executor for 30 s
+
+    events: list[Event] = []
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Executor(run, emit=events.append, cancel=cancel).execute(_from_zero("a", "b"))
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+    assert daemon == [True]  # an abandoned step cannot keep the process alive at exit
+    assert sorted(e.step for e in events if e.event == "step_cancelled") == [
+        "create:container/a",
+        "create:container/b",
+        "create:network/default",
+    ]
+    finished = [e for e in events if e.event == "apply_finished"]
+    assert len(finished) == 1 and finished[0].data["cancelled"] == 3
