@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from gefyra.apply.dispatch import step_runner
 from gefyra.apply.events import Event, EventSink, discard
 from gefyra.apply.executor import DEFAULT_PARALLELISM, ApplyResult, Executor
-from gefyra.apply.lock import project_lock
+from gefyra.apply.lock import check_not_down, down_marker, mark_down, project_lock
 from gefyra.errors import GefyraError, ProviderError
 from gefyra.model.resources import Resource, ResourceKey
 from gefyra.planning import planner
@@ -148,10 +148,13 @@ def apply(
     force_replace: Mapping[ResourceKey, str] | None = None,
     options: Mapping[ResourceKey, Mapping[str, Any]] | None = None,
     cancel: threading.Event | None = None,
+    down_since: str | None = None,
 ) -> ApplyOutcome:
-    """Plan and apply under the project's lock. `confirm(plan)` may refuse (then nothing happens)."""
+    """Plan and apply under the project's lock. `confirm(plan)` may refuse (then nothing happens).
+    `down_since` (a lock.down_marker value, given by watch): raise ProjectTakenDown if a `down` ran since."""
     project = config.project.name
     with project_lock(project, lock_timeout), _session(config) as session:
+        check_not_down(project, down_since)
         planned = make_plan(config, session, force_replace=force_replace, options=options)
         emit(Event(event="plan", project=project, data=plan_to_dict(planned.plan)))
         if not planned.plan.has_changes or dry_run:
@@ -199,6 +202,7 @@ def down(
     (with `images`, also the images built for it), and verify nothing is left (ProviderError naming the
     leftovers otherwise)."""
     with project_lock(project, lock_timeout), _session(None) as session:
+        mark_down(project)  # a running watch of the project stops instead of undoing this
         snapshot = observe(session, project, None)
         have = actual(snapshot)
         planned = planner.plan(project, [], have)
@@ -306,20 +310,26 @@ def watch(
     from gefyra.watch import loop
 
     class _Actions:
+        def __init__(self, project: str) -> None:
+            self.down_since = down_marker(project)  # a later `down` ends the watch (ProjectTakenDown)
+
         def load(self, path: Path) -> Any:
             return load(path)
 
         def apply(self, config: Any, *, emit: EventSink, force_replace: dict, options: dict) -> ApplyOutcome:
-            return apply(config, emit=emit, force_replace=force_replace, options=options)
+            return apply(
+                config, emit=emit, force_replace=force_replace, options=options, down_since=self.down_since
+            )
 
         def restart(self, config: Any, name: str) -> None:
             restart(config, name)
 
-    source = Path(load(config_path).source)
+    first = load(config_path)
+    source = Path(first.source)
     settings = {"drift_interval": drift_interval, "quiet_s": quiet_s}
     loop.WatchLoop(
         source,
-        _Actions(),
+        _Actions(first.project.name),
         emit=emit,
         stop=stop,
         **{key: value for key, value in settings.items() if value is not None},

@@ -18,11 +18,12 @@ EventType = Literal[
     "step_succeeded",
     "step_failed",
     "step_skipped",  # a dependency failed
-    "step_cancelled",  # interrupted before it started
+    "step_cancelled",  # interrupted before it started (or abandoned on a second Ctrl-C)
     "apply_finished",  # data: counts per outcome
     "watch_started",
     "watch_triggered",  # data: reasons (paths, drift)
     "watch_error",  # an invalid edit or a failed apply; the last good state keeps running
+    "watch_ended",  # the watch stops by itself (`gefyra down` of its project)
     "log",  # a provider message worth showing (image built, subnet chosen)
 ]
 

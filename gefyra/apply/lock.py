@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gefyra.errors import LockError
+from gefyra.errors import GefyraError, LockError
 
 DEFAULT_TIMEOUT_S = 30.0
 _POLL_S = 0.05
@@ -30,13 +30,42 @@ def default_timeout() -> float:
     return float(os.environ.get("GEFYRA_LOCK_TIMEOUT", DEFAULT_TIMEOUT_S))
 
 
+def _safe(project: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", project)
+
+
+class ProjectTakenDown(GefyraError):
+    """`gefyra down` ran for the project since a watch started: the watch must not bring it back."""
+
+
+def down_marker(project: str) -> str:
+    """What the last `down` of `project` left (empty when none): a watch compares it with its start value."""
+    try:
+        return (lock_dir() / f"{_safe(project)}.down").read_text()
+    except OSError:
+        return ""
+
+
+def mark_down(project: str) -> None:
+    """Called by `down` under the project's lock, so a watch waiting for the lock sees it before applying."""
+    folder = lock_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{_safe(project)}.down").write_text(f"{time.time_ns()} pid {os.getpid()}")
+
+
+def check_not_down(project: str, since: str | None) -> None:
+    """Raise ProjectTakenDown when a `down` happened after `since` (a down_marker value; None: no check)."""
+    if since is not None and down_marker(project) != since:
+        raise ProjectTakenDown("project taken down by `gefyra down`; watch ends")
+
+
 @contextmanager
 def project_lock(project: str, timeout: float | None = None) -> Iterator[Path]:
     """Hold the project's lock for the body; waits up to `timeout` (default GEFYRA_LOCK_TIMEOUT or 30 s)."""
     timeout = default_timeout() if timeout is None else timeout
     folder = lock_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', project)}.lock"
+    path = folder / f"{_safe(project)}.lock"
     handle = open(path, "a+")  # noqa: SIM115 - closed in finally
     try:
         deadline = time.monotonic() + timeout

@@ -40,7 +40,7 @@ def plain(console: Console) -> Callable[[Event], None]:
                 f"{data.get('failed', 0)} failed, {data.get('skipped', 0)} skipped, "
                 f"{data.get('cancelled', 0)} cancelled."
             )
-        elif event.event in ("watch_started", "watch_triggered", "watch_error"):
+        elif event.event in ("watch_started", "watch_triggered", "watch_error", "watch_ended"):
             console.note(f"watch: {event.message}" + (f"\n{event.error}" if event.error else ""))
 
     return show

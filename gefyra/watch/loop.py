@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gefyra.apply.events import Event, EventSink
+from gefyra.apply.lock import ProjectTakenDown
 from gefyra.errors import ConfigError, GefyraError
 from gefyra.model.resources import ResourceKey
 from gefyra.watch.debounce import DEFAULT_QUIET_S, Debouncer, Trigger, ignored, is_editor_temp
@@ -191,6 +192,10 @@ class WatchLoop:
                 force_replace=rebuild,
                 options={key: {"rebuild": True} for key in rebuild},
             )
+        except ProjectTakenDown as error:  # `gefyra down` of this project: do not bring it back
+            self.emit(Event(event="watch_ended", project=project, message=error.message))
+            self.stop.set()
+            return
         except Exception as error:  # noqa: BLE001 - watch keeps running whatever broke (engine restart, ...)
             self.emit(Event(event="watch_error", project=project, message="apply failed", error=_why(error)))
         renewed = set()

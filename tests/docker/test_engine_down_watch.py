@@ -162,3 +162,31 @@ def test_rebuild_prunes_the_old_image_and_down_images_removes_built_ones(
     result = engine_project.cli("down", "--images")
     assert f"  - image {second[0]}" in result.stdout
     assert docker_client.api.images(name=repository) == []
+
+
+def test_down_while_watch_runs_ends_the_watch_instead_of_being_undone(engine_project) -> None:
+    import subprocess
+    import sys
+
+    engine_project.write({"a": SLEEPER})
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "gefyra", "watch", "--drift-interval", "0.3"],
+        cwd=engine_project.folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            "the first apply",
+            lambda: engine_project.containers().get("a", {}).get("State", {}).get("Running"),
+        )
+        engine_project.cli("down")
+        _, stderr = watch.communicate(timeout=30)  # the watch ends by itself
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+    assert watch.returncode == 0, stderr
+    assert "project taken down by `gefyra down`; watch ends" in stderr
+    assert engine_project.labelled() == []
