@@ -77,10 +77,11 @@ class _Checker:
         folder = forms.resolve_path(self.base_dir, context)
         kind = _kind(folder)
         if kind != "folder":
-            what = "does not exist" if kind is None else "is not a folder"
-            hint = _near_miss(folder, folders_only=True) if kind is None else ""
-            message = f"build context {context} {what}{self._relative(context)}{hint}"
-            self._report(context_path, f"build.context: {message}")
+            if kind is None:
+                hint = self._relative(context) + _near_miss(folder, folders_only=True)
+                self._report(context_path, f"build.context: build context {context} does not exist{hint}")
+            else:
+                self._report(context_path, f"build.context: build context {context} is not a folder")
             return
         dockerfile = build.get("dockerfile", "Dockerfile")
         dockerfile_path = self._path("build", "dockerfile") if "dockerfile" in build else context_path

@@ -130,3 +130,15 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def test_missing_local_files_make_the_file_invalid(tmp_path):
+    write(tmp_path, "version: 1\ncontainers:\n  web:\n    build: {context: nope}\n    mounts: [./x:/x]\n")
+    result = run("validate", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "gefyra.yaml:4:22: containers.web.build.context: build context nope does not exist "
+        f"(relative to {tmp_path})\n"
+        "gefyra.yaml:5:14: containers.web.mounts[0]: mount source ./x does not exist "
+        f"(relative to {tmp_path})\n"
+    )

@@ -416,3 +416,113 @@ def test_keys_that_look_like_pydantic_markers_are_ordinary_keys(tmp_path):
         "gefyra.yaml:2:1: unknown key '[key]'",
         "gefyra.yaml:3:20: unknown key '[key]' in containers.web",
     ]
+
+
+def test_duplicate_key_keeps_the_first_value_and_hides_no_later_problem(tmp_path):
+    text = """
+    version: 1
+    containers:
+      web:
+        image: x
+        image: "not an image"
+        imgae: z
+        ports: [99999]
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:5:5: duplicate key 'image' (first defined at line 4)",
+        "gefyra.yaml:6:5: unknown key 'imgae' in containers.web (did you mean 'image'?)",
+        "gefyra.yaml:7:13: containers.web.ports[0]: port 99999 is out of range (1-65535)",
+    ]
+
+
+def test_missing_variable_hides_no_later_problem(tmp_path):
+    text = """
+    version: 1
+    containers:
+      rv:
+        image: "registry.local/rv:${RV_TAG}"
+        env_file: missing.env
+    bridges:
+      rv:
+        target: deployment/rv
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:4:12: environment variable 'RV_TAG' is not set "
+        "(write ${RV_TAG:-default} to give a default)",
+        f"gefyra.yaml:5:15: containers.rv.env_file: env file {tmp_path / 'missing.env'} does not exist",
+        "gefyra.yaml:6:1: bridges need a 'cluster' section (without one gefyra runs local containers only)",
+    ]
+
+
+def test_placeholder_of_a_missing_variable_is_no_second_problem(tmp_path):
+    # Each of these values is invalid once the variable is replaced by the placeholder; only the variable
+    # is reported, while real problems next to them (workdir, the second image) still are.
+    (tmp_path / "ctx").mkdir()
+    text = """
+    version: 1
+    cluster: {namespace: "${NS}"}
+    containers:
+      web:
+        image: "${IMAGE}"
+        workdir: srv
+        ports: ["${PORT}:80", "${PORT}:81"]
+        mounts: ["${SRC}:/app", {source: "${SRC}", target: /b}]
+        env_file: "${ENV_FILE}"
+      api:
+        build: {context: "${CTX}"}
+        image: x
+      db:
+        build: {context: ctx, dockerfile: "${DF}"}
+    bridges:
+      web: {target: "deployment/${APP}/x", local: "${LOCAL}"}
+    """
+
+    def unset(name: str, where: str) -> str:
+        hint = f"(write ${{{name}:-default}} to give a default)"
+        return f"gefyra.yaml:{where}: environment variable '{name}' is not set {hint}"
+
+    assert problems(tmp_path, text) == [
+        unset("NS", "2:22"),
+        unset("IMAGE", "5:12"),
+        "gefyra.yaml:6:14: containers.web.workdir: workdir 'srv' must be an absolute path in the container",
+        unset("PORT", "7:13"),
+        unset("PORT", "7:27"),
+        unset("SRC", "8:14"),
+        unset("SRC", "8:38"),
+        unset("ENV_FILE", "9:15"),
+        "gefyra.yaml:10:3: containers.api: set exactly one of 'image' and 'build'",
+        unset("CTX", "11:22"),
+        unset("DF", "14:39"),
+        unset("APP", "16:17"),
+        unset("LOCAL", "16:47"),
+    ]
+
+
+def test_every_bad_reference_of_one_string_is_reported(tmp_path):
+    text = 'version: 1\ncontainers: {web: {image: x, env: {URL: "${HOST}:${PORT}/${1X}"}}}\n'
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:2:41: environment variable 'HOST' is not set (write ${HOST:-default} to give a default)",
+        "gefyra.yaml:2:41: environment variable 'PORT' is not set (write ${PORT:-default} to give a default)",
+        "gefyra.yaml:2:41: '${1X}' is not a valid reference: write ${NAME} or ${NAME:-default}",
+    ]
+
+
+def test_duplicates_variables_and_other_problems_are_merged_in_file_order(tmp_path):
+    text = """
+    version: 1
+    project: {name: Shop}
+    containers:
+      web:
+        image: "web:${TAG}"
+        ports: ["8080:80"]
+        ports: ["1:2"]
+        mounts: [./nope:/srv]
+    """
+    assert problems(tmp_path, text) == [
+        "gefyra.yaml:2:17: project.name: 'Shop' is not a valid name: use at most 63 lowercase letters, "
+        "digits and '-', starting and ending with a letter or digit (DNS-1123 label)",
+        "gefyra.yaml:5:12: environment variable 'TAG' is not set (write ${TAG:-default} to give a default)",
+        "gefyra.yaml:7:5: duplicate key 'ports' (first defined at line 6)",
+        f"gefyra.yaml:8:14: containers.web.mounts[0]: mount source ./nope does not exist "
+        f"(relative to {tmp_path})",
+    ]
