@@ -99,10 +99,12 @@ def make_plan(
     *,
     force_replace: Mapping[ResourceKey, str] | None = None,
     options: Mapping[ResourceKey, Mapping[str, Any]] | None = None,
+    hold: frozenset[ResourceKey] = frozenset(),
 ) -> Planned:
+    """Observe once and plan. Resources in `hold` are left as they are (watch's repair backoff)."""
     snapshot = observe(session, config.project.name, config)
-    have = actual(snapshot)
-    want = desired(config, snapshot)
+    have = [r for r in actual(snapshot) if r.key not in hold]
+    want = [r for r in desired(config, snapshot) if r.key not in hold]
     result = planner.plan(config.project.name, want, have, force_replace=force_replace, options=options)
     _preflight(result, snapshot)
     return Planned(plan=result, snapshot=snapshot, actual=tuple(have))
@@ -149,13 +151,14 @@ def apply(
     options: Mapping[ResourceKey, Mapping[str, Any]] | None = None,
     cancel: threading.Event | None = None,
     down_since: str | None = None,
+    hold: frozenset[ResourceKey] = frozenset(),
 ) -> ApplyOutcome:
     """Plan and apply under the project's lock. `confirm(plan)` may refuse (then nothing happens).
     `down_since` (a lock.down_marker value, given by watch): raise ProjectTakenDown if a `down` ran since."""
     project = config.project.name
     with project_lock(project, lock_timeout), _session(config) as session:
         check_not_down(project, down_since)
-        planned = make_plan(config, session, force_replace=force_replace, options=options)
+        planned = make_plan(config, session, force_replace=force_replace, options=options, hold=hold)
         emit(Event(event="plan", project=project, data=plan_to_dict(planned.plan)))
         if not planned.plan.has_changes or dry_run:
             return ApplyOutcome(plan=planned.plan)
@@ -316,9 +319,16 @@ def watch(
         def load(self, path: Path) -> Any:
             return load(path)
 
-        def apply(self, config: Any, *, emit: EventSink, force_replace: dict, options: dict) -> ApplyOutcome:
+        def apply(
+            self, config: Any, *, emit: EventSink, force_replace: dict, options: dict, hold: frozenset
+        ) -> ApplyOutcome:
             return apply(
-                config, emit=emit, force_replace=force_replace, options=options, down_since=self.down_since
+                config,
+                emit=emit,
+                force_replace=force_replace,
+                options=options,
+                down_since=self.down_since,
+                hold=hold,
             )
 
         def restart(self, config: Any, name: str) -> None:

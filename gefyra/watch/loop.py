@@ -22,11 +22,15 @@ from gefyra.model.resources import ResourceKey
 from gefyra.watch.debounce import DEFAULT_QUIET_S, Debouncer, Trigger, ignored, is_editor_temp
 
 DEFAULT_DRIFT_INTERVAL_S = 5.0
+BACKOFF_BASE_S = 5.0  # a container the drift tick had to repair waits 5 s, 10, 20, ... before the next repair
+BACKOFF_MAX_S = 300.0
 
 
 class WatchActions(Protocol):
     def load(self, path: Path) -> Any: ...
-    def apply(self, config: Any, *, emit: EventSink, force_replace: dict, options: dict) -> Any: ...
+    def apply(
+        self, config: Any, *, emit: EventSink, force_replace: dict, options: dict, hold: frozenset
+    ) -> Any: ...
     def restart(self, config: Any, name: str) -> None: ...
 
 
@@ -88,6 +92,7 @@ class WatchLoop:
         self.config = actions.load(config_path)
         self.config_path = Path(self.config.source)
         self._watchers: list[_FileWatcher] = []
+        self.backoff: dict[str, tuple[int, float]] = {}  # container -> (repairs in a row, no repair before)
 
     def run(self) -> None:
         """Until `stop` is set (or Ctrl-C, which propagates after the watchers stopped)."""
@@ -184,6 +189,13 @@ class WatchLoop:
             for t in due
             if t.reason == "rebuild" and t.container in self.config.containers
         }
+        edited = {t.container for t in due if t.container} | (
+            set(self.config.containers) if any(t.reason == "config" for t in due) else set()
+        )
+        for name in edited:  # the user changed something: repair at once again
+            self.backoff.pop(name, None)
+        now = self.clock()
+        hold = frozenset(ResourceKey("container", n) for n, (_, at) in self.backoff.items() if at > now)
         outcome = None
         try:
             outcome = self.actions.apply(
@@ -191,6 +203,7 @@ class WatchLoop:
                 emit=self._emit_filtered,
                 force_replace=rebuild,
                 options={key: {"rebuild": True} for key in rebuild},
+                hold=hold,
             )
         except ProjectTakenDown as error:  # `gefyra down` of this project: do not bring it back
             self.emit(Event(event="watch_ended", project=project, message=error.message))
@@ -203,6 +216,8 @@ class WatchLoop:
             renewed = {
                 step.split(":", 1)[1] for step in outcome.result.succeeded if step.startswith("create:")
             }
+        if outcome is not None:
+            self._track_repairs(outcome, edited, {key.name for key in hold})
         for name in sorted({t.container for t in due if t.reason == "restart"}):
             if f"container/{name}" in renewed or name not in self.config.containers:
                 continue  # just (re)created: already runs the new files
@@ -218,6 +233,29 @@ class WatchLoop:
                         project=project,
                         message=f"restart of {name} failed",
                         error=_why(error),
+                    )
+                )
+
+    def _track_repairs(self, outcome: Any, edited: set[str], held: set[str]) -> None:
+        """Exponential backoff per container the drift tick had to (re)create: a container that keeps exiting
+        is not recreated every tick. One that needed no repair this time starts over."""
+        result = outcome.result
+        steps = (*result.succeeded, *getattr(result, "failed", {})) if result is not None else ()
+        repaired = {s.split("/", 1)[1] for s in steps if s.startswith("create:container/")} - edited
+        for name in set(self.backoff) - repaired - held:
+            del self.backoff[name]
+        for name in sorted(repaired):
+            count = self.backoff.get(name, (0, 0.0))[0] + 1
+            delay = min(BACKOFF_BASE_S * 2 ** (count - 1), BACKOFF_MAX_S)
+            self.backoff[name] = (count, self.clock() + delay)
+            if count > 1:
+                self.emit(
+                    Event(
+                        event="log",
+                        project=self.config.project.name,
+                        address=f"container/{name}",
+                        message=f"keeps stopping (repaired {count} times in a row); "
+                        f"next repair not before {delay:g}s",
                     )
                 )
 

@@ -284,3 +284,16 @@ def test_a_start_that_fails_on_a_busy_port_names_it_and_leaves_no_created_contai
         finally:
             session.close()
     assert set(engine_project.containers()) == {"other"}
+
+
+def test_a_container_that_exits_right_away_fails_its_step_with_exit_code_and_logs(engine_project) -> None:
+    engine_project.write(
+        {"bad": {"image": "debian:bookworm-slim", "args": ["sh", "-c", "echo boom >&2; exit 3"]}}
+    )
+    result = engine_project.cli("apply", "--yes", check=1)
+    assert "container/bad exited right after start with code 3" in result.stderr
+    assert "boom" in result.stderr
+    engine_project.write(
+        {"ok": {"image": "debian:bookworm-slim", "args": ["true"]}}
+    )  # exit 0: a one-shot job
+    engine_project.cli("apply", "--yes")

@@ -190,3 +190,23 @@ def test_down_while_watch_runs_ends_the_watch_instead_of_being_undone(engine_pro
     assert watch.returncode == 0, stderr
     assert "project taken down by `gefyra down`; watch ends" in stderr
     assert engine_project.labelled() == []
+
+
+@pytest.mark.slow
+def test_watch_backs_off_repairing_a_container_that_keeps_exiting_and_shows_its_logs(engine_project) -> None:
+    engine_project.write({"flaky": {**SLEEPER, "args": ["sh", "-c", "sleep 1; echo dying; exit 4"]}})
+    watching = Watching(engine_project)
+    created = lambda: [  # noqa: E731
+        e.time for e in watching.events if e.event == "step_succeeded" and e.step == "create:container/flaky"
+    ]
+    try:
+        wait_for("three creations", lambda: len(created()) >= 3, timeout=40)
+    finally:
+        watching.close()
+    from datetime import datetime
+
+    times = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in created()]
+    gap = (times[2] - times[1]).total_seconds()
+    assert gap >= 4.5, times  # the second repair waited for the backoff (without: about every 1.5 s)
+    logs = [e.message for e in watching.events if e.event == "log" and e.address == "container/flaky"]
+    assert any("dying" in (m or "") for m in logs), logs  # the last log lines of the exited container

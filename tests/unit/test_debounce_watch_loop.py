@@ -50,7 +50,7 @@ class Engine:
             raise item
         return item
 
-    def apply(self, config, *, emit, force_replace, options):
+    def apply(self, config, *, emit, force_replace, options, hold=frozenset()):
         self.applied.append((config, dict(force_replace), dict(options)))
         emit(Event(event="plan", data={"has_changes": bool(self.recreate)}))
         succeeded = tuple(f"create:container/{name}" for name in self.recreate)
@@ -118,9 +118,36 @@ def test_quiet_applies_are_not_reported() -> None:
 
 def test_an_engine_failure_is_reported_and_watch_goes_on() -> None:
     class Broken(Engine):
-        def apply(self, config, *, emit, force_replace, options):
+        def apply(self, config, *, emit, force_replace, options, hold=frozenset()):
             raise ConnectionError("engine went away")
 
     loop, events = _loop(Broken(_config()))
     loop._act([Trigger("drift")])
     assert [(e.event, e.error) for e in events] == [("watch_error", "ConnectionError: engine went away")]
+
+
+def test_drift_repairs_of_a_container_back_off_exponentially_and_an_edit_resets() -> None:
+    class Crashing(Engine):
+        """`api` is found exited on every tick it is not held."""
+
+        def apply(self, config, *, emit, force_replace, options, hold=frozenset()):
+            self.applied.append((config, dict(force_replace), dict(options)))
+            self.holds.append(hold)
+            succeeded = () if ResourceKey("container", "api") in hold else ("create:container/api",)
+            return SimpleNamespace(result=SimpleNamespace(succeeded=succeeded, failed={}))
+
+    engine = Crashing(_config())
+    engine.holds = []
+    now = [0.0]
+    events: list[Event] = []
+    loop = WatchLoop(BASE / "gefyra.yaml", engine, emit=events.append, clock=lambda: now[0])
+    repairs = []
+    for second in range(0, 40):
+        now[0] = float(second)
+        loop._act([Trigger("drift")])
+        if not engine.holds[-1]:
+            repairs.append(second)
+    assert repairs == [0, 5, 15, 35]  # waits 5 s, 10, 20, ...
+    assert any("next repair not before 20s" in (e.message or "") for e in events)
+    loop._act([Trigger("restart", container="api", path="x")])  # the user touched it: repair at once
+    assert not engine.holds[-1]

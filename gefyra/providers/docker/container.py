@@ -14,7 +14,7 @@ from gefyra.model import labels
 from gefyra.model.desired import container_resource
 from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Snapshot, StepContext
-from gefyra.providers.docker import actions, ports
+from gefyra.providers.docker import actions, ports, startcheck
 from gefyra.providers.docker.context_hash import context_hash
 from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
 
@@ -101,13 +101,27 @@ class ContainerKind(Kind):
             actions.remove_container(client, existing["Id"])
         container_id = self._create(ctx, client, resource)
         self._start(client, resource, container_id)
-        ctx.started(resource, container_id)
+        try:
+            ctx.started(resource, container_id)
+        except ProviderError as error:  # a hook fails on an exited container: say that it exited
+            problem = startcheck.exited(client, str(resource.key), container_id)
+            if problem is None:
+                raise
+            raise problem from error
+        startcheck.check_started(client, str(resource.key), container_id)
         if spec.get("build"):
             actions.prune_old_builds(client, spec["image"].rpartition(":")[0], keep=spec["image"])
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
-        actions.remove_container(ctx.session.client("docker"), actual.observed.ref)
+        client = ctx.session.client("docker")
+        if actual.observed.status == "exited":  # its logs say why; they go with the container
+            lines = startcheck.last_lines(client, actual.observed.ref)
+            ctx.log(
+                f"{actual.observed.detail}; last log lines:\n{lines}" if lines else actual.observed.detail,
+                str(actual.key),
+            )
+        actions.remove_container(client, actual.observed.ref)
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
