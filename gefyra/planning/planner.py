@@ -95,17 +95,23 @@ def _decide(want: Resource, have: Resource | None, forced: str | None, renewed: 
     key = want.key
     if have is None:
         return Change(key=key, action=Action.CREATE, cause="not present")
+    diff = tuple(diff_specs(have.spec, want.spec))
+    hashed = tuple(item for item in diff if item.path.split(".")[0] not in want.mutable)
+    changed = want.spec_hash != have.spec_hash
+    # Another reason to replace comes first; the resource's own field diffs are still shown with it.
+    shown = hashed if changed else ()
+    also = f"; {_cause(hashed)}" if changed and hashed else ""
     if forced:
-        return Change(key=key, action=Action.REPLACE, cause=forced)
+        return Change(key=key, action=Action.REPLACE, cause=forced + also, diff=shown)
     if have.observed is not None and not have.observed.healthy:
         why = have.observed.detail or have.observed.status
-        return Change(key=key, action=Action.REPLACE, cause=f"{key.kind} is {have.observed.status}: {why}")
+        cause = f"{key.kind} is {have.observed.status}: {why}{also}"
+        return Change(key=key, action=Action.REPLACE, cause=cause, diff=shown)
     renewed_deps = [dep for dep in want.depends_on if dep in renewed]
     if renewed_deps:
-        return Change(key=key, action=Action.REPLACE, cause=f"{renewed_deps[0]} is recreated")
-    diff = tuple(diff_specs(have.spec, want.spec))
-    if want.spec_hash != have.spec_hash:
-        hashed = tuple(item for item in diff if item.path.split(".")[0] not in want.mutable)
+        cause = f"{renewed_deps[0]} is recreated{also}"
+        return Change(key=key, action=Action.REPLACE, cause=cause, diff=shown)
+    if changed:
         return Change(key=key, action=Action.REPLACE, cause=_cause(hashed), diff=hashed)
     if diff:
         return Change(key=key, action=Action.UPDATE, cause=_cause(diff), diff=diff)

@@ -124,6 +124,25 @@ Plan: 0 to add, 2 to replace, 0 to destroy.""",
         ],
     ),
     Case(
+        "network-replace-still-shows-the-containers-own-diff",
+        [net("10.0.0.0/24"), ctr("a", {"X": "2"})],
+        [seen(net("10.0.1.0/24")), seen(ctr("a", {"X": "1"}))],
+        """gefyra will change project p:
+
+-/+ network/default  subnet changed
+        ~ subnet: "10.0.1.0/24" => "10.0.0.0/24"
+-/+ container/a      network/default is recreated; env.X changed
+        ~ env.X: "1" => "2"
+
+Plan: 0 to add, 2 to replace, 0 to destroy.""",
+        [
+            "delete:container/a <- ",
+            "delete:network/default <- delete:container/a",
+            "create:network/default <- delete:container/a, delete:network/default",
+            "create:container/a <- create:network/default, delete:container/a, delete:network/default",
+        ],
+    ),
+    Case(
         "down-deletes-in-reverse-dependency-order",
         [],
         [seen(net()), seen(ctr("a")), seen(ctr("b"))],
