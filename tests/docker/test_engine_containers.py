@@ -297,3 +297,18 @@ def test_a_container_that_exits_right_away_fails_its_step_with_exit_code_and_log
         {"ok": {"image": "debian:bookworm-slim", "args": ["true"]}}
     )  # exit 0: a one-shot job
     engine_project.cli("apply", "--yes")
+
+
+def test_an_exited_one_off_is_replaced_by_the_next_run_of_that_name(engine_project) -> None:
+    engine_project.write({})
+    run = ("run", "-i", "debian:bookworm-slim", "-N", "job", "--", "echo")
+    engine_project.cli(*run, "first")
+    wait_for(
+        "the first run to finish", lambda: engine_project.containers()["job"]["State"]["Status"] == "exited"
+    )
+    engine_project.cli(*run, "second")
+    wait_for("the second run's output", lambda: "second" in engine_project.cli("logs", "job").stdout)
+    assert "first" not in engine_project.cli("logs", "job").stdout
+    engine_project.cli("run", "-i", "debian:bookworm-slim", "-N", "long", "--", "sleep", "infinity")
+    busy = engine_project.cli("run", "-i", "debian:bookworm-slim", "-N", "long", "--", "true", check=1)
+    assert "exists" in busy.stderr  # a running one-off is never replaced

@@ -19,6 +19,7 @@ from gefyra.model.desired import (
 )
 from gefyra.model.resources import Resource
 from gefyra.providers.base import StepContext
+from gefyra.providers.docker import actions
 from gefyra.providers.docker.container import KIND as CONTAINERS
 from gefyra.providers.docker.network import KIND as NETWORKS
 
@@ -94,6 +95,11 @@ def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
         spec = NetworkSpec(docker_name=network_name(ctx.project), subnet=subnet)
         NETWORKS.create(ctx, Resource(kind=NETWORK.kind, name=NETWORK.name, spec=spec.dump()))
     existing = client.api.containers(all=True, filters={"name": f"^/{resource.spec['docker_name']}$"})
+    item_labels = (existing[0].get("Labels") or {}) if existing else {}
+    ours = item_labels.get(labels.PROJECT) == ctx.project and item_labels.get(labels.KIND) == labels.KIND_RUN
+    if existing and ours and existing[0].get("State") != "running":  # an earlier, finished one-off
+        actions.remove_container(client, existing[0]["Id"])
+        existing = []
     if existing:
         raise ProviderError(
             f"a container named {resource.spec['docker_name']} exists",
