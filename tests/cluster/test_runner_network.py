@@ -34,11 +34,13 @@ def echo_pod(name: str, image: str, labels: dict[str, str], message: str) -> dic
 
 
 @pytest.fixture
-def web(sandbox_kube, sandbox_ns, echo_image):
+def web(sandbox, sandbox_kube, sandbox_ns, echo_image):
     """A web Pod, its NodePort Service (random port, so parallel sandboxes do not collide) and a client
     Pod."""
     core = sandbox_kube.core
-    core.create_namespaced_pod(sandbox_ns, echo_pod("web", echo_image, {"app": "web"}, "from-web"))
+    core.create_namespaced_pod(
+        sandbox_ns, echo_pod("web", echo_image, {"app": "web"}, f"from-web-{sandbox.instance}")
+    )
     core.create_namespaced_pod(sandbox_ns, echo_pod("client", echo_image, {"app": "client"}, "from-client"))
     node_port = random.randint(30000, 32767)
     service = core.create_namespaced_service(
@@ -57,7 +59,7 @@ def web(sandbox_kube, sandbox_ns, echo_image):
     return service, web_pod, client_pod
 
 
-def test_pod_reaches_service_by_cluster_ip_and_dns(sandbox_kube, sandbox_ns, web):
+def test_pod_reaches_service_by_cluster_ip_and_dns(sandbox, sandbox_kube, sandbox_ns, web):
     service, web_pod, client_pod = web
     endpoints = wait_for(
         lambda: sandbox_kube.core.read_namespaced_endpoints("web", sandbox_ns).subsets,
@@ -71,11 +73,11 @@ def test_pod_reaches_service_by_cluster_ip_and_dns(sandbox_kube, sandbox_ns, web
         "http://web/",
     ):
         answer = echo_info(wait_for(lambda u=url: fetch_from_pod(client_pod.status.pod_ip, u), what=url))
-        assert answer["message"] == "from-web", url
+        assert answer["message"] == f"from-web-{sandbox.instance}", url
         assert answer["hostname"] == "web"
 
 
-def test_pod_reaches_itself_through_its_service(sandbox_kube, sandbox_ns, web):
+def test_pod_reaches_itself_through_its_service(sandbox, sandbox_kube, sandbox_ns, web):
     service, web_pod, _ = web
     answer = echo_info(
         wait_for(
@@ -83,7 +85,7 @@ def test_pod_reaches_itself_through_its_service(sandbox_kube, sandbox_ns, web):
             what="hairpin",
         )
     )
-    assert answer["message"] == "from-web"
+    assert answer["message"] == f"from-web-{sandbox.instance}"
 
 
 def test_node_port_from_host_and_other_docker_network(sandbox, sandbox_ns, web, docker_client, echo_image):
@@ -93,7 +95,7 @@ def test_node_port_from_host_and_other_docker_network(sandbox, sandbox_ns, web, 
         answer = echo_info(
             wait_for(lambda h=host: http_get(f"http://{h}:{node_port}/"), what=f"{host} NodePort")
         )
-        assert answer["message"] == "from-web"
+        assert answer["message"] == f"from-web-{sandbox.instance}"
     # A container on Docker's default bridge reaches the NodePort through its own gateway, as on a real node.
     script = (
         "import socket, struct, urllib.request\n"
@@ -104,7 +106,7 @@ def test_node_port_from_host_and_other_docker_network(sandbox, sandbox_ns, web, 
     output = docker_client.containers.run(
         echo_image, ["python3", "-c", script], remove=True, labels=sandbox.settings.labels
     )
-    assert echo_info(output)["message"] == "from-web"
+    assert echo_info(output)["message"] == f"from-web-{sandbox.instance}"
 
 
 def test_cluster_ip_without_endpoints_fails_fast(sandbox, sandbox_kube, sandbox_ns, web):

@@ -52,7 +52,9 @@ def test_proxy_spreads_over_endpoints_and_adds_node_ports():
     assert "--probability 0.50000" in dnat[0] and dnat[0].endswith("--to-destination 10.242.7.2:8080")
     assert "statistic" not in dnat[1] and dnat[1].endswith("--to-destination 10.242.7.3:8080")
     assert len([line for line in lines if line.startswith(f"-A {np_chain} -p tcp -m tcp --dport 30080")]) == 2
-    assert f"-A {svc_chain} -m addrtype --dst-type LOCAL -j {np_chain}" in lines
+    # Only this instance's Node IP and non-sandbox local addresses: never another sandbox's Node IP.
+    assert f"-A {svc_chain} -d {SETTINGS.gateway}/32 -j {np_chain}" in lines
+    assert f"-A {svc_chain} ! -d 10.242.0.0/16 -m addrtype --dst-type LOCAL -j {np_chain}" in lines
     assert "headless" not in text and lines[0] == "*nat" and lines[-1] == "COMMIT"
 
 

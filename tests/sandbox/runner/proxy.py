@@ -1,6 +1,7 @@
 """kube-proxy in iptables mode: every Service port becomes DNAT rules in GEFYRA-SANDBOX-<I>-SVC (ClusterIP)
-and -NP (NodePort, any local address), spread over the ready endpoints with `statistic random`. A ClusterIP
-without endpoints has no rule, so its packets hit the unreachable route and fail fast.
+and -NP (NodePort: this instance's Node IP and local addresses outside every sandbox's Pod range), spread over
+the ready endpoints with `statistic random`. A ClusterIP without endpoints has no rule, so its packets hit the
+unreachable route and fail fast.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from .informer import Informer
 from .netsetup import iptables_restore
-from .settings import Settings
+from .settings import POD_SUPERNET, Settings
 from .workqueue import Workers
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,12 @@ def render(settings: Settings, services: list[Obj], endpoints: dict[tuple[str, s
                 np_rules += _spread(
                     f"-A {nodeport} -p {proto} -m {proto} --dport {port['nodePort']} {comment}", targets
                 )
-    rules.append(f"-A {svc} -m addrtype --dst-type LOCAL -j {nodeport}")
+    # NodePorts answer on this instance's own Node IP, and on local addresses that belong to no sandbox
+    # (127.0.0.1, Docker gateways, the host's addresses). Another sandbox's Node IP is left to that sandbox's
+    # chain even when both use the same nodePort: the newest instance's jumps come first, so a catch-all over
+    # every local address would take the other's NodePorts over.
+    rules.append(f"-A {svc} -d {settings.gateway}/32 -j {nodeport}")
+    rules.append(f"-A {svc} ! -d {POD_SUPERNET} -m addrtype --dst-type LOCAL -j {nodeport}")
     return "\n".join(["*nat", f":{svc} - [0:0]", f":{nodeport} - [0:0]", *rules, *np_rules, "COMMIT", ""])
 
 
