@@ -138,6 +138,8 @@ class WatchLoop:
             return []
         if path == self.config_path:
             return [Trigger("config", path=path.name)]
+        if path in self._env_files():  # env_file values are part of the config: re-load it
+            return [Trigger("config", path=path.name)]
         found = []
         for name, container in self.config.containers.items():
             for rule in container.watch:
@@ -156,7 +158,8 @@ class WatchLoop:
         """(Re)start the file watchers when the watched paths changed: the config folder and the folders of
         file rules flat, folder rules recursively. Paths that do not exist yet count from the next edit on."""
         rules = [Path(rule.path) for c in self.config.containers.values() for rule in c.watch]
-        flat = sorted({self.config_path.parent} | {p.parent for p in rules if not p.is_dir()})
+        files = {p.parent for p in rules if not p.is_dir()} | {p.parent for p in self._env_files()}
+        flat = sorted({self.config_path.parent} | files)
         deep = sorted({p for p in rules if p.is_dir()})
         if [w.paths for w in self._watchers] == [
             [p for p in flat if p.exists()],
@@ -169,6 +172,9 @@ class WatchLoop:
             _FileWatcher(flat, False, self.changes).start(),
             _FileWatcher(deep, True, self.changes).start(),
         ]
+
+    def _env_files(self) -> set[Path]:
+        return {Path(path) for c in self.config.containers.values() for path in getattr(c, "env_file", ())}
 
     def _act(self, due: list[Trigger]) -> None:
         project = self.config.project.name

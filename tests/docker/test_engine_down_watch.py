@@ -210,3 +210,23 @@ def test_watch_backs_off_repairing_a_container_that_keeps_exiting_and_shows_its_
     assert gap >= 4.5, times  # the second repair waited for the backoff (without: about every 1.5 s)
     logs = [e.message for e in watching.events if e.event == "log" and e.address == "container/flaky"]
     assert any("dying" in (m or "") for m in logs), logs  # the last log lines of the exited container
+
+
+def test_watch_replaces_a_container_when_its_env_file_changes(engine_project) -> None:
+    env_file = engine_project.folder / "conf" / "app.env"  # another folder than gefyra.yaml's
+    env_file.parent.mkdir()
+    env_file.write_text("GREETING=hi\n")
+    engine_project.write({"a": {**SLEEPER, "env_file": "conf/app.env"}})
+    watching = Watching(engine_project)
+    try:
+        wait_for("the first apply", lambda: engine_project.env_of("a").get("GREETING") == "hi")
+        env_file.write_text("GREETING=hello\n")
+        wait_for(
+            "the env_file's new value",
+            lambda: (
+                engine_project.env_of("a").get("GREETING") == "hello"
+                and engine_project.containers()["a"]["State"]["Running"]
+            ),
+        )
+    finally:
+        watching.close()
