@@ -18,12 +18,16 @@ from .settings import LABEL, LABEL_ROLE, POD_SUPERNET, Settings
 
 log = logging.getLogger(__name__)
 
-# (table, built-in chain, our chain suffix): the jumps `setup` inserts at position 1.
+# Interfaces whose incoming packets may use ClusterIPs and NodePorts: loopback, every sandbox bridge, Docker's
+# default bridge and user-defined Docker bridges. Not the uplink: a test sandbox's NodePorts are no business
+# of the LAN (a real node would expose them; this machine must not).
+LOCAL_INTERFACES = ("lo", "gsbx-+", "docker0", "br-+")
+# (table, built-in chain, extra match, our chain suffix): the jumps `setup` inserts at position 1.
 JUMPS = (
-    ("nat", "PREROUTING", "SVC"),
-    ("nat", "OUTPUT", "SVC"),
-    ("nat", "POSTROUTING", "PST"),
-    ("filter", "DOCKER-USER", "FWD"),
+    *(("nat", "PREROUTING", ("-i", interface), "SVC") for interface in LOCAL_INTERFACES),
+    ("nat", "OUTPUT", (), "SVC"),
+    ("nat", "POSTROUTING", (), "PST"),
+    ("filter", "DOCKER-USER", (), "FWD"),
 )
 NAT_CHAINS = ("SVC", "NP", "PST")
 FILTER_CHAINS = ("FWD",)
@@ -136,9 +140,10 @@ def setup_host(settings: Settings) -> None:
         "",
     ]
     iptables_restore("\n".join(rules))
-    for table, builtin, suffix in JUMPS:
-        if iptables("-t", table, "-C", builtin, "-j", settings.chain(suffix), check=False).returncode != 0:
-            iptables("-t", table, "-I", builtin, "1", "-j", settings.chain(suffix))
+    for table, builtin, match, suffix in JUMPS:
+        jump = [*match, "-j", settings.chain(suffix)]
+        if iptables("-t", table, "-C", builtin, *jump, check=False).returncode != 0:
+            iptables("-t", table, "-I", builtin, "1", *jump)
     subprocess.run(["ip", "route", "replace", "unreachable", str(settings.service_cidr)], check=True)
     # NodePort DNAT for host -> 127.0.0.1 needs this; set on our own bridge only.
     Path(f"/proc/sys/net/ipv4/conf/{settings.bridge}/route_localnet").write_text("1\n")
@@ -146,9 +151,13 @@ def setup_host(settings: Settings) -> None:
 
 def teardown_host(settings: Settings) -> None:
     """Remove jumps, chains and the route (idempotent; touches nothing not named after this instance)."""
-    for table, builtin, suffix in JUMPS:
-        while iptables("-t", table, "-D", builtin, "-j", settings.chain(suffix), check=False).returncode == 0:
+    for table, builtin, match, suffix in JUMPS:
+        jump = [*match, "-j", settings.chain(suffix)]
+        while iptables("-t", table, "-D", builtin, *jump, check=False).returncode == 0:
             pass
+    # Jumps of older versions (PREROUTING without an interface match) go too.
+    while iptables("-t", "nat", "-D", "PREROUTING", "-j", settings.chain("SVC"), check=False).returncode == 0:
+        pass
     for table, chains in (("nat", NAT_CHAINS), ("filter", FILTER_CHAINS)):
         for suffix in chains:
             iptables("-t", table, "-F", settings.chain(suffix), check=False)
