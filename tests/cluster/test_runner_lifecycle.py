@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,40 @@ def test_sandbox_of_a_killed_process_is_reaped(docker_client, base_image):
         f"GEFYRA-SANDBOX-{instance.upper()}-"
         not in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
     )
+
+
+def test_sandbox_of_a_zombie_owner_is_reaped(docker_client, base_image):
+    """The owner died but nobody reaped it yet (a zombie: our Popen never waits before the reaping): its pid
+    still answers kill(pid, 0), yet it will never stop its sandbox - so it is reaped like a dead one."""
+    from tests.sandbox.runner import cleanup
+
+    instance = "z" + secrets.token_hex(3)[:5]
+    code = (
+        "import sys, time; from tests.sandbox.cluster import Sandbox; "
+        f"Sandbox({instance!r}).start(); print('up', flush=True); time.sleep(300)"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    label = f"label=dev.gefyra.sandbox={instance}"
+    try:
+        assert child.stdout.readline().strip() == "up"
+        os.kill(child.pid, signal.SIGKILL)  # no child.wait(): the child stays a zombie of this process
+        wait_for(lambda: not cleanup.alive(child.pid), what="the owner to be a zombie")
+        os.kill(child.pid, 0)  # the pid still exists (what the old check looked at)
+        assert instance in cleanup.reap_orphans(docker_client)
+        assert not subprocess.run(
+            ["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True
+        ).stdout
+        assert (
+            f"GEFYRA-SANDBOX-{instance.upper()}-"
+            not in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+        )
+    finally:
+        child.kill()
+        child.wait()
+        cleanup.remove_all(docker_client, instance)

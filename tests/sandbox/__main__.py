@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from .runner.cleanup import alive
 from .runner.settings import STATE_ROOT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,15 +36,6 @@ def log_file(instance: str) -> Path:
 def read_ready(instance: str) -> dict | None:
     path = ready_file(instance)
     return json.loads(path.read_text()) if path.exists() else None
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        # A finished process nobody has reaped yet (its parent, `up`, is gone) is a zombie: not alive.
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (ProcessLookupError, FileNotFoundError):
-        return False
 
 
 def up(instance: str, timeout: float) -> int:

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+from pathlib import Path
 
 from . import netsetup
 from .settings import LABEL, LABEL_ROLE, STATE_ROOT, Settings
@@ -26,18 +27,30 @@ def save_settings(settings: Settings) -> None:
     (settings.state_dir / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
 
 
-def _owner_gone(instance: str) -> bool:
-    """True only when the instance recorded its owner process and that process no longer exists."""
-    path = STATE_ROOT / instance / "owner.json"
-    try:
-        pid = int(json.loads(path.read_text())["pid"])
-    except (OSError, ValueError, KeyError):
-        return False  # unknown (or still starting): never guess
+def alive(pid: int) -> bool:
+    """True while `pid` runs. A finished process nobody has reaped yet (its parent is gone, or a test still
+    holds a Popen of it) is a zombie: not alive - it will never stop its sandbox."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+
+
+def owner_pid(instance: str) -> int | None:
+    """The pid recorded by the process that started the instance (None if unknown or still starting)."""
+    try:
+        return int(json.loads((STATE_ROOT / instance / "owner.json").read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _owner_gone(instance: str) -> bool:
+    """True only when the instance recorded its owner process and that process no longer runs."""
+    pid = owner_pid(instance)
+    return pid is not None and not alive(pid)  # unknown (or still starting): never guess
 
 
 def reap_orphans(client) -> list[str]:
