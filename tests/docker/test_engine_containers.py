@@ -312,3 +312,18 @@ def test_an_exited_one_off_is_replaced_by_the_next_run_of_that_name(engine_proje
     engine_project.cli("run", "-i", "debian:bookworm-slim", "-N", "long", "--", "sleep", "infinity")
     busy = engine_project.cli("run", "-i", "debian:bookworm-slim", "-N", "long", "--", "true", check=1)
     assert "exists" in busy.stderr  # a running one-off is never replaced
+
+
+def test_files_a_rebuild_rule_ignores_do_not_change_the_build(engine_project) -> None:
+    folder = engine_project.folder
+    (folder / "img").mkdir()
+    (folder / "img" / "Dockerfile").write_text('FROM debian:bookworm-slim\nCMD ["sleep", "infinity"]\n')
+    rule = {"path": "img", "action": "rebuild", "ignore": ["*.log", "cache/"]}
+    engine_project.write({"app": {"build": "img", "watch": [rule]}})
+    api.apply(engine_project.load()).raise_for_failures()
+    (folder / "img" / "debug.log").write_text("noise")
+    (folder / "img" / "cache").mkdir()
+    (folder / "img" / "cache" / "x.bin").write_text("noise")
+    assert engine_project.cli("plan").stdout.strip() == "No changes."  # the drift tick will not rebuild
+    (folder / "img" / "main.txt").write_text("real change")
+    assert "-/+ container/app" in engine_project.cli("plan", check=2).stdout

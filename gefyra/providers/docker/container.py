@@ -33,7 +33,10 @@ class ContainerKind(Kind):
         docker: DockerSnapshot = snapshot.of("docker")
         resources, problems = [], []
         for name, container in config.containers.items():
-            build_hash = context_hash(Path(container.build.context)) if container.build is not None else None
+            build_hash = None
+            if container.build is not None:
+                ignores = [(Path(r.path), list(r.ignore)) for r in container.watch if r.action == "rebuild"]
+                build_hash = context_hash(Path(container.build.context), ignores)
             resource = container_resource(
                 config, name, container, image_ids=docker.images, context_hash=build_hash
             )

@@ -1,5 +1,6 @@
-"""Content hash of a build context, honouring .dockerignore (simple globs), so an unchanged context is not
-rebuilt.
+"""Content hash of a build context, honouring .dockerignore (simple globs) and the `ignore` globs of the
+container's `watch` rebuild rules, so an unchanged context is not rebuilt and a file watch ignores does not
+rebuild through the drift tick either.
 
 File digests are cached by (path, size, mtime): re-planning in watch mode only reads files that changed.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 _cache: dict[tuple[str, int, int], str] = {}
@@ -33,6 +35,25 @@ def _ignored(relative: str, patterns: list[str]) -> bool:
     return ignored
 
 
+WatchIgnore = tuple[Path, Sequence[str]]  # a rebuild rule's root and its ignore globs
+
+
+def _watch_ignored(path: Path, rules: Iterable[WatchIgnore]) -> bool:
+    """True when rules cover `path` and each covering rule ignores it (the same test as watch's own)."""
+    covering = [(root, globs) for root, globs in rules if path == root or root in path.parents]
+    return bool(covering) and all(_matches(path, root, globs) for root, globs in covering)
+
+
+def _matches(path: Path, root: Path, globs: Sequence[str]) -> bool:
+    relative = path.relative_to(root).as_posix() if path != root else path.name
+    return any(
+        fnmatch.fnmatch(relative, glob)
+        or fnmatch.fnmatch(path.name, glob)
+        or fnmatch.fnmatch(relative, glob.rstrip("/") + "/*")
+        for glob in globs
+    )
+
+
 def _file_digest(path: Path) -> str:
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
@@ -43,9 +64,11 @@ def _file_digest(path: Path) -> str:
     return digest
 
 
-def context_hash(context: Path) -> str:
-    """sha256 over (relative path, executable bit, content digest) of every file docker would send."""
+def context_hash(context: Path, watch_ignores: Sequence[WatchIgnore] = ()) -> str:
+    """sha256 over (relative path, executable bit, content digest) of every file docker would send, minus
+    the files `watch_ignores` (rebuild rules' roots and ignore globs) ignore."""
     patterns = _ignore_patterns(context)
+    rules = [(Path(root), tuple(globs)) for root, globs in watch_ignores if globs]
     total = hashlib.sha256()
     for root, dirs, files in os.walk(context):
         rel_root = os.path.relpath(root, context)
@@ -60,7 +83,7 @@ def context_hash(context: Path) -> str:
             if _ignored(relative, patterns):
                 continue
             path = Path(root, name)
-            if not path.is_file():
+            if not path.is_file() or (rules and _watch_ignored(path, rules)):
                 continue
             executable = os.access(path, os.X_OK)
             total.update(f"{relative}\0{int(executable)}\0{_file_digest(path)}\n".encode())
