@@ -203,3 +203,43 @@ def test_sandbox_of_a_zombie_owner_is_reaped(docker_client, base_image):
         child.kill()
         child.wait()
         cleanup.remove_all(docker_client, instance)
+
+
+def test_down_with_a_foreign_container_on_the_network(docker_client, base_image):
+    """Someone attached a container of their own to the sandbox network: `down` disconnects it (it keeps
+    running), removes the network and only then the unreachable route, and says what it did."""
+    from tests.sandbox.runner.settings import Settings
+
+    instance = "f" + secrets.token_hex(3)[:5]
+    started = sandbox_cli("up", "--instance", instance)
+    foreign = None
+    service_cidr = "unknown"
+    try:
+        assert started.returncode == 0, started.stderr
+        settings = Settings.model_validate_json(
+            (Path(started.stdout.strip()).parents[1] / "settings.json").read_text()
+        )
+        service_cidr = str(settings.service_cidr)
+        foreign = docker_client.containers.run(
+            base_image,
+            ["sleep", "300"],
+            detach=True,
+            name=f"gefyra-sbxtest-{instance}",
+            labels={"dev.gefyra.sbxtest": instance},
+        )
+        docker_client.networks.get(settings.network_name).connect(foreign)
+    finally:
+        stopped = sandbox_cli("down", "--instance", instance)
+    try:
+        assert stopped.returncode == 0, stopped.stderr
+        assert f"gefyra-sbxtest-{instance}" in stopped.stderr  # named as disconnected
+        after = host_state(instance, service_cidr)
+        if after["routes"]:
+            assert reused_by_another_sandbox(service_cidr, instance), after["routes"]
+            after["routes"] = []
+        assert after == {"containers": [], "networks": [], "iptables": [], "routes": []}
+        foreign.reload()
+        assert foreign.status == "running"
+    finally:
+        if foreign is not None:
+            foreign.remove(force=True)

@@ -76,8 +76,19 @@ def up(instance: str, timeout: float) -> int:
 
 
 def down(instance: str) -> int:
+    import logging
+
     import docker
 
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")  # cleanup says what it disconnected
+
+    from .runner import cleanup
+
+    client = docker.from_env()
+    foreign = cleanup.foreign_endpoints(client, instance)
+    if foreign:
+        names = "\n  ".join(foreign)
+        print(f"disconnecting containers the sandbox did not make:\n  {names}", file=sys.stderr)
     info = read_ready(instance)
     if info and alive(info["pid"]):
         os.kill(info["pid"], signal.SIGTERM)
@@ -86,9 +97,6 @@ def down(instance: str) -> int:
             time.sleep(0.1)
         if alive(info["pid"]):
             os.kill(info["pid"], signal.SIGKILL)
-    from .runner import cleanup
-
-    client = docker.from_env()
     left = cleanup.remove_all(client, instance)
     client.close()
     if left:

@@ -52,9 +52,10 @@ class Sandbox:
 
         try:
             cleanup.reap_orphans(self.docker)
-            self.settings = netsetup.create_network(self.docker, self.instance)
-            cleanup.save_settings(self.settings)
-            netsetup.setup_host(self.settings)
+            with netsetup.slot_lock():  # the slot (network + route) is taken as one step
+                self.settings = netsetup.create_network(self.docker, self.instance)
+                cleanup.save_settings(self.settings)
+                netsetup.setup_host(self.settings)
             # The server listens on the bridge address: the host reaches it there, and Pods through the
             # `kubernetes` Service (ClusterIP -> DNAT -> this address), with a certificate valid for both.
             self.api = start_api(

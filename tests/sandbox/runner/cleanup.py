@@ -80,14 +80,53 @@ def remove_all(client, instance: str) -> list[str]:
         except docker.errors.APIError as error:
             if "already in progress" not in str(error):  # someone else is removing it: fine
                 raise
-    # Host rules and the route go before the network: the network holds the slot, and a parallel sandbox that
-    # takes the slot once it is free must not lose its fresh route to us.
     if settings is not None:
-        netsetup.teardown_host(settings)
-    for network in client.networks.list(filters=label):
-        network.remove()
+        netsetup.teardown_rules(settings)
+    with netsetup.slot_lock():
+        for network in client.networks.list(filters=label):
+            _remove_network(network)
+        # The unreachable route goes last, and only once the network is really gone: while the Pod range is
+        # still a local bridge, the Service range must still fail fast instead of following the default route.
+        if settings is not None:
+            netsetup.remove_route(client, settings)
     shutil.rmtree(STATE_ROOT / instance, ignore_errors=True)
     return leftovers(client, instance, settings)
+
+
+def foreign_endpoints(client, instance: str) -> list[str]:
+    """Names of containers attached to the instance's networks that the sandbox did not make."""
+    found = []
+    for network in client.networks.list(filters={"label": f"{LABEL}={instance}"}):
+        network.reload()
+        for container_id, endpoint in (network.attrs.get("Containers") or {}).items():
+            try:
+                labels = client.containers.get(container_id).labels
+            except Exception:  # noqa: BLE001 - gone meanwhile
+                continue
+            if labels.get(LABEL) != instance:
+                found.append(f"{endpoint.get('Name') or container_id[:12]} on {network.name}")
+    return found
+
+
+def _remove_network(network) -> None:
+    """Remove the network; containers of others still attached to it (`docker network connect`) are
+    disconnected first (they keep running) and named in the log. Failures stay as leftovers."""
+    import docker.errors
+
+    try:
+        network.reload()
+        for container_id, endpoint in (network.attrs.get("Containers") or {}).items():
+            name = endpoint.get("Name") or container_id[:12]
+            log.warning("disconnecting foreign container %s from %s", name, network.name)
+            try:
+                network.disconnect(container_id, force=True)
+            except docker.errors.APIError as error:
+                log.warning("could not disconnect %s from %s: %s", name, network.name, error)
+        network.remove()
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as error:
+        log.warning("could not remove network %s: %s", network.name, error)
 
 
 def leftovers(client, instance: str, settings: Settings | None) -> list[str]:

@@ -9,12 +9,15 @@ the built-in chains, so cleanup is: delete the jumps, flush and delete the chain
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import ipaddress
 import logging
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
-from .settings import LABEL, LABEL_ROLE, POD_SUPERNET, Settings
+from .settings import LABEL, LABEL_ROLE, POD_SUPERNET, STATE_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +68,30 @@ def host_routes() -> list[ipaddress.IPv4Network]:
     return routes
 
 
-def used_subnets(client) -> list[ipaddress.IPv4Network]:
-    subnets = list(host_routes())
+def network_subnets(client) -> list[ipaddress.IPv4Network]:
+    subnets = []
     for network in client.networks.list():
         for config in (network.attrs.get("IPAM") or {}).get("Config") or []:
             if config.get("Subnet") and ":" not in config["Subnet"]:
                 subnets.append(ipaddress.ip_network(config["Subnet"], strict=False))
     return subnets
+
+
+def used_subnets(client) -> list[ipaddress.IPv4Network]:
+    return host_routes() + network_subnets(client)
+
+
+@contextlib.contextmanager
+def slot_lock() -> Iterator[None]:
+    """Serialise taking a slot (network + route) and giving it back (network, then route) across processes,
+    so a sandbox being removed never deletes the fresh route of another that just took the same slot."""
+    STATE_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(STATE_ROOT / ".slots.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def find_existing(client, instance: str) -> Settings | None:
@@ -149,8 +169,8 @@ def setup_host(settings: Settings) -> None:
     Path(f"/proc/sys/net/ipv4/conf/{settings.bridge}/route_localnet").write_text("1\n")
 
 
-def teardown_host(settings: Settings) -> None:
-    """Remove jumps, chains and the route (idempotent; touches nothing not named after this instance)."""
+def teardown_rules(settings: Settings) -> None:
+    """Remove jumps and chains (idempotent; touches nothing not named after this instance)."""
     for table, builtin, match, suffix in JUMPS:
         jump = [*match, "-j", settings.chain(suffix)]
         while iptables("-t", table, "-D", builtin, *jump, check=False).returncode == 0:
@@ -162,7 +182,16 @@ def teardown_host(settings: Settings) -> None:
         for suffix in chains:
             iptables("-t", table, "-F", settings.chain(suffix), check=False)
             iptables("-t", table, "-X", settings.chain(suffix), check=False)
+
+
+def remove_route(client, settings: Settings) -> bool:
+    """Delete the unreachable route of the Service range - only when no Docker network holds the slot's Pod
+    subnet any more (ours is really gone, and no other sandbox took the slot since). Call under slot_lock().
+    """
+    if any(settings.pod_cidr == subnet for subnet in network_subnets(client)):
+        return False
     subprocess.run(["ip", "route", "del", "unreachable", str(settings.service_cidr)], capture_output=True)
+    return True
 
 
 def leftover_rules(settings: Settings) -> list[str]:
