@@ -68,8 +68,10 @@ class Testbed:
         config = net.attrs["IPAM"]["Config"][0]
         return name, config["Subnet"], config["Gateway"]
 
-    def workload(self, role: str, network: str, *args: str, **create) -> object:
-        """A testkit container (Carrier image has python3) running `testkit.py <args>`."""
+    def workload(self, role: str, network: str | None, *args: str, **create) -> object:
+        """A testkit container (Carrier image has python3) running `testkit.py <args>`.
+
+        `network=None` with `network_mode="container:<id>"` in `create`: in another container's namespace."""
         container = self.client.containers.create(
             image_tag("carrier"),
             name=self.name(role),
@@ -85,7 +87,8 @@ class Testbed:
         put_files(container, {TESTKIT_PATH: TESTKIT.read_text()}, mode=0o644)
         container.start()
         self.containers[role] = container
-        self.ips[role] = container_ip(container, network)
+        if network:
+            self.ips[role] = container_ip(container, network)
         return container
 
     def start_cluster(self) -> None:
