@@ -15,13 +15,18 @@ class DockerProvider(Provider):
 
     def connect(self, config: Any) -> Any:
         """A client for DOCKER_HOST (or the local socket); fails with a hint when the engine does not
-        answer."""
-        import docker
-
+        answer. For a unix socket it is a FastClient (no docker SDK import for a no-op plan)."""
         from gefyra.errors import ProviderError
+        from gefyra.providers.docker.fastclient import FastClient, socket_path
+
+        def sdk() -> Any:
+            import docker
+
+            return docker.from_env(timeout=120)
 
         try:
-            client = docker.from_env(timeout=120)
+            path = socket_path()  # unix socket: fast read-only lists, the SDK only when something changes
+            client = FastClient(path, sdk) if path is not None else sdk()
             client.ping()
         except Exception as error:  # noqa: BLE001 - any connection problem is one clear error
             raise ProviderError(
