@@ -243,3 +243,137 @@ def test_down_with_a_foreign_container_on_the_network(docker_client, base_image)
     finally:
         if foreign is not None:
             foreign.remove(force=True)
+
+
+def sandbox_processes(instance: str) -> list[int]:
+    """Live `python -m tests.sandbox serve --instance <instance>` processes on this host."""
+    from tests.sandbox.runner.cleanup import alive
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            b"tests.sandbox" in args
+            and b"serve" in args
+            and instance.encode() in args
+            and alive(int(entry.name))
+        ):
+            found.append(int(entry.name))
+    return found
+
+
+def cli_popen(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.sandbox", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+
+
+def assert_nothing_left(instance: str, service_cidr: str) -> None:
+    after = host_state(instance, service_cidr)
+    if after["routes"]:
+        assert reused_by_another_sandbox(service_cidr, instance), after["routes"]
+        after["routes"] = []
+    assert after == {"containers": [], "networks": [], "iptables": [], "routes": []}
+    assert sandbox_processes(instance) == []
+
+
+def test_up_twice_at_once_runs_one_sandbox_and_down_twice_is_clean(docker_client, base_image):
+    instance = "u" + secrets.token_hex(3)[:5]
+    first, second = cli_popen("up", "--instance", instance), cli_popen("up", "--instance", instance)
+    service_cidr = "unknown"
+    try:
+        outputs = [p.communicate(timeout=120) for p in (first, second)]
+        assert first.returncode == 0 and second.returncode == 0, outputs
+        assert outputs[0][0] == outputs[1][0]  # the same kubeconfig
+        assert len(sandbox_processes(instance)) == 1
+        settings = json.loads((Path(outputs[0][0].strip()).parents[1] / "settings.json").read_text())
+        service_cidr = f"10.243.{settings['slot']}.0/24"
+    finally:
+        stopped = sandbox_cli("down", "--instance", instance)
+        again = sandbox_cli("down", "--instance", instance)
+    assert stopped.returncode == 0, stopped.stderr
+    assert again.returncode == 0, again.stderr
+    assert_nothing_left(instance, service_cidr)
+
+
+def test_down_while_up_is_starting_stops_it(docker_client, base_image):
+    from tests.sandbox.runner.settings import STATE_ROOT
+
+    instance = "d" + secrets.token_hex(3)[:5]
+    starting = cli_popen("up", "--instance", instance)
+    try:
+        # `up` has started its background process but that is not ready yet.
+        wait_for(lambda: (STATE_ROOT / f"{instance}.pid").exists(), what="up to start its process")
+        assert not (STATE_ROOT / instance / "ready.json").exists()
+        stopped = sandbox_cli("down", "--instance", instance)
+        assert stopped.returncode == 0, stopped.stderr
+        # `up` ends (1: its sandbox was stopped under it; 0 if it saw it ready just before) and, above all,
+        # nothing of the sandbox - no process, no container, rule or route - survives the `down`.
+        starting.communicate(timeout=120)
+    finally:
+        if starting.poll() is None:
+            starting.kill()
+            starting.wait()
+        sandbox_cli("down", "--instance", instance)
+    assert_nothing_left(instance, "unknown")
+    assert not (STATE_ROOT / instance).exists()
+
+
+def test_down_stale_reaps_only_sandboxes_with_a_gone_owner(docker_client, base_image):
+    from tests.sandbox.runner import cleanup
+
+    instance = "s" + secrets.token_hex(3)[:5]
+    code = (
+        "import time; from tests.sandbox.cluster import Sandbox; "
+        f"Sandbox({instance!r}).start(); print('up', flush=True); time.sleep(300)"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    try:
+        assert child.stdout.readline().strip() == "up"
+        # A second owner of the same instance is refused while the first lives.
+        refused = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"from tests.sandbox.cluster import Sandbox; Sandbox({instance!r}).start()",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
+        assert refused.returncode != 0 and f"in use by process {child.pid}" in refused.stderr, refused.stderr
+        label = f"label=dev.gefyra.sandbox={instance}"
+        assert subprocess.run(
+            ["docker", "ps", "-q", "--filter", label], capture_output=True, text=True
+        ).stdout
+        kept = sandbox_cli("down", "--stale")  # a live owner: untouched
+        assert kept.returncode == 0 and instance not in kept.stderr, kept.stderr
+        assert subprocess.run(
+            ["docker", "ps", "-q", "--filter", label], capture_output=True, text=True
+        ).stdout
+        child.kill()
+        child.wait()
+        reaped = sandbox_cli("down", "--stale")
+        assert reaped.returncode == 0 and instance in reaped.stderr, reaped.stderr
+        assert_nothing_left(instance, "unknown")
+    finally:
+        child.kill()
+        child.wait()
+        cleanup.remove_all(docker_client, instance)

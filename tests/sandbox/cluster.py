@@ -11,6 +11,7 @@ TEST AND DEMO SANDBOX ONLY - not a Kubernetes distribution; real work runs on an
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ class Sandbox:
     def start(self) -> Sandbox:
         from .apiserver.serve import start as start_api
 
+        # Never adopt the network of an instance another live process runs (its stop() would be ours to race).
+        owner = cleanup.owner_pid(self.instance)
+        if owner is not None and owner != os.getpid() and cleanup.alive(owner):
+            raise RuntimeError(f"sandbox {self.instance!r} is in use by process {owner}")
         try:
             cleanup.reap_orphans(self.docker)
             with netsetup.slot_lock():  # the slot (network + route) is taken as one step
