@@ -58,6 +58,16 @@ def test_proxy_spreads_over_endpoints_and_adds_node_ports():
     assert "headless" not in text and lines[0] == "*nat" and lines[-1] == "COMMIT"
 
 
+def test_udp_flush_is_scoped_to_this_instance():
+    commands = proxy.flush_commands(SETTINGS, ("10.243.7.30", 53, 30053), ("10.242.7.5:5353",))
+    assert ["conntrack", "-D", "-p", "udp", "--orig-dst", "10.243.7.30", "--orig-port-dst", "53"] in commands
+    for command in commands:  # never "every flow to this nodePort": always our ClusterIP, Node IP or Pods
+        assert {"--orig-dst", "--reply-src"} & set(command), command
+    udp = ["conntrack", "-D", "-p", "udp"]
+    assert [*udp, "--orig-dst", "10.242.7.1", "--orig-port-dst", "30053"] in commands
+    assert [*udp, "--orig-port-dst", "30053", "--reply-src", "10.242.7.5"] in commands
+
+
 def test_proxy_without_endpoints_writes_no_rule():
     text = proxy.render(SETTINGS, [service("lonely", [{"port": 80}])], {})
     assert "DNAT" not in text

@@ -87,7 +87,23 @@ def udp_targets(services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> d
     return found
 
 
-def flush_udp(cluster_ip: str, port: int, node_port: int | None) -> None:
+def flush_commands(settings: Settings, key: tuple, old_targets: tuple[str, ...]) -> list[list[str]]:
+    """conntrack deletions for one UDP Service port whose endpoints changed, scoped to this instance: its
+    ClusterIP, its Node IP, flows DNAT-ed to its old endpoints (Pod IPs are this instance's own) and
+    un-NATed flows to 127.0.0.1 (they reached no sandbox at all). Another sandbox's flows on the same nodePort
+    number stay."""
+    cluster_ip, port, node_port = key
+    udp = ["conntrack", "-D", "-p", "udp"]
+    commands = [[*udp, "--orig-dst", cluster_ip, "--orig-port-dst", str(port)]]
+    if node_port:
+        np = ["--orig-port-dst", str(node_port)]
+        commands.append([*udp, "--orig-dst", settings.gateway, *np])
+        commands += [[*udp, *np, "--reply-src", ip] for ip in sorted({t.split(":")[0] for t in old_targets})]
+        commands.append([*udp, "--orig-dst", "127.0.0.1", *np, "--reply-src", "127.0.0.1"])
+    return commands
+
+
+def flush_udp(settings: Settings, key: tuple, old_targets: tuple[str, ...]) -> None:
     """Forget conntrack entries of a UDP Service whose endpoints changed (as kube-proxy does): a client that
     kept sending from one source port (WireGuard does) would otherwise stick to the old, or to no,
     destination.
@@ -95,10 +111,7 @@ def flush_udp(cluster_ip: str, port: int, node_port: int | None) -> None:
     if shutil.which("conntrack") is None:
         log.warning("conntrack not installed: UDP flows to changed Services may stay stale for a while")
         return
-    commands = [["conntrack", "-D", "-p", "udp", "--orig-dst", cluster_ip, "--orig-port-dst", str(port)]]
-    if node_port:
-        commands.append(["conntrack", "-D", "-p", "udp", "--orig-port-dst", str(node_port)])
-    for command in commands:
+    for command in flush_commands(settings, key, old_targets):
         subprocess.run(command, capture_output=True)  # exit 1 just means "nothing to delete"
 
 
@@ -130,5 +143,5 @@ class Proxy:
         udp = udp_targets(self.services.list(), endpoints)
         for key, targets in udp.items():
             if self._udp.get(key) != targets:
-                flush_udp(*key)
+                flush_udp(self.settings, key, self._udp.get(key, ()))
         self._udp = udp
