@@ -29,6 +29,20 @@ def docker_run_baseline(image: str, label: str) -> float:
     return time.perf_counter() - start
 
 
+def pod_problem(status) -> str | None:
+    """Why a Pod will not get Running by itself (a terminal phase or a container stuck with a reason)."""
+    if status.phase in ("Failed", "Succeeded"):
+        return f"phase {status.phase}: {status.reason or ''} {status.message or ''}".strip()
+    for container in status.container_statuses or []:
+        waiting = container.state.waiting if container.state else None
+        if waiting and waiting.reason not in (None, "ContainerCreating", "PodInitializing"):
+            return f"container {container.name}: {waiting.reason}: {waiting.message or ''}".strip()
+        terminated = container.state.terminated if container.state else None
+        if terminated and terminated.exit_code:
+            return f"container {container.name} exited {terminated.exit_code}: {terminated.reason or ''}"
+    return None
+
+
 def start_pod(core, namespace: str, name: str, image: str) -> tuple[float, float]:
     """Seconds from create to phase Running, and to Ready (watching the Pod, as a controller would)."""
     from kubernetes import watch
@@ -38,6 +52,7 @@ def start_pod(core, namespace: str, name: str, image: str) -> tuple[float, float
         namespace, {"metadata": {"name": name}, "spec": {"containers": [{"name": "main", "image": image}]}}
     )
     running = None
+    status = None
     for event in watch.Watch().stream(
         core.list_namespaced_pod, namespace, field_selector=f"metadata.name={name}", timeout_seconds=30
     ):
@@ -46,7 +61,14 @@ def start_pod(core, namespace: str, name: str, image: str) -> tuple[float, float
             running = time.perf_counter() - start
         if any(c.type == "Ready" and c.status == "True" for c in status.conditions or []):
             return running or time.perf_counter() - start, time.perf_counter() - start
-    raise TimeoutError(f"pod {name} did not become Ready")
+        problem = pod_problem(status)
+        if problem:
+            raise RuntimeError(f"pod {name} failed to start: {problem}")
+    last = pod_problem(status) if status else None
+    phase = status.phase if status else "no status"
+    raise TimeoutError(
+        f"pod {name} did not become Ready within 30 s (phase {phase}; {last or 'no reason given'})"
+    )
 
 
 def main(count: int) -> int:
@@ -57,8 +79,12 @@ def main(count: int) -> int:
         image = ensure_image(sandbox.docker, "echo")
         api = sandbox.api_client()
         core = client.CoreV1Api(api)
-        start_pod(core, "default", "warmup", image)  # first use of the image after a build primes caches
-        runs = [start_pod(core, "default", f"bench-{i}", image) for i in range(count)]
+        try:
+            start_pod(core, "default", "warmup", image)  # first use of the image after a build primes caches
+            runs = [start_pod(core, "default", f"bench-{i}", image) for i in range(count)]
+        except (RuntimeError, TimeoutError) as error:  # the Pod's own reason, not just "did not become Ready"
+            print(f"bench failed: {error}", file=sys.stderr)
+            return 1
         baseline = statistics.median(
             docker_run_baseline(image, f"dev.gefyra.sandbox={sandbox.instance}") for _ in range(3)
         )
