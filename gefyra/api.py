@@ -100,13 +100,16 @@ def make_plan(
     force_replace: Mapping[ResourceKey, str] | None = None,
     options: Mapping[ResourceKey, Mapping[str, Any]] | None = None,
     hold: frozenset[ResourceKey] = frozenset(),
+    preflight: bool = True,
 ) -> Planned:
-    """Observe once and plan. Resources in `hold` are left as they are (watch's repair backoff)."""
+    """Observe once and plan. Resources in `hold` are left as they are (watch's repair backoff);
+    `preflight` checks what would be created (host ports) and raises ProviderError before anything changes."""
     snapshot = observe(session, config.project.name, config)
     have = [r for r in actual(snapshot) if r.key not in hold]
     want = [r for r in desired(config, snapshot) if r.key not in hold]
     result = planner.plan(config.project.name, want, have, force_replace=force_replace, options=options)
-    _preflight(result, snapshot)
+    if preflight:
+        _preflight(result, snapshot)
     return Planned(plan=result, snapshot=snapshot, actual=tuple(have))
 
 
@@ -268,7 +271,7 @@ def _describe(resource: Resource) -> str:
 def status(config: Any) -> StatusReport:
     """Each resource: running / exited / missing / drifted (and why), from one observation."""
     with _session(config) as session:
-        planned = make_plan(config, session)
+        planned = make_plan(config, session, preflight=False)  # report, even when a port is taken
     return status_of(planned.plan, planned.actual)
 
 

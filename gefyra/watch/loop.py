@@ -195,8 +195,9 @@ class WatchLoop:
             for t in due
             if t.reason == "rebuild" and t.container in self.config.containers
         }
+        everything = not due or any(t.reason == "config" for t in due)  # the first apply or a config edit
         edited = {t.container for t in due if t.container} | (
-            set(self.config.containers) if any(t.reason == "config" for t in due) else set()
+            set(self.config.containers) if everything else set()
         )
         for name in edited:  # the user changed something: repair at once again
             self.backoff.pop(name, None)
