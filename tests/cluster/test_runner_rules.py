@@ -176,3 +176,13 @@ def test_volume_files_are_synced_exactly(tmp_path):
     volumes.sync_files(tmp_path, {"a": (b"changed", 0o644)})
     assert (tmp_path / "a").read_bytes() == b"changed"
     assert not (tmp_path / "dir").exists()
+
+
+def test_cli_rejects_bad_instance_names_and_misplaced_flags(capsys):
+    from tests.sandbox.__main__ import main
+
+    for argv in (["up", "--instance", "Bad"], ["down", "--instance", "toolongname"], ["up", "--all"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2, argv
+    assert "1-8 characters of [a-z0-9]" in capsys.readouterr().err
