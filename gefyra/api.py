@@ -109,17 +109,17 @@ def make_plan(
     want = [r for r in desired(config, snapshot) if r.key not in hold]
     result = planner.plan(config.project.name, want, have, force_replace=force_replace, options=options)
     if preflight:
-        _preflight(result, snapshot)
+        _preflight(result, snapshot, session)
     return Planned(plan=result, snapshot=snapshot, actual=tuple(have))
 
 
-def _preflight(result: Plan, snapshot: Snapshot) -> None:
+def _preflight(result: Plan, snapshot: Snapshot, session: Session) -> None:
     """Every kind checks what it is about to create (host ports, ...): fail before anything changes."""
     creating = [step.resource for step in result.steps if step.op == "create"]
     for kind in active_kinds(snapshot):
         mine = [resource for resource in creating if resource.kind == kind.kind]
         if mine:
-            kind.preflight(mine, snapshot)
+            kind.preflight(mine, snapshot, session)
 
 
 def plan(config: Any, **kwargs: Any) -> Plan:

@@ -111,9 +111,10 @@ class Kind(ABC):
         Default: none."""
         return desired
 
-    def preflight(self, creating: list[Resource], snapshot: Snapshot) -> None:
+    def preflight(self, creating: list[Resource], snapshot: Snapshot, session: Session) -> None:
         """Raise ProviderError when creating these resources would fail (e.g. a host port in use), so plan
-        and apply stop before anything is changed. Default: no check."""
+        and apply stop before anything is changed (`session` only to explain a problem). Default: no
+        check."""
         return None
 
     @abstractmethod

@@ -330,3 +330,24 @@ def test_files_a_rebuild_rule_ignores_do_not_change_the_build(engine_project) ->
     assert engine_project.cli("plan").stdout.strip() == "No changes."  # the drift tick will not rebuild
     (folder / "img" / "main.txt").write_text("real change")
     assert "-/+ container/app" in engine_project.cli("plan", check=2).stdout
+
+
+def test_a_host_port_held_by_a_container_names_it(engine_project, docker_client, base_image) -> None:
+    port = _free_port()
+    holder = f"{engine_project.name}-holder"  # ours, unlabelled: gefyra must only name it
+    docker_client.api.create_container(
+        base_image,
+        ["sleep", "infinity"],
+        name=holder,
+        ports=[80],
+        host_config=docker_client.api.create_host_config(port_bindings={80: port}),
+    )
+    try:
+        docker_client.api.start(holder)
+        engine_project.write({"web": {**SLEEPER, "ports": [f"{port}:80"]}})
+        result = engine_project.cli("plan", check=1)
+        assert f"container/web: host port {port}/tcp is already in use by container {holder}" in result.stderr
+        assert f"stop {holder}" in result.stderr
+        assert docker_client.api.inspect_container(holder)["State"]["Running"]  # never touched
+    finally:
+        docker_client.api.remove_container(holder, force=True)

@@ -13,7 +13,7 @@ from gefyra.errors import ConfigError, ProviderError
 from gefyra.model import labels
 from gefyra.model.desired import container_resource
 from gefyra.model.resources import Observed, Resource
-from gefyra.providers.base import Kind, Snapshot, StepContext
+from gefyra.providers.base import Kind, Session, Snapshot, StepContext
 from gefyra.providers.docker import actions, ports, startcheck
 from gefyra.providers.docker.context_hash import context_hash
 from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
@@ -51,7 +51,7 @@ class ContainerKind(Kind):
             )
         return resources
 
-    def preflight(self, creating: list[Resource], snapshot: Snapshot) -> None:
+    def preflight(self, creating: list[Resource], snapshot: Snapshot, session: Session) -> None:
         """Host ports must be free, except those our own containers publish now (a replace frees them)."""
         docker: DockerSnapshot = snapshot.of("docker")
         if not docker.local:
@@ -63,10 +63,10 @@ class ContainerKind(Kind):
                 if (number, protocol) in ours or ports.is_free(port.get("host_ip"), number, protocol):
                     continue
                 where = f"{port['host_ip']}:{number}" if port.get("host_ip") else str(number)
-                raise ProviderError(
-                    f"{resource.key}: host port {where}/{protocol} is already in use",
-                    hint=ports.BUSY_HINT.format(port=number),
+                message, hint = ports.busy_message(
+                    session.client("docker"), f"{resource.key}: host port {where}/{protocol}", number
                 )
+                raise ProviderError(message, hint=hint)
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         docker: DockerSnapshot = snapshot.of("docker")
@@ -141,11 +141,9 @@ class ContainerKind(Kind):
             text = str(getattr(error, "explanation", None) or error)
             published = [str(p["host_port"]) for p in resource.spec.get("ports") or ()]
             if published and ("already allocated" in text or "address already in use" in text):
-                raise ProviderError(
-                    f"cannot start {resource.key}: host port {', '.join(published)} is already in use"
-                    f" ({text})",
-                    hint=ports.BUSY_HINT.format(port=published[0]),
-                ) from error
+                what = f"cannot start {resource.key}: host port {', '.join(published)}"
+                message, hint = ports.busy_message(client, what, int(published[0]))
+                raise ProviderError(f"{message} ({text})", hint=hint) from error
             raise ProviderError(f"cannot start {resource.key}: {text}") from error
 
     def _image(self, ctx: StepContext, client: Any, resource: Resource) -> str:

@@ -35,3 +35,23 @@ def is_free(host_ip: str | None, port: int, protocol: str) -> bool:
         except OSError:
             return False
     return True
+
+
+def holder(client: Any, port: int) -> str | None:
+    """Name of a Docker container publishing `port` (of any project, or none), for the error message."""
+    try:
+        found = client.api.containers(filters={"publish": str(port)})
+    except Exception:  # noqa: BLE001 - only an explanation; the error stands without it
+        return None
+    return (found[0].get("Names") or ["?"])[0].lstrip("/") if found else None
+
+
+def busy_message(client: Any, what: str, port: int) -> tuple[str, str]:
+    """The message and hint for a host port in use: names the container holding it when it is one."""
+    name = holder(client, port) if client is not None else None
+    if name:
+        return (
+            f"{what} is already in use by container {name}",
+            f"stop {name} or change `ports:` in gefyra.yaml",
+        )
+    return f"{what} is already in use", BUSY_HINT.format(port=port)
