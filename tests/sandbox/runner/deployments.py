@@ -13,8 +13,8 @@ from typing import Any
 from .events import Recorder
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
-from .selectors import controller_uid, owner_ref
-from .workqueue import Workers
+from .selectors import owner_ref
+from .workloads import OwnerController, owned_by, patch_status
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -58,34 +58,16 @@ def revision(obj: Obj) -> int:
         return 0
 
 
-class DeploymentController:
+class DeploymentController(OwnerController):
     def __init__(self, kube: Kube, deployments: Informer, replicasets: Informer, events: Recorder) -> None:
+        super().__init__("deployment", deployments, replicasets)
         self.kube, self.deployments, self.replicasets, self.events = kube, deployments, replicasets, events
-        self.workers = Workers("deployment")
-        self.queue = self.workers.queue
-        deployments.add_handler(
-            lambda _k, d: self.queue.add((d["metadata"]["namespace"], d["metadata"]["name"]))
-        )
-        replicasets.add_handler(self._rs_changed)
-
-    def _rs_changed(self, _kind: str, rs: Obj) -> None:
-        uid = controller_uid(rs)
-        for deployment in self.deployments.list(rs["metadata"]["namespace"]):
-            if deployment["metadata"]["uid"] == uid:
-                self.queue.add((deployment["metadata"]["namespace"], deployment["metadata"]["name"]))
-
-    def start(self) -> None:
-        self.workers.run(self.sync, 1)
-
-    def stop(self) -> None:
-        self.workers.stop()
 
     def sync(self, key: tuple[str, str]) -> None:
         deployment = self.deployments.get(*key)
         if deployment is None or deployment["metadata"].get("deletionTimestamp"):
             return
-        uid = deployment["metadata"]["uid"]
-        owned = [rs for rs in self.replicasets.list(key[0]) if controller_uid(rs) == uid]
+        owned = owned_by(deployment, self.replicasets.list(key[0]))
         wanted = template_hash(deployment["spec"]["template"])
         # The current ReplicaSet is the one whose template equals the Deployment's, ignoring the hash label
         # (as in the real controller); the hash only names new ones.
@@ -223,19 +205,9 @@ class DeploymentController:
             old.get("conditions"), status["conditions"]
         ):
             return
-        try:
-            fresh = self.kube.call(
-                self.kube.apps.patch_namespaced_deployment_status,
-                meta["name"],
-                meta["namespace"],
-                {"status": status},
-                _content_type=MERGE,
-            )
-        except Exception as error:
-            if status_code(error) == 404:
-                return
-            raise
-        self.deployments.upsert(fresh)
+        patch_status(
+            self.kube, self.kube.apps.patch_namespaced_deployment_status, self.deployments, deployment, status
+        )
 
 
 def deployment_status(deployment: Obj, new: Obj | None, olds: list[Obj]) -> Obj:

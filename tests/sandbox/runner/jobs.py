@@ -3,16 +3,14 @@ and gives up after `backoffLimit` failed Pods; conditions Complete / Failed for 
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
 from .events import Recorder
 from .informer import Informer
-from .kubeapi import MERGE, Kube, status_code
+from .kubeapi import Kube, status_code
 from .podstatus import now
-from .selectors import controller_uid, owner_ref
-from .workqueue import Workers
+from .workloads import OwnerController, create_pod, owned_by, patch_status, pod_body, template_of
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -22,25 +20,10 @@ def _phase(pod: Obj) -> str:
     return (pod.get("status") or {}).get("phase", "Pending")
 
 
-class JobController:
+class JobController(OwnerController):
     def __init__(self, kube: Kube, jobs: Informer, pods: Informer, events: Recorder) -> None:
+        super().__init__("job", jobs, pods)
         self.kube, self.jobs, self.pods, self.events = kube, jobs, pods, events
-        self.workers = Workers("job")
-        self.queue = self.workers.queue
-        jobs.add_handler(lambda _k, j: self.queue.add((j["metadata"]["namespace"], j["metadata"]["name"])))
-        pods.add_handler(self._pod_changed)
-
-    def _pod_changed(self, _kind: str, pod: Obj) -> None:
-        uid = controller_uid(pod)
-        for job in self.jobs.list(pod["metadata"]["namespace"]):
-            if job["metadata"]["uid"] == uid:
-                self.queue.add((job["metadata"]["namespace"], job["metadata"]["name"]))
-
-    def start(self) -> None:
-        self.workers.run(self.sync, 1)
-
-    def stop(self) -> None:
-        self.workers.stop()
 
     def sync(self, key: tuple[str, str]) -> None:
         job = self.jobs.get(*key)
@@ -49,7 +32,7 @@ class JobController:
         if any(c.get("status") == "True" for c in (job.get("status") or {}).get("conditions") or []):
             return  # finished: Complete or Failed
         spec = job["spec"]
-        pods = [p for p in self.pods.list(key[0]) if controller_uid(p) == job["metadata"]["uid"]]
+        pods = owned_by(job, self.pods.list(key[0]))
         active = [
             p
             for p in pods
@@ -73,27 +56,15 @@ class JobController:
         self._write_status(job, len(active), succeeded, failed, condition)
 
     def _create(self, job: Obj) -> Obj:
-        template = copy.deepcopy(job["spec"]["template"])
         meta = job["metadata"]
+        template_meta, spec = template_of(job)
         labels = {
-            **((template.get("metadata") or {}).get("labels") or {}),
+            **(template_meta.get("labels") or {}),
             "job-name": meta["name"],
             "batch.kubernetes.io/job-name": meta["name"],
             "controller-uid": meta["uid"],
         }
-        body = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "generateName": f"{meta['name']}-",
-                "namespace": meta["namespace"],
-                "labels": labels,
-                "ownerReferences": [owner_ref(job, "Job", "batch/v1")],
-            },
-            "spec": template.get("spec") or {},
-        }
-        created = self.kube.call(self.kube.core.create_namespaced_pod, meta["namespace"], body)
-        self.pods.upsert(created)
+        created = create_pod(self.kube, self.pods, pod_body(job, "Job", "batch/v1", labels, spec))
         self.events.record(job, "Job", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
         return created
 
@@ -139,12 +110,6 @@ class JobController:
             )
         if all(old.get(k) == v for k, v in status.items()):
             return
-        meta = job["metadata"]
-        fresh = self.kube.call(
-            self.kube.batch.patch_namespaced_job_status,
-            meta["name"],
-            meta["namespace"],
-            {"status": status},
-            _content_type=MERGE,
+        patch_status(
+            self.kube, self.kube.batch.patch_namespaced_job_status, self.jobs, job, status, missing_ok=False
         )
-        self.jobs.upsert(fresh)

@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
 from .events import Recorder
 from .informer import Informer
-from .kubeapi import MERGE, Kube, status_code
-from .selectors import controller_uid, is_active, is_ready, matches, owner_ref
-from .workqueue import Workers
+from .kubeapi import Kube
+from .selectors import is_active, is_ready, matches
+from .workloads import OwnerController, create_pod, delete_pod, owned_by, patch_status, pod_body, template_of
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 
 
-class ReplicaSetController:
+class ReplicaSetController(OwnerController):
+    threads = 2
+
     def __init__(self, kube: Kube, replicasets: Informer, pods: Informer, events: Recorder) -> None:
+        super().__init__("replicaset", replicasets, pods)
         self.kube, self.replicasets, self.pods, self.events = kube, replicasets, pods, events
-        self.workers = Workers("replicaset")
-        self.queue = self.workers.queue
-        replicasets.add_handler(
-            lambda _k, rs: self.queue.add((rs["metadata"]["namespace"], rs["metadata"]["name"]))
-        )
-        pods.add_handler(self._pod_changed)
-
-    def _pod_changed(self, _kind: str, pod: Obj) -> None:
-        uid = controller_uid(pod)
-        if uid is None:
-            return
-        for rs in self.replicasets.list(pod["metadata"]["namespace"]):
-            if rs["metadata"]["uid"] == uid:
-                self.queue.add((rs["metadata"]["namespace"], rs["metadata"]["name"]))
-
-    def start(self) -> None:
-        self.workers.run(self.sync, 2)
-
-    def stop(self) -> None:
-        self.workers.stop()
 
     def owned(self, rs: Obj) -> list[Obj]:
-        uid = rs["metadata"]["uid"]
-        return [p for p in self.pods.list(rs["metadata"]["namespace"]) if controller_uid(p) == uid]
+        return owned_by(rs, self.pods.list(rs["metadata"]["namespace"]))
 
     def sync(self, key: tuple[str, str]) -> None:
         rs = self.replicasets.get(*key)
@@ -62,47 +43,23 @@ class ReplicaSetController:
                 active, key=lambda p: (is_ready(p), _negate(p["metadata"].get("creationTimestamp", "")))
             )
             for pod in ranked[:-diff]:
-                self._delete_pod(pod)
+                delete_pod(self.kube, self.pods, pod)
         self._write_status(rs)
 
     def _create_pod(self, rs: Obj) -> None:
-        template = copy.deepcopy(rs["spec"].get("template") or {})
-        meta = template.get("metadata") or {}
-        body = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "generateName": f"{rs['metadata']['name']}-",
-                "namespace": rs["metadata"]["namespace"],
-                "labels": meta.get("labels") or {},
-                "annotations": meta.get("annotations") or {},
-                "ownerReferences": [owner_ref(rs, "ReplicaSet", "apps/v1")],
-            },
-            "spec": template.get("spec") or {},
-        }
-        created = self.kube.call(self.kube.core.create_namespaced_pod, rs["metadata"]["namespace"], body)
-        self.pods.upsert(created)
+        meta, spec = template_of(rs)
+        body = pod_body(
+            rs,
+            "ReplicaSet",
+            "apps/v1",
+            meta.get("labels") or {},
+            spec,
+            annotations=meta.get("annotations") or {},
+        )
+        created = create_pod(self.kube, self.pods, body)
         self.events.record(
             rs, "ReplicaSet", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}"
         )
-
-    def _delete_pod(self, pod: Obj) -> None:
-        meta = pod["metadata"]
-        try:
-            answer = self.kube.call(
-                self.kube.core.delete_namespaced_pod,
-                meta["name"],
-                meta["namespace"],
-                body={"preconditions": {"uid": meta["uid"]}},
-            )
-        except Exception as error:
-            if status_code(error) in (404, 409):
-                return
-            raise
-        if answer.get("kind") == "Pod" and answer["metadata"].get("deletionTimestamp"):
-            self.pods.upsert(answer)
-        else:
-            self.pods.forget(pod)
 
     def _write_status(self, rs: Obj) -> None:
         owned = [p for p in self.owned(rs) if is_active(p)]
@@ -128,20 +85,9 @@ class ReplicaSetController:
         old = rs.get("status") or {}
         if all(old.get(k, 0) == v for k, v in status.items()):
             return
-        meta = rs["metadata"]
-        try:
-            fresh = self.kube.call(
-                self.kube.apps.patch_namespaced_replica_set_status,
-                meta["name"],
-                meta["namespace"],
-                {"status": status},
-                _content_type=MERGE,
-            )
-        except Exception as error:
-            if status_code(error) == 404:
-                return
-            raise
-        self.replicasets.upsert(fresh)
+        patch_status(
+            self.kube, self.kube.apps.patch_namespaced_replica_set_status, self.replicasets, rs, status
+        )
 
 
 def _negate(stamp: str) -> str:
