@@ -83,22 +83,26 @@ def service_links(services: list[Obj]) -> dict[str, str]:
     return env
 
 
+def required(lookup: Lookup, namespace: str, name: str, optional: Any, kind: str) -> Obj | None:
+    """The named ConfigMap or Secret; None when it is missing and `optional`, else missing is an error."""
+    found = lookup(namespace, name)
+    if found is None and not optional:
+        raise ConfigError(f'{kind} "{name}" not found')
+    return found
+
+
 def _from_source(source: Obj, namespace: str, configmap: Lookup, secret: Lookup) -> dict[str, str]:
     if "configMapRef" in source:
         ref = source["configMapRef"]
-        found = configmap(namespace, ref["name"])
+        found = required(configmap, namespace, ref["name"], ref.get("optional"), "configmap")
         if found is None:
-            if ref.get("optional"):
-                return {}
-            raise ConfigError(f'configmap "{ref["name"]}" not found')
+            return {}
         data = dict(found.get("data") or {})
     elif "secretRef" in source:
         ref = source["secretRef"]
-        found = secret(namespace, ref["name"])
+        found = required(secret, namespace, ref["name"], ref.get("optional"), "secret")
         if found is None:
-            if ref.get("optional"):
-                return {}
-            raise ConfigError(f'secret "{ref["name"]}" not found')
+            return {}
         data = decoded(found)
     else:
         return {}

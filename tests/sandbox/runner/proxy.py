@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 from .informer import Informer
@@ -41,28 +42,35 @@ def _spread(match: str, targets: list[str]) -> list[str]:
     return rules
 
 
-def render(settings: Settings, services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> str:
-    """The iptables-restore text for both chains; deterministic so an unchanged cluster writes nothing."""
-    svc, nodeport = settings.chain("SVC"), settings.chain("NP")
-    rules: list[str] = []
-    np_rules: list[str] = []
-    for service in sorted(services, key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
+def _service_ports(services: list[Obj]) -> Iterator[tuple[tuple[str, str], Obj, str, Obj]]:
+    """((namespace, name), spec, ClusterIP, port) for each port of each Service that has a ClusterIP."""
+    for service in services:
         spec = service.get("spec") or {}
         ip = spec.get("clusterIP")
         if not ip or ip == "None":
             continue
         key = (service["metadata"]["namespace"], service["metadata"]["name"])
         for port in spec.get("ports") or []:
-            proto = port.get("protocol", "TCP").lower()
-            targets = _targets(endpoints.get(key), port)
-            comment = f'-m comment --comment "{key[0]}/{key[1]}:{port.get("name", port["port"])}"'
-            rules += _spread(
-                f"-A {svc} -d {ip}/32 -p {proto} -m {proto} --dport {port['port']} {comment}", targets
+            yield key, spec, ip, port
+
+
+def render(settings: Settings, services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> str:
+    """The iptables-restore text for both chains; deterministic so an unchanged cluster writes nothing."""
+    svc, nodeport = settings.chain("SVC"), settings.chain("NP")
+    rules: list[str] = []
+    np_rules: list[str] = []
+    ordered = sorted(services, key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"]))
+    for key, spec, ip, port in _service_ports(ordered):
+        proto = port.get("protocol", "TCP").lower()
+        targets = _targets(endpoints.get(key), port)
+        comment = f'-m comment --comment "{key[0]}/{key[1]}:{port.get("name", port["port"])}"'
+        rules += _spread(
+            f"-A {svc} -d {ip}/32 -p {proto} -m {proto} --dport {port['port']} {comment}", targets
+        )
+        if port.get("nodePort") and spec.get("type") in ("NodePort", "LoadBalancer"):
+            np_rules += _spread(
+                f"-A {nodeport} -p {proto} -m {proto} --dport {port['nodePort']} {comment}", targets
             )
-            if port.get("nodePort") and spec.get("type") in ("NodePort", "LoadBalancer"):
-                np_rules += _spread(
-                    f"-A {nodeport} -p {proto} -m {proto} --dport {port['nodePort']} {comment}", targets
-                )
     # NodePorts answer on this instance's own Node IP, and on local addresses that belong to no sandbox
     # (127.0.0.1, Docker gateways, the host's addresses). Another sandbox's Node IP is left to that sandbox's
     # chain even when both use the same nodePort: the newest instance's jumps come first, so a catch-all over
@@ -75,15 +83,9 @@ def render(settings: Settings, services: list[Obj], endpoints: dict[tuple[str, s
 def udp_targets(services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> dict[tuple, tuple[str, ...]]:
     """(ClusterIP, port, nodePort) of every UDP Service port -> its endpoints."""
     found = {}
-    for service in services:
-        spec = service.get("spec") or {}
-        ip = spec.get("clusterIP")
-        if not ip or ip == "None":
-            continue
-        key = (service["metadata"]["namespace"], service["metadata"]["name"])
-        for port in spec.get("ports") or []:
-            if port.get("protocol", "TCP") == "UDP":
-                found[(ip, port["port"], port.get("nodePort"))] = tuple(_targets(endpoints.get(key), port))
+    for key, _spec, ip, port in _service_ports(services):
+        if port.get("protocol", "TCP") == "UDP":
+            found[(ip, port["port"], port.get("nodePort"))] = tuple(_targets(endpoints.get(key), port))
     return found
 
 

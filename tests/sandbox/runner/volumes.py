@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .podenv import ConfigError, Lookup, field_value
+from .podenv import ConfigError, Lookup, field_value, required
 
 Obj = dict[str, Any]
 TokenSource = Callable[[Obj, Obj], str]  # (pod, serviceAccountToken projection) -> token
@@ -38,11 +38,9 @@ def _select(
 def _configmap_files(
     source: Obj, namespace: str, configmap: Lookup, mode: int
 ) -> dict[str, tuple[bytes, int]]:
-    found = configmap(namespace, source["name"])
+    found = required(configmap, namespace, source["name"], source.get("optional"), "configmap")
     if found is None:
-        if source.get("optional"):
-            return {}
-        raise ConfigError(f'configmap "{source["name"]}" not found')
+        return {}
     data = {k: v.encode() for k, v in (found.get("data") or {}).items()}
     data.update({k: base64.b64decode(v) for k, v in (found.get("binaryData") or {}).items()})
     return _select(
@@ -56,11 +54,9 @@ def _configmap_files(
 
 def _secret_files(source: Obj, namespace: str, secret: Lookup, mode: int) -> dict[str, tuple[bytes, int]]:
     name = source.get("secretName") or source.get("name")
-    found = secret(namespace, name)
+    found = required(secret, namespace, name, source.get("optional"), "secret")
     if found is None:
-        if source.get("optional"):
-            return {}
-        raise ConfigError(f'secret "{name}" not found')
+        return {}
     data = {k: base64.b64decode(v) for k, v in (found.get("data") or {}).items()}
     return _select(
         data,
