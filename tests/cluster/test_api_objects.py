@@ -19,6 +19,21 @@ def _error(call, *args, **kwargs):
     return caught.value.status, json.loads(caught.value.body)
 
 
+def _deployment(name: str = "d", labels: dict | None = None, **spec) -> dict:
+    """A Deployment selecting a=b; its template carries `labels` (a=b unless told)."""
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            **spec,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": labels or {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
+    }
+
+
 def test_metadata_filled(core, namespace):
     created = core.create_namespaced_config_map(namespace, {"metadata": {"generateName": "gen-"}})
     md = created.metadata
@@ -33,32 +48,14 @@ def test_resource_version_is_one_global_counter(private_api):
     third = private_api.request(
         "POST",
         "/apis/apps/v1/namespaces/default/deployments",
-        {
-            "metadata": {"name": "c"},
-            "spec": {
-                "selector": {"matchLabels": {"a": "b"}},
-                "template": {
-                    "metadata": {"labels": {"a": "b"}},
-                    "spec": {"containers": [{"name": "c", "image": "i"}]},
-                },
-            },
-        },
+        _deployment("c"),
     )
     versions = [int(o["metadata"]["resourceVersion"]) for o in (first, second, third)]
     assert versions == [versions[0], versions[0] + 1, versions[0] + 2]
 
 
 def test_generation_bumps_on_spec_change_only(apps, namespace):
-    body = {
-        "metadata": {"name": "d"},
-        "spec": {
-            "selector": {"matchLabels": {"a": "b"}},
-            "template": {
-                "metadata": {"labels": {"a": "b"}},
-                "spec": {"containers": [{"name": "c", "image": "i"}]},
-            },
-        },
-    }
+    body = _deployment()
     apps.create_namespaced_deployment(namespace, body)
     labelled = apps.patch_namespaced_deployment("d", namespace, {"metadata": {"labels": {"x": "y"}}})
     assert labelled.metadata.generation == 1
@@ -171,17 +168,7 @@ def test_secret_string_data_becomes_data(core, namespace):
 
 
 def test_status_subresource_separates_spec_and_status(apps, namespace):
-    body = {
-        "metadata": {"name": "d"},
-        "spec": {
-            "selector": {"matchLabels": {"a": "b"}},
-            "template": {
-                "metadata": {"labels": {"a": "b"}},
-                "spec": {"containers": [{"name": "c", "image": "i"}]},
-            },
-        },
-        "status": {"replicas": 9},
-    }
+    body = {**_deployment(), "status": {"replicas": 9}}
     created = apps.create_namespaced_deployment(namespace, body)
     assert not (created.status and created.status.replicas)
     written = apps.patch_namespaced_deployment_status(
@@ -195,17 +182,7 @@ def test_status_subresource_separates_spec_and_status(apps, namespace):
 
 
 def test_scale_subresource(apps, namespace):
-    body = {
-        "metadata": {"name": "d"},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"a": "b"}},
-            "template": {
-                "metadata": {"labels": {"a": "b"}},
-                "spec": {"containers": [{"name": "c", "image": "i"}]},
-            },
-        },
-    }
+    body = _deployment(replicas=2)
     apps.create_namespaced_deployment(namespace, body)
     scale = apps.read_namespaced_deployment_scale("d", namespace)
     assert (scale.kind, scale.spec.replicas, scale.status.selector) == ("Scale", 2, "a=b")
@@ -217,16 +194,7 @@ def test_scale_subresource(apps, namespace):
 
 
 def test_deployment_selector_must_match_template(apps, namespace):
-    body = {
-        "metadata": {"name": "d"},
-        "spec": {
-            "selector": {"matchLabels": {"a": "b"}},
-            "template": {
-                "metadata": {"labels": {"a": "other"}},
-                "spec": {"containers": [{"name": "c", "image": "i"}]},
-            },
-        },
-    }
+    body = _deployment(labels={"a": "other"})
     code, status = _error(apps.create_namespaced_deployment, namespace, body)
     assert (code, status["reason"]) == (422, "Invalid")
 

@@ -71,6 +71,34 @@ def reused_by_another_sandbox(service_cidr: str, instance: str) -> bool:
     return False
 
 
+def sandbox_owner(instance: str) -> subprocess.Popen:
+    """A process that starts the sandbox, prints `up` and then lives on as its owner."""
+    code = (
+        "import time; from tests.sandbox.cluster import Sandbox; "
+        f"Sandbox({instance!r}).start(); print('up', flush=True); time.sleep(300)"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+
+
+def docker_ids(instance: str, *command: str) -> str:
+    """What `docker <command> -q --filter label=<the instance>` lists (empty when nothing is left)."""
+    label = f"label=dev.gefyra.sandbox={instance}"
+    return subprocess.run(["docker", *command, "--filter", label], capture_output=True, text=True).stdout
+
+
+def has_chains(instance: str) -> bool:
+    return (
+        f"GEFYRA-SANDBOX-{instance.upper()}-"
+        in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    )
+
+
 def test_up_status_down_leaves_nothing(docker_client, base_image, echo_image):
     instance = "c" + secrets.token_hex(3)[:5]
     service_cidr = "unknown"
@@ -137,35 +165,17 @@ def test_sandbox_of_a_killed_process_is_reaped(docker_client, base_image):
     from tests.sandbox.runner import cleanup
 
     instance = "k" + secrets.token_hex(3)[:5]
-    code = (
-        "import sys, time; from tests.sandbox.cluster import Sandbox; "
-        f"Sandbox({instance!r}).start(); print('up', flush=True); time.sleep(300)"
-    )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-    )
+    child = sandbox_owner(instance)
     try:
         assert child.stdout.readline().strip() == "up"
     finally:
         child.kill()
         child.wait()
-    label = f"label=dev.gefyra.sandbox={instance}"
-    assert subprocess.run(["docker", "ps", "-q", "--filter", label], capture_output=True, text=True).stdout
+    assert docker_ids(instance, "ps", "-q")
     cleanup.reap_orphans(docker_client)  # what every Sandbox.start() does first
-    assert not subprocess.run(
-        ["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True
-    ).stdout
-    assert not subprocess.run(
-        ["docker", "network", "ls", "-q", "--filter", label], capture_output=True, text=True
-    ).stdout
-    assert (
-        f"GEFYRA-SANDBOX-{instance.upper()}-"
-        not in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
-    )
+    assert not docker_ids(instance, "ps", "-aq")
+    assert not docker_ids(instance, "network", "ls", "-q")
+    assert not has_chains(instance)
 
 
 def test_sandbox_of_a_zombie_owner_is_reaped(docker_client, base_image):
@@ -174,31 +184,15 @@ def test_sandbox_of_a_zombie_owner_is_reaped(docker_client, base_image):
     from tests.sandbox.runner import cleanup
 
     instance = "z" + secrets.token_hex(3)[:5]
-    code = (
-        "import sys, time; from tests.sandbox.cluster import Sandbox; "
-        f"Sandbox({instance!r}).start(); print('up', flush=True); time.sleep(300)"
-    )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-    )
-    label = f"label=dev.gefyra.sandbox={instance}"
+    child = sandbox_owner(instance)
     try:
         assert child.stdout.readline().strip() == "up"
         os.kill(child.pid, signal.SIGKILL)  # no child.wait(): the child stays a zombie of this process
         wait_for(lambda: not cleanup.alive(child.pid), what="the owner to be a zombie")
         os.kill(child.pid, 0)  # the pid still exists (what the old check looked at)
         assert instance in cleanup.reap_orphans(docker_client)
-        assert not subprocess.run(
-            ["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True
-        ).stdout
-        assert (
-            f"GEFYRA-SANDBOX-{instance.upper()}-"
-            not in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
-        )
+        assert not docker_ids(instance, "ps", "-aq")
+        assert not has_chains(instance)
     finally:
         child.kill()
         child.wait()
@@ -333,17 +327,7 @@ def test_down_stale_reaps_only_sandboxes_with_a_gone_owner(docker_client, base_i
     from tests.sandbox.runner import cleanup
 
     instance = "s" + secrets.token_hex(3)[:5]
-    code = (
-        "import time; from tests.sandbox.cluster import Sandbox; "
-        f"Sandbox({instance!r}).start(); print('up', flush=True); time.sleep(300)"
-    )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-    )
+    child = sandbox_owner(instance)
     try:
         assert child.stdout.readline().strip() == "up"
         # A second owner of the same instance is refused while the first lives.
@@ -359,15 +343,10 @@ def test_down_stale_reaps_only_sandboxes_with_a_gone_owner(docker_client, base_i
             env=dict(os.environ, PYTHONPATH=str(REPO)),
         )
         assert refused.returncode != 0 and f"in use by process {child.pid}" in refused.stderr, refused.stderr
-        label = f"label=dev.gefyra.sandbox={instance}"
-        assert subprocess.run(
-            ["docker", "ps", "-q", "--filter", label], capture_output=True, text=True
-        ).stdout
+        assert docker_ids(instance, "ps", "-q")
         kept = sandbox_cli("down", "--stale")  # a live owner: untouched
         assert kept.returncode == 0 and instance not in kept.stderr, kept.stderr
-        assert subprocess.run(
-            ["docker", "ps", "-q", "--filter", label], capture_output=True, text=True
-        ).stdout
+        assert docker_ids(instance, "ps", "-q")
         child.kill()
         child.wait()
         reaped = sandbox_cli("down", "--stale")
