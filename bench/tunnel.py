@@ -14,7 +14,8 @@ connection each; median latency). The same client/server program (tests/dataplan
 everywhere. Prints medians and the ratios tunnel/bare, tunnel/pair and tunnel/plain. Needs root (netns)
 and Docker.
 
-    python3 bench/tunnel.py [--mb 200] [--requests 1000] [--runs 3] [--mtu 1420]
+    python3 bench/tunnel.py [--mb 200] [--requests 1000] [--runs 3] [--mtu 1420] [--bare-cgroup docker|root]
+                            [--docker-publish]
 """
 
 from __future__ import annotations
