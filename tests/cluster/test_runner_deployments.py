@@ -17,6 +17,12 @@ pytest_plugins = ("tests.sandbox.fixtures",)  # sandbox, sandbox_kube, sandbox_n
 pytestmark = [pytest.mark.docker, pytest.mark.cluster]
 
 KUBECTL = "/usr/bin/kubectl"
+# A template change for every workload kind below: the echo container `web` answers "v2" from now on.
+MESSAGE_V2 = {
+    "spec": {
+        "template": {"spec": {"containers": [{"name": "web", "env": [{"name": "MESSAGE", "value": "v2"}]}]}}
+    }
+}
 
 
 def kubectl(sandbox, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -93,13 +99,7 @@ def test_deployment_pods_names_owners_and_rollout(
     kube.apps.patch_namespaced_deployment(
         "shop",
         sandbox_ns,
-        {
-            "spec": {
-                "template": {
-                    "spec": {"containers": [{"name": "web", "env": [{"name": "MESSAGE", "value": "v2"}]}]}
-                }
-            }
-        },
+        MESSAGE_V2,
     )
     status = kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "deployment/shop", "--timeout=60s")
     assert status.returncode == 0, status.stderr
@@ -249,13 +249,7 @@ def test_statefulset_ordered_pods_stable_names_and_rolling_update(
     kube.apps.patch_namespaced_stateful_set(
         "db",
         sandbox_ns,
-        {
-            "spec": {
-                "template": {
-                    "spec": {"containers": [{"name": "web", "env": [{"name": "MESSAGE", "value": "v2"}]}]}
-                }
-            }
-        },
+        MESSAGE_V2,
     )
     status = kubectl(sandbox, "-n", sandbox_ns, "rollout", "status", "statefulset/db", "--timeout=60s")
     assert status.returncode == 0, status.stderr
@@ -323,13 +317,7 @@ def test_daemonset_one_pod_on_the_node_and_rollout(sandbox, sandbox_kube, sandbo
     sandbox_kube.apps.patch_namespaced_daemon_set(
         "agent",
         sandbox_ns,
-        {
-            "spec": {
-                "template": {
-                    "spec": {"containers": [{"name": "web", "env": [{"name": "MESSAGE", "value": "v2"}]}]}
-                }
-            }
-        },
+        MESSAGE_V2,
     )
 
     def replaced():

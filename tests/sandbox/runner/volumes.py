@@ -20,9 +20,10 @@ Obj = dict[str, Any]
 TokenSource = Callable[[Obj, Obj], str]  # (pod, serviceAccountToken projection) -> token
 
 
-def _select(
-    data: dict[str, bytes], items: list[Obj] | None, mode: int, what: str, optional: bool
-) -> dict[str, tuple[bytes, int]]:
+def _select(data: dict[str, bytes], source: Obj, mode: int, what: str) -> dict[str, tuple[bytes, int]]:
+    """The files of a ConfigMap or Secret volume: every key, or only the source's `items`."""
+    items, optional = source.get("items"), bool(source.get("optional"))
+    mode = source.get("defaultMode", mode)
     if not items:
         return {k: (v, mode) for k, v in data.items()}
     files = {}
@@ -43,13 +44,7 @@ def _configmap_files(
         return {}
     data = {k: v.encode() for k, v in (found.get("data") or {}).items()}
     data.update({k: base64.b64decode(v) for k, v in (found.get("binaryData") or {}).items()})
-    return _select(
-        data,
-        source.get("items"),
-        source.get("defaultMode", mode),
-        f'configmap "{source["name"]}"',
-        bool(source.get("optional")),
-    )
+    return _select(data, source, mode, f'configmap "{source["name"]}"')
 
 
 def _secret_files(source: Obj, namespace: str, secret: Lookup, mode: int) -> dict[str, tuple[bytes, int]]:
@@ -58,13 +53,7 @@ def _secret_files(source: Obj, namespace: str, secret: Lookup, mode: int) -> dic
     if found is None:
         return {}
     data = {k: base64.b64decode(v) for k, v in (found.get("data") or {}).items()}
-    return _select(
-        data,
-        source.get("items"),
-        source.get("defaultMode", mode),
-        f'secret "{name}"',
-        bool(source.get("optional")),
-    )
+    return _select(data, source, mode, f'secret "{name}"')
 
 
 def _downward_files(
