@@ -35,6 +35,11 @@ mtu=${mtu:-1420}
 allowed=$(field peer allowedips | tr ',' ' ')
 endpoint_host=$(field peer endpoint | head -n1 | sed 's/:[0-9]*$//; s/^\[//; s/\]$//')
 
+# Network safety: every tunnelled range gets a blackhole route under its tunnel route (higher metric), first
+# thing. Before the tunnel is up, while wg0 is down or after wireguard-go died, a packet for the cluster (an
+# app's, or dnsmasq's query to the cluster DNS) is dropped here instead of leaving through Docker's bridge.
+for cidr in $allowed; do ip -4 route replace blackhole "$cidr" metric 4242; done
+
 # The stripped config holds the private key: write it with mode 600 before the content goes in.
 umask 077
 grep -viE '^[[:space:]]*(Address|DNS|MTU|Table|PreUp|PostUp|PreDown|PostDown|SaveConfig)[[:space:]]*=' "$conf" >"$run/setconf"

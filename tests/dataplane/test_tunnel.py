@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from gefyra.dataplane.cargo import create_cargo, wait_tunnel
@@ -58,6 +60,29 @@ def test_tunnel_mtu_is_configurable(bed, mtu, expected):
     finally:
         cargo.remove(force=True)
         bed.api.delete_peer(f"mtu-{mtu}")
+
+
+def test_tunnelled_ranges_are_dropped_never_sent_out_when_the_tunnel_is_down(bed):
+    """Network safety: with wg0 down (or gone) a packet for the cluster must hit Cargo's blackhole routes,
+    not Cargo's default route out through Docker's bridge onto the host's network."""
+    peer = bed.api.put_peer("down", routed_subnets=[])
+    text = render_cargo_wg_config(peer, f"{bed.project_gateway}:{bed.wg_port}")
+    cargo = create_cargo(bed.client, name=bed.name("down"), network=bed.project_net, wg_config=text,
+                         labels=bed.labels)
+    try:
+        wait_tunnel(cargo, 30)
+        route = lambda: cargo.exec_run(["ip", "-4", "route", "get", bed.ips["svc"]])  # noqa: E731
+        up = route()
+        assert up.exit_code == 0 and b"dev wg0" in up.output, up.output
+        blackholes = cargo.exec_run(["ip", "-4", "route", "show", "type", "blackhole"]).output.decode()
+        expected = sorted(str(ipaddress.ip_network(c)) for c in peer.allowed_ips)
+        assert sorted(line.split()[1] for line in blackholes.splitlines()) == expected, blackholes
+        assert cargo.exec_run(["ip", "link", "set", "wg0", "down"]).exit_code == 0
+        down = route()
+        assert down.exit_code != 0 and b"dev eth0" not in down.output, down.output
+    finally:
+        cargo.remove(force=True)
+        bed.api.delete_peer("down")
 
 
 def _wg0_rx(container) -> tuple[int, int]:
