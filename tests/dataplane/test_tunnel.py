@@ -44,6 +44,15 @@ def test_public_name_does_not_resolve(bed):
     code, out = bed.run_in("app", "resolve", "example.com")
     assert code == 2, out
     assert out.startswith("unresolved")
+    # This machine resolves no public name at all, so the above alone cannot catch a fallback: Cargo's
+    # dnsmasq must ignore resolv.conf (Docker's embedded DNS -> the host) and know the cluster DNS only.
+    cargo = bed.containers["cargo"]
+    pid = cargo.exec_run(["pidof", "dnsmasq"]).output.split()[0].decode()
+    argv = cargo.exec_run(["cat", f"/proc/{pid}/cmdline"]).output.decode().split("\0")
+    assert "--no-resolv" in argv and "--no-hosts" in argv, argv
+    assert [a for a in argv if a.startswith(("--server", "--resolv-file", "--conf"))] == [
+        f"--server={bed.ips['dns']}"
+    ], argv
 
 
 @pytest.mark.parametrize(("mtu", "expected"), [("auto", 1420), (1380, 1380)])
