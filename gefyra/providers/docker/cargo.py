@@ -18,16 +18,17 @@ from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
 from gefyra.model import labels
 from gefyra.model.desired import NETWORK, network_name
-from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.model.resources import Resource, ResourceKey
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker import actions
 from gefyra.providers.docker.connection import (
     CONNECTION,
     ConnectionKind,
     network_subnet,
+    read_container,
     read_held_config,
 )
-from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
+from gefyra.providers.docker.observe import DockerSnapshot, labels_for
 
 CARGO = ResourceKey("cargo", "default")
 TUNNEL_TIMEOUT_S = 30
@@ -72,15 +73,9 @@ class CargoKind(Kind):
         docker: DockerSnapshot = snapshot.of("docker")
         found = []
         for item in docker.containers_of(self.kind):
-            state, detail = item.get("State", "unknown"), item.get("Status", "")
-            observed = Observed(
-                status=state,
-                healthy=state == "running" and "unhealthy" not in detail,
-                detail=detail,
-                ref=item["Id"],
-                info={"docker_name": (item.get("Names") or ["?"])[0].lstrip("/")},
-            )
-            found.append(resource_from_labels(item.get("Labels") or {}, observed))
+            state = item.get("State", "unknown")
+            healthy = state == "running" and "unhealthy" not in item.get("Status", "")
+            found.append(read_container(item, state, healthy))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:

@@ -33,6 +33,18 @@ def connection_name(project: str) -> str:
     return f"gefyra-{project}.connection"
 
 
+def read_container(item: dict[str, Any], status: str, healthy: bool) -> Resource:
+    """The resource behind one of our containers as listed by the engine (`docker ps` row)."""
+    observed = Observed(
+        status=status,
+        healthy=healthy,
+        detail=item.get("Status", ""),
+        ref=item["Id"],
+        info={"docker_name": (item.get("Names") or ["?"])[0].lstrip("/")},
+    )
+    return resource_from_labels(item.get("Labels") or {}, observed)
+
+
 def peer_name(project: str) -> str:
     """The peer's name at Stowaway: one peer per project on this machine."""
     return project
@@ -90,14 +102,8 @@ class ConnectionKind(Kind):
         found = []
         for item in docker.containers_of(self.kind):
             state = item.get("State", "unknown")
-            observed = Observed(
-                status="present" if state == "created" else state,
-                healthy=state == "created",  # a holder that ran (someone started it) is replaced
-                detail=item.get("Status", ""),
-                ref=item["Id"],
-                info={"docker_name": (item.get("Names") or ["?"])[0].lstrip("/")},
-            )
-            found.append(resource_from_labels(item.get("Labels") or {}, observed))
+            # A holder that ran (someone started it) is replaced.
+            found.append(read_container(item, "present" if state == "created" else state, state == "created"))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
