@@ -15,28 +15,42 @@ from gefyra.errors import ProviderError
 HELPER_LABEL = "dev.gefyra.helper"
 
 
+def run_in_netns(
+    client, target, entrypoint: str, args: list[str], *, role: str, image: str | None = None, **run
+) -> str:
+    """Run `entrypoint args` in a short-lived helper container (Cargo image) sharing `target`'s network
+    namespace; its output, or ContainerError / APIError from the engine (callers word the message)."""
+    output = client.containers.run(
+        image or image_tag("cargo"),
+        entrypoint=[entrypoint],
+        command=list(args),
+        network_mode=f"container:{target.id}",
+        labels={HELPER_LABEL: role},
+        remove=True,
+        stdout=True,
+        stderr=True,
+        **run,
+    )
+    return (output or b"").decode(errors="replace")
+
+
+def helper_stderr(error) -> str:
+    """The helper's stderr from a docker ContainerError."""
+    return (error.stderr or b"").decode(errors="replace").strip()
+
+
 def _in_netns(client, app, *args: str, image: str | None = None) -> str:
     import docker.errors
 
     try:
-        output = client.containers.run(
-            image or image_tag("cargo"),
-            entrypoint=["ip"],
-            command=list(args),
-            network_mode=f"container:{app.id}",
-            cap_add=["NET_ADMIN"],
-            labels={HELPER_LABEL: "netns"},
-            remove=True,
-            stdout=True,
-            stderr=True,
-        )
+        return run_in_netns(client, app, "ip", list(args), role="netns", image=image, cap_add=["NET_ADMIN"])
     except docker.errors.ContainerError as error:
-        message = (error.stderr or b"").decode(errors="replace").strip()
         command = " ".join(args)
-        raise ProviderError(f"`ip {command}` in {app.name}'s network namespace failed: {message}") from None
+        raise ProviderError(
+            f"`ip {command}` in {app.name}'s network namespace failed: {helper_stderr(error)}"
+        ) from None
     except docker.errors.APIError as error:
         raise ProviderError(f"cannot enter {app.name}'s network namespace: {error.explanation}") from None
-    return (output or b"").decode(errors="replace")
 
 
 def default_gateway(client, app, *, image: str | None = None) -> str | None:

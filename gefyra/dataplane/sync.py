@@ -10,8 +10,7 @@ import ipaddress
 import re
 from pathlib import Path
 
-from gefyra.dataplane.gateway import HELPER_LABEL
-from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.gateway import helper_stderr, run_in_netns
 from gefyra.errors import ProviderError
 
 MODULE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -30,17 +29,17 @@ def copy_from_carrier(
     dest.mkdir(parents=True, exist_ok=True)
     source = f"rsync://{carrier_ip}:{int(port)}/{module}/"
     try:
-        client.containers.run(
-            image or image_tag("cargo"),
-            entrypoint=["rsync"],
-            command=["-a", "--delete", "--timeout=20", source, "/dest/"],
-            network_mode=f"container:{cargo.id}",
+        run_in_netns(
+            client,
+            cargo,
+            "rsync",
+            ["-a", "--delete", "--timeout=20", source, "/dest/"],
+            role="rsync",
+            image=image,
             volumes={str(dest): {"bind": "/dest", "mode": "rw"}},
-            labels={HELPER_LABEL: "rsync"},
-            remove=True,
-            stdout=True,
-            stderr=True,
         )
     except docker.errors.ContainerError as error:
-        message = (error.stderr or b"").decode(errors="replace").strip()
-        raise ProviderError(f"rsync from {source} failed: {message}") from None
+        raise ProviderError(f"rsync from {source} failed: {helper_stderr(error)}") from None
+    except docker.errors.APIError as error:
+        why = error.explanation
+        raise ProviderError(f"cannot enter Cargo {cargo.name}'s network namespace: {why}") from None

@@ -139,3 +139,20 @@ def test_rsync_from_outside_the_tunnel_is_refused(bed, carrier):
         remove=True,
     ).decode()
     assert "access denied" in output and not output.rstrip().endswith("rc=0"), output
+
+
+def test_rsync_through_a_stopped_cargo_says_so(docker_client, dataplane_images, tmp_path):
+    """The engine refuses to join a stopped container's namespace: a ProviderError naming Cargo, not a raw
+    docker APIError."""
+    from gefyra.errors import ProviderError
+    from tests.dataplane.testbed import TEST_LABEL, new_run_id
+
+    run_id = new_run_id("dps")
+    cargo = docker_client.containers.create(
+        image_tag("cargo"), name=f"gefyra-dp-{run_id}-cargo", labels={TEST_LABEL: run_id}, network_mode="none"
+    )
+    try:
+        with pytest.raises(ProviderError, match=f"cannot enter Cargo gefyra-dp-{run_id}-cargo's network"):
+            copy_from_carrier(docker_client, cargo, "100.87.0.9", "serviceaccount", tmp_path / "sa")
+    finally:
+        cargo.remove(force=True)
