@@ -10,6 +10,12 @@ import pytest
 pytestmark = pytest.mark.cluster
 
 
+def _create_widget(custom, group: str, namespace: str, **fields) -> dict:
+    """Create the Widget `w` of `group` (v1), with any further top-level `fields` such as spec."""
+    body = {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "w"}, **fields}
+    return custom.create_namespaced_custom_object(group, "v1", namespace, "widgets", body)
+
+
 @pytest.fixture
 def crd(api_client, crd_manifest):
     from kubernetes import client
@@ -67,13 +73,7 @@ def test_custom_object_lifecycle(custom, namespace, crd):
 
 
 def test_custom_status_and_scale_subresources(custom, namespace, crd):
-    custom.create_namespaced_custom_object(
-        crd,
-        "v1",
-        namespace,
-        "widgets",
-        {"apiVersion": f"{crd}/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}},
-    )
+    _create_widget(custom, crd, namespace, spec={"size": 1})
     status = custom.patch_namespaced_custom_object_status(
         crd,
         "v1",
@@ -102,13 +102,7 @@ def test_custom_status_and_scale_subresources(custom, namespace, crd):
 def test_strategic_merge_on_custom_object_is_unsupported(custom, namespace, crd):
     from kubernetes.client import ApiException
 
-    custom.create_namespaced_custom_object(
-        crd,
-        "v1",
-        namespace,
-        "widgets",
-        {"apiVersion": f"{crd}/v1", "kind": "Widget", "metadata": {"name": "w"}},
-    )
+    _create_widget(custom, crd, namespace)
     with pytest.raises(ApiException) as caught:
         custom.patch_namespaced_custom_object(
             crd,
@@ -142,13 +136,7 @@ def test_deleting_the_crd_unregisters_kind_and_objects(api_client, custom, names
     group = f"d{uuid.uuid4().hex[:8]}.example.com"
     ext = client.ApiextensionsV1Api(api_client)
     ext.create_custom_resource_definition(crd_manifest(group))
-    custom.create_namespaced_custom_object(
-        group,
-        "v1",
-        namespace,
-        "widgets",
-        {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "w"}},
-    )
+    _create_widget(custom, group, namespace)
     ext.delete_custom_resource_definition(f"widgets.{group}")
     with pytest.raises(client.ApiException) as caught:
         custom.list_namespaced_custom_object(group, "v1", namespace, "widgets")
@@ -180,13 +168,7 @@ def test_watch_custom_objects(custom, namespace, crd):
     start = custom.list_namespaced_custom_object(crd, "v1", namespace, "widgets")["metadata"][
         "resourceVersion"
     ]
-    custom.create_namespaced_custom_object(
-        crd,
-        "v1",
-        namespace,
-        "widgets",
-        {"apiVersion": f"{crd}/v1", "kind": "Widget", "metadata": {"name": "w"}},
-    )
+    _create_widget(custom, crd, namespace)
     custom.delete_namespaced_custom_object(crd, "v1", namespace, "widgets", "w")
     events = list(
         watch.Watch().stream(
