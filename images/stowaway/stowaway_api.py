@@ -87,15 +87,30 @@ def allocate_address(peers: dict[str, dict]) -> str:
     raise ApiError(HTTPStatus.CONFLICT, f"tunnel subnet {SUBNET} is full")
 
 
+def connected_networks() -> list[str]:
+    """IPv4 networks of Stowaway's interfaces but the tunnel and loopback (from `ip -4 -o address show`)."""
+    nets = []
+    for line in run("ip", "-4", "-o", "address", "show").splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[1] not in (IFNAME, "lo"):
+            nets.append(str(ipaddress.ip_interface(fields[3]).network))
+    return nets
+
+
 def check_routed_subnets(name: str, subnets: list[str], peers: dict[str, dict]) -> list[str]:
     """Routed subnets (a client's project network) must not overlap other peers' or the tunnel's."""
     try:
         nets = [ipaddress.ip_network(s, strict=False) for s in subnets]
     except ValueError as error:
         raise ApiError(HTTPStatus.BAD_REQUEST, str(error)) from None
+    # A routed subnet replaces Stowaway's own route for that range: overlapping a cluster range or a network
+    # Stowaway sits on would cut Stowaway (and every peer) off from the cluster.
+    reserved = [(str(SUBNET), "the tunnel subnet"), *((c, "a cluster route") for c in CLUSTER_ROUTES)]
+    reserved += [(c, "a network Stowaway is attached to") for c in connected_networks()]
     for net in nets:
-        if net.overlaps(SUBNET):
-            raise ApiError(HTTPStatus.CONFLICT, f"{net} overlaps the tunnel subnet {SUBNET}")
+        for cidr, what in reserved:
+            if net.overlaps(ipaddress.ip_network(cidr, strict=False)):
+                raise ApiError(HTTPStatus.CONFLICT, f"{net} overlaps {cidr}, {what}")
         for other in peers.values():
             if other["name"] == name:
                 continue

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from gefyra.dataplane.stowaway import StowawayClient, StowawayError
-from tests.dataplane.testbed import TCP_PORT
+from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -36,6 +36,16 @@ def test_routed_subnet_of_another_peer_is_refused(bed):
         bed.api.put_peer("thief", routed_subnets=[bed.project_subnet])
     assert caught.value.status == 409 and "dev1" in str(caught.value)
     assert "thief" not in _peers(bed)
+
+
+def test_routed_subnet_overlapping_the_cluster_network_is_refused(bed):
+    """Routing it into the tunnel would replace Stowaway's own route to the cluster network."""
+    with pytest.raises(StowawayError) as caught:
+        bed.api.put_peer("hijack", routed_subnets=[bed.cluster_subnet])
+    assert caught.value.status == 409 and bed.cluster_subnet in str(caught.value), caught.value
+    assert "hijack" not in _peers(bed)
+    code, out = bed.run_in("app", "get", f"http://{bed.ips['svc']}:{HTTP_PORT}/")
+    assert (code, out.strip()) == (0, "hello from svc")
 
 
 def test_put_peer_is_idempotent_and_keeps_the_keys(bed):
