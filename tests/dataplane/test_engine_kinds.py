@@ -141,8 +141,15 @@ def test_second_plan_has_no_changes(cluster, project):
 
 
 def test_restarted_app_is_routed_again(cluster, project):
+    started = _containers(cluster.client, project.project.name)["container/app"].attrs["State"]["StartedAt"]
     api.restart(project, "app")
     made = _containers(cluster.client, project.project.name)
+    # Really restarted (a fresh network namespace without the route), else the check below proves nothing.
+    assert made["container/app"].attrs["State"]["StartedAt"] != started
+    assert _get(cluster.client, made["container/app"], f"http://{cluster.ips['svc']}:{HTTP_PORT}/") == (
+        0,
+        "hello from svc\n",
+    )
     assert default_gateway(cluster.client, made["container/app"]) == made["cargo/default"].attrs[
         "NetworkSettings"
     ]["Networks"][f"gefyra-{project.project.name}"]["IPAddress"]
