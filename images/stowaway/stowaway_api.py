@@ -127,6 +127,12 @@ def apply_peer(record: dict) -> None:
         run("ip", "-4", "route", "replace", cidr, "dev", IFNAME)
 
 
+def unroute(cidr: str) -> None:
+    """A subnet no peer routes any more becomes a blackhole, not a gap: a proxy route still aimed at it must
+    not send the developer's addresses out through the cluster network (a later peer's route replaces it)."""
+    run("ip", "-4", "route", "replace", "blackhole", cidr)
+
+
 def peer_config(record: dict) -> dict:
     """What a client needs to bring up its side (the private key included: authenticated callers only)."""
     return {
@@ -154,7 +160,7 @@ def put_peer(name: str, body: dict) -> tuple[HTTPStatus, dict]:
         write_private(peer_path(name), json.dumps(existing))
         apply_peer(existing)
         for cidr in stale:
-            subprocess.run(["ip", "-4", "route", "del", cidr, "dev", IFNAME], capture_output=True)
+            unroute(cidr)
         return HTTPStatus.OK, peer_config(existing)
     private = run("wg", "genkey").strip()
     record = {
@@ -175,7 +181,7 @@ def delete_peer(name: str) -> None:
         raise ApiError(HTTPStatus.NOT_FOUND, f"no peer {name}")
     run("wg", "set", IFNAME, "peer", record["public_key"], "remove")
     for cidr in record.get("routed_subnets", []):
-        subprocess.run(["ip", "-4", "route", "del", cidr, "dev", IFNAME], capture_output=True)
+        unroute(cidr)
     peer_path(name).unlink()
 
 

@@ -90,3 +90,21 @@ def test_removed_peer_is_gone_from_wireguard(bed):
     dump = bed.containers["stowaway"].exec_run(["wg", "show", "wg0", "peers"]).output.decode()
     assert public not in dump and bed.api.get_peer("gone") is None
     assert bed.api.delete_peer("gone") is False
+
+
+def test_removed_peers_subnet_is_dropped_not_sent_into_the_cluster(bed):
+    """A proxy route may still aim at a removed peer's app: its subnet must not fall back to Stowaway's
+    default route (the cluster network); re-adding a peer with it routes it into the tunnel again."""
+    subnet = "172.31.250.0/24"  # invented, routed only inside Stowaway's namespace
+    stowaway = bed.containers["stowaway"]
+    route = lambda: stowaway.exec_run(["ip", "-4", "route", "get", "172.31.250.7"])  # noqa: E731
+    bed.api.put_peer("leaver", routed_subnets=[subnet])
+    assert b"dev wg0" in route().output
+    assert bed.api.delete_peer("leaver")
+    gone = route()
+    assert gone.exit_code != 0 and b"dev eth0" not in gone.output, gone.output
+    bed.api.put_peer("leaver", routed_subnets=[subnet])
+    try:
+        assert b"dev wg0" in route().output
+    finally:
+        bed.api.delete_peer("leaver")
