@@ -11,8 +11,9 @@ import ipaddress
 
 from gefyra.dataplane.images import image_tag
 from gefyra.errors import ProviderError
+from gefyra.model import labels
 
-HELPER_LABEL = "dev.gefyra.helper"
+HELPER_LABEL = labels.HELPER
 
 
 def run_in_netns(

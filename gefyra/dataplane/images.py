@@ -16,10 +16,11 @@ from pathlib import Path
 
 from gefyra import __version__
 from gefyra.errors import ProviderError
+from gefyra.model import labels
 
 DATAPLANE_IMAGES = ("cargo", "stowaway", "carrier")
 # Image label holding the build-context hash (an image label, not a resource label: see model/labels.py).
-CONTENT_HASH_LABEL = "dev.gefyra.image-content-hash"
+CONTENT_HASH_LABEL = labels.IMAGE_CONTENT_HASH
 _BUILD_LOCK = threading.Lock()
 
 

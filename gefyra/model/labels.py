@@ -22,6 +22,13 @@ DEPENDS_ON = "dev.gefyra.depends-on"
 # One-off containers of `gefyra run` carry KIND = "run": no kind handler reads them, so they are never
 # planned; `down` sweeps them with everything else labelled with the project.
 KIND_RUN = "run"
+# On images gefyra builds from images/ (Cargo, Stowaway, Carrier): the hash of the build context, so an
+# image is rebuilt only when its content changed.
+IMAGE_CONTENT_HASH = "dev.gefyra.image-content-hash"
+# On short-lived helper containers (route patching, rsync) that share an app container's network namespace.
+HELPER = "dev.gefyra.helper"
+# On objects made by the data-plane test stands (never by the product).
+TEST = "dev.gefyra.test"
 
 
 def project_filter(project: str | None = None) -> str:

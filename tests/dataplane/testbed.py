@@ -23,8 +23,9 @@ from gefyra.dataplane.gateway import patch_default_route
 from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.render import app_dns_settings, render_cargo_wg_config, render_dnsmasq_conf
 from gefyra.dataplane.stowaway import StowawayClient
+from gefyra.model import labels
 
-TEST_LABEL = "dev.gefyra.test"
+TEST_LABEL = labels.TEST
 TESTKIT = Path(__file__).with_name("testkit.py")
 TESTKIT_PATH = "/tmp/testkit.py"
 SVC_NAME = "svc-a.default.svc.cluster.local"
