@@ -95,9 +95,11 @@ def test_removed_peer_is_gone_from_wireguard(bed):
 def test_removed_peers_subnet_is_dropped_not_sent_into_the_cluster(bed):
     """A proxy route may still aim at a removed peer's app: its subnet must not fall back to Stowaway's
     default route (the cluster network); re-adding a peer with it routes it into the tunnel again."""
-    subnet = "172.31.250.0/24"  # invented, routed only inside Stowaway's namespace
+    # Invented and outside Docker's address pools (172.17-31/16, 192.168/16), so it never overlaps the
+    # cluster network Docker happened to hand out; routed only inside Stowaway's namespace.
+    subnet = "100.88.250.0/24"
     stowaway = bed.containers["stowaway"]
-    route = lambda: stowaway.exec_run(["ip", "-4", "route", "get", "172.31.250.7"])  # noqa: E731
+    route = lambda: stowaway.exec_run(["ip", "-4", "route", "get", "100.88.250.7"])  # noqa: E731
     bed.api.put_peer("leaver", routed_subnets=[subnet])
     assert b"dev wg0" in route().output
     assert bed.api.delete_peer("leaver")
