@@ -20,19 +20,30 @@ def run_in_netns(
     client, target, entrypoint: str, args: list[str], *, role: str, image: str | None = None, **run
 ) -> str:
     """Run `entrypoint args` in a short-lived helper container (Cargo image) sharing `target`'s network
-    namespace; its output, or ContainerError / APIError from the engine (callers word the message)."""
-    output = client.containers.run(
-        image or image_tag("cargo"),
+    namespace; its output, or ContainerError / APIError from the engine (callers word the message).
+
+    Create, start, wait and remove by hand rather than `containers.run(remove=True)`: when the start fails
+    (a stopped target, say) the SDK leaves the created helper behind."""
+    import docker.errors
+
+    image = image or image_tag("cargo")
+    helper = client.containers.create(
+        image,
         entrypoint=[entrypoint],
         command=list(args),
         network_mode=f"container:{target.id}",
         labels={HELPER_LABEL: role},
-        remove=True,
-        stdout=True,
-        stderr=True,
         **run,
     )
-    return (output or b"").decode(errors="replace")
+    try:
+        helper.start()
+        status = helper.wait().get("StatusCode", 1)
+        if status != 0:
+            stderr = helper.logs(stdout=False, stderr=True)
+            raise docker.errors.ContainerError(helper, status, [entrypoint, *args], image, stderr)
+        return (helper.logs(stdout=True, stderr=True) or b"").decode(errors="replace")
+    finally:
+        helper.remove(force=True)
 
 
 def helper_stderr(error) -> str:

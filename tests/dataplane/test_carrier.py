@@ -144,6 +144,7 @@ def test_rsync_from_outside_the_tunnel_is_refused(bed, carrier):
 def test_rsync_through_a_stopped_cargo_says_so(docker_client, dataplane_images, tmp_path):
     """The engine refuses to join a stopped container's namespace: a ProviderError naming Cargo, not a raw
     docker APIError."""
+    from gefyra.dataplane.gateway import HELPER_LABEL
     from gefyra.errors import ProviderError
     from tests.dataplane.testbed import TEST_LABEL, new_run_id
 
@@ -154,5 +155,13 @@ def test_rsync_through_a_stopped_cargo_says_so(docker_client, dataplane_images, 
     try:
         with pytest.raises(ProviderError, match=f"cannot enter Cargo gefyra-dp-{run_id}-cargo's network"):
             copy_from_carrier(docker_client, cargo, "100.87.0.9", "serviceaccount", tmp_path / "sa")
+        # The helper whose start failed is gone too (the SDK's run(remove=True) used to leave it Created).
+        joined = f"container:{cargo.id}"
+        leftovers = [
+            c.name
+            for c in docker_client.containers.list(all=True, filters={"label": HELPER_LABEL})
+            if c.attrs["HostConfig"]["NetworkMode"] == joined
+        ]
+        assert leftovers == []
     finally:
         cargo.remove(force=True)
