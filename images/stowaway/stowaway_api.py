@@ -97,16 +97,22 @@ def connected_networks() -> list[str]:
     return nets
 
 
-def check_routed_subnets(name: str, subnets: list[str], peers: dict[str, dict]) -> list[str]:
-    """Routed subnets (a client's project network) must not overlap other peers' or the tunnel's."""
+def reserved_ranges() -> list[tuple[str, str]]:
+    """Ranges no routed subnet may overlap, each with what it is. A routed subnet replaces Stowaway's own
+    route for that range: overlapping a cluster range or a network Stowaway sits on would cut Stowaway (and
+    every peer) off from the cluster."""
+    reserved = [(str(SUBNET), "the tunnel subnet"), *((c, "a cluster route") for c in CLUSTER_ROUTES)]
+    return reserved + [(c, "a network Stowaway is attached to") for c in connected_networks()]
+
+
+def check_routed_subnets(
+    name: str, subnets: list[str], peers: dict[str, dict], reserved: list[tuple[str, str]]
+) -> list[str]:
+    """Routed subnets (a client's project network) must not overlap other peers' or a reserved range."""
     try:
         nets = [ipaddress.ip_network(s, strict=False) for s in subnets]
     except ValueError as error:
         raise ApiError(HTTPStatus.BAD_REQUEST, str(error)) from None
-    # A routed subnet replaces Stowaway's own route for that range: overlapping a cluster range or a network
-    # Stowaway sits on would cut Stowaway (and every peer) off from the cluster.
-    reserved = [(str(SUBNET), "the tunnel subnet"), *((c, "a cluster route") for c in CLUSTER_ROUTES)]
-    reserved += [(c, "a network Stowaway is attached to") for c in connected_networks()]
     for net in nets:
         for cidr, what in reserved:
             if net.overlaps(ipaddress.ip_network(cidr, strict=False)):
@@ -152,7 +158,7 @@ def peer_config(record: dict) -> dict:
 
 def put_peer(name: str, body: dict) -> tuple[HTTPStatus, dict]:
     peers = load_peers()
-    subnets = check_routed_subnets(name, list(body.get("routed_subnets") or []), peers)
+    subnets = check_routed_subnets(name, list(body.get("routed_subnets") or []), peers, reserved_ranges())
     existing = peers.get(name)
     if existing is not None:
         stale = set(existing.get("routed_subnets", [])) - set(subnets)

@@ -49,14 +49,20 @@ def test_route_validation(api):
         api.validate_route("x", {"listen_port": api.API_PORT, "target_host": "10.0.0.1", "target_port": 1})
 
 
-def test_routed_subnet_may_not_overlap_tunnel_cluster_routes_or_attached_networks(api, monkeypatch):
+def test_routed_subnet_may_not_overlap_tunnel_cluster_routes_or_attached_networks(api):
     """Stowaway routes a peer's subnet into the tunnel by replacing its own route for it: overlapping a
     cluster range or a network Stowaway sits on would cut it off from the cluster."""
-    monkeypatch.setattr(api, "CLUSTER_ROUTES", ["10.96.0.0/12"])
-    monkeypatch.setattr(api, "connected_networks", lambda: ["172.20.0.0/16"])
+    reserved = [
+        ("100.87.0.0/24", "the tunnel subnet"),
+        ("10.96.0.0/12", "a cluster route"),
+        ("172.20.0.0/16", "a network Stowaway is attached to"),
+    ]
     for subnet, what in [("100.87.0.128/25", "tunnel subnet"), ("10.100.0.0/16", "cluster route"),
                          ("172.20.5.0/24", "attached to")]:
         with pytest.raises(api.ApiError, match=what) as caught:
-            api.check_routed_subnets("p", [subnet], {})
+            api.check_routed_subnets("p", [subnet], {}, reserved)
         assert caught.value.status == 409
-    assert api.check_routed_subnets("p", ["172.30.0.5/24"], {}) == ["172.30.0.0/24"]
+    assert api.check_routed_subnets("p", ["172.30.0.5/24"], {}, reserved) == ["172.30.0.0/24"]
+    peers = {"q": {"name": "q", "routed_subnets": ["172.30.0.0/24"]}}
+    with pytest.raises(api.ApiError, match="of peer q"):
+        api.check_routed_subnets("p", ["172.30.0.0/25"], peers, reserved)
