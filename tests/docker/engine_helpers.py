@@ -54,6 +54,16 @@ class EngineProject:
             assert result.returncode == check, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
         return result
 
+    def popen(self, *args: str) -> subprocess.Popen:
+        """`gefyra ARGS` running in the project folder (watch, say), with text pipes for stdout and stderr."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "gefyra", *args],
+            cwd=self.folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def containers(self) -> dict[str, dict]:
         """Resource name -> inspect data of the project's containers."""
         found = self.client.api.containers(all=True, filters={"label": [f"{labels.PROJECT}={self.name}"]})

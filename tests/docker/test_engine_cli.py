@@ -34,13 +34,7 @@ def test_apply_without_yes_is_refused_when_not_interactive(engine_project) -> No
 
 def test_watch_json_streams_events_and_ctrl_c_leaves_the_environment_up(engine_project) -> None:
     engine_project.write({"a": SLEEPER})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gefyra", "watch", "-o", "json"],
-        cwd=engine_project.folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = engine_project.popen("watch", "-o", "json")
     try:
         events = []
         for line in proc.stdout:

@@ -165,17 +165,8 @@ def test_rebuild_prunes_the_old_image_and_down_images_removes_built_ones(
 
 
 def test_down_while_watch_runs_ends_the_watch_instead_of_being_undone(engine_project) -> None:
-    import subprocess
-    import sys
-
     engine_project.write({"a": SLEEPER})
-    watch = subprocess.Popen(
-        [sys.executable, "-m", "gefyra", "watch", "--drift-interval", "0.3"],
-        cwd=engine_project.folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    watch = engine_project.popen("watch", "--drift-interval", "0.3")
     try:
         wait_for(
             "the first apply",
