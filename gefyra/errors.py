@@ -44,3 +44,7 @@ class PlanError(GefyraError):
 
 class LockError(GefyraError):
     """Another gefyra process holds the project's lock."""
+
+
+class ProjectTakenDown(GefyraError):
+    """`gefyra down` ran for the project since a watch started: the watch must not bring it back."""

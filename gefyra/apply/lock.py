@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gefyra.errors import GefyraError, LockError
+from gefyra.errors import LockError, ProjectTakenDown
 
 DEFAULT_TIMEOUT_S = 30.0
 _POLL_S = 0.05
@@ -32,10 +32,6 @@ def default_timeout() -> float:
 
 def _safe(project: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", project)
-
-
-class ProjectTakenDown(GefyraError):
-    """`gefyra down` ran for the project since a watch started: the watch must not bring it back."""
 
 
 def down_marker(project: str) -> str:

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gefyra.apply.events import Event, EventSink
-from gefyra.apply.lock import ProjectTakenDown
-from gefyra.errors import ConfigError, GefyraError
+from gefyra.errors import ConfigError, GefyraError, ProjectTakenDown
 from gefyra.model.resources import ResourceKey
 from gefyra.watch.debounce import DEFAULT_QUIET_S, Debouncer, Trigger, ignored, is_editor_temp
 
