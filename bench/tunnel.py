@@ -15,7 +15,7 @@ everywhere. Prints medians and the ratios tunnel/bare, tunnel/pair and tunnel/pl
 and Docker.
 
     python3 bench/tunnel.py [--mb 200] [--requests 1000] [--runs 3] [--mtu 1420] [--bare-cgroup docker|root]
-                            [--docker-publish]
+                            [--baseline-gomaxprocs N] [--docker-publish]
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def measure(variants: dict, mb: int, requests: int, runs: int) -> dict:
             "mb_per_s": statistics.median(rates[name]),
             "latency_ms": statistics.median(r["median_ms"] for r in latencies[name]),
             "p90_ms": statistics.median(r["p90_ms"] for r in latencies[name]),
+            "runs_mb_per_s": rates[name],
+            "runs_latency_ms": [r["median_ms"] for r in latencies[name]],
         }
         for name in variants
     }
@@ -76,7 +78,7 @@ def in_container(bed: Testbed, role: str):
 
 
 @contextlib.contextmanager
-def docker_variants(client, nodeport: bool, mtu: str):
+def docker_variants(client, nodeport: bool, mtu: str, baseline_env: dict[str, str] | None = None):
     """The tunnel stand and, on its cluster network, a plain client container (baseline a); yields
     (variants, testbed)."""
     bed = Testbed(client, new_run_id("bench"), nodeport=nodeport)
@@ -85,12 +87,15 @@ def docker_variants(client, nodeport: bool, mtu: str):
         bed.start_cargo(mtu=mtu)
         bed.start_app()
         bed.workload("direct", bed.cluster_net, "serve", "--http", "18080")
-        pair_ip = start_docker_pair(bed, mtu)
-        yield {
-            "tunnel": (in_container(bed, "app"), bed.ips["svc"]),
-            "plain": (in_container(bed, "direct"), bed.ips["svc"]),
-            "pair": (in_container(bed, "pair-client"), pair_ip),
-        }, bed
+        pair_ip = start_docker_pair(bed, mtu, baseline_env or {})
+        yield (
+            {
+                "tunnel": (in_container(bed, "app"), bed.ips["svc"]),
+                "plain": (in_container(bed, "direct"), bed.ips["svc"]),
+                "pair": (in_container(bed, "pair-client"), pair_ip),
+            },
+            bed,
+        )
     finally:
         bed.teardown()
 
@@ -105,7 +110,7 @@ wait
 """
 
 
-def start_docker_pair(bed: Testbed, mtu: str) -> str:
+def start_docker_pair(bed: Testbed, mtu: str, go_env: dict[str, str]) -> str:
     """Baseline `pair`: wireguard-go in two Cargo-image containers on their own Docker network (B learns
     A's endpoint from the handshake), a testkit client in A's and a server in B's network namespace.
     Returns the server's tunnel address."""
@@ -128,7 +133,11 @@ def start_docker_pair(bed: Testbed, mtu: str) -> str:
             network=network,
             cap_add=["NET_ADMIN"],
             devices=["/dev/net/tun:/dev/net/tun:rwm"],
-            environment={"PAIR_ADDRESS": addresses[side], "PAIR_MTU": "1420" if mtu == "auto" else mtu},
+            environment={
+                "PAIR_ADDRESS": addresses[side],
+                "PAIR_MTU": "1420" if mtu == "auto" else mtu,
+                **go_env,
+            },
             healthcheck={"test": ["NONE"]},
             labels=bed.labels,
             detach=True,
@@ -143,10 +152,22 @@ def start_docker_pair(bed: Testbed, mtu: str) -> str:
             raise RuntimeError(f"pair-{side} exited: {box.logs(tail=20).decode(errors='replace')}")
         bed.ips[f"pair-{side}"] = ip = container_ip(box, network)
         endpoint = f"Endpoint = {ip}:51820\n"
-    bed.workload("pair-server", None, "serve", "--http", str(HTTP_PORT),
-                 network_mode=f"container:{bed.containers['pair-b'].id}")
-    bed.workload("pair-client", None, "serve", "--http", "18080",
-                 network_mode=f"container:{bed.containers['pair-a'].id}")
+    bed.workload(
+        "pair-server",
+        None,
+        "serve",
+        "--http",
+        str(HTTP_PORT),
+        network_mode=f"container:{bed.containers['pair-b'].id}",
+    )
+    bed.workload(
+        "pair-client",
+        None,
+        "serve",
+        "--http",
+        "18080",
+        network_mode=f"container:{bed.containers['pair-a'].id}",
+    )
     run = in_container(bed, "pair-client")
     deadline = time.monotonic() + 20
     while True:
@@ -233,7 +254,9 @@ class CpuCgroups:
 
 
 @contextlib.contextmanager
-def bare_variant(mtu: str, wireguard_go: str, cgroup_parent: Path | None = None):
+def bare_variant(
+    mtu: str, wireguard_go: str, cgroup_parent: Path | None = None, go_env: dict[str, str] | None = None
+):
     """Two netns joined by a veth pair, a wireguard-go interface in each, addresses only inside them."""
     tag = uuid.uuid4().hex[:6]
     cgroups = CpuCgroups(cgroup_parent, tag)
@@ -268,30 +291,52 @@ def bare_variant(mtu: str, wireguard_go: str, cgroup_parent: Path | None = None)
             ns_b: ("10.254.78.2/24", ns_a, "10.254.77.1"),
         }
         for ns, (addr, other, other_underlay) in tunnel.items():
-            env = {**os.environ, "WG_PROCESS_FOREGROUND": "1"}
+            env = {**os.environ, "WG_PROCESS_FOREGROUND": "1", **(go_env or {})}
             wg = wg_names[ns]
-            procs.append(subprocess.Popen(["ip", "netns", "exec", ns, wireguard_go, wg], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                          preexec_fn=cgroups.join(f"wg-{ns[13]}")))
+            procs.append(
+                subprocess.Popen(
+                    ["ip", "netns", "exec", ns, wireguard_go, wg],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    preexec_fn=cgroups.join(f"wg-{ns[13]}"),
+                )
+            )
             deadline = time.monotonic() + 10
             while not Path(f"/var/run/wireguard/{wg}.sock").exists():
                 if time.monotonic() > deadline:
                     raise RuntimeError("wireguard-go did not start")
                 time.sleep(0.05)
-            sh("wg", "set", wg, "listen-port", "51820", "private-key", str(keys[ns][0]),
-               "peer", keys[other][1], "allowed-ips", "10.254.78.0/24",
-               "endpoint", f"{other_underlay}:51820", ns=ns)
+            sh(
+                "wg",
+                "set",
+                wg,
+                "listen-port",
+                "51820",
+                "private-key",
+                str(keys[ns][0]),
+                "peer",
+                keys[other][1],
+                "allowed-ips",
+                "10.254.78.0/24",
+                "endpoint",
+                f"{other_underlay}:51820",
+                ns=ns,
+            )
             sh("ip", "addr", "add", addr, "dev", wg, ns=ns)
             sh("ip", "link", "set", wg, "mtu", str(1420 if mtu == "auto" else mtu), "up", ns=ns)
         server = subprocess.Popen(
             ["ip", "netns", "exec", ns_b, sys.executable, str(TESTKIT), "serve", "--http", str(HTTP_PORT)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=cgroups.join("server"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=cgroups.join("server"),
         )
         procs.append(server)
 
         def run(*args: str) -> str:
-            return sh(sys.executable, str(TESTKIT), *args, ns=ns_a, timeout=300,
-                      preexec_fn=cgroups.join("client")).stdout
+            return sh(
+                sys.executable, str(TESTKIT), *args, ns=ns_a, timeout=300, preexec_fn=cgroups.join("client")
+            ).stdout
 
         deadline = time.monotonic() + 10
         while True:
@@ -317,6 +362,33 @@ def bare_variant(mtu: str, wireguard_go: str, cgroup_parent: Path | None = None)
         cgroups.remove()
 
 
+def tunnel_gomaxprocs(bed: Testbed) -> str:
+    """What Cargo and Stowaway logged about their wireguard-go runtime (or the kernel module)."""
+    found = []
+    for role in ("cargo", "stowaway"):
+        lines = bed.containers[role].logs().decode(errors="replace").splitlines()
+        marks = ("GOMAXPROCS", "kernel WireGuard")
+        runtime = [line.split(": ", 1)[-1] for line in lines if any(mark in line for mark in marks)]
+        found.append(f"{role} {runtime[-1] if runtime else 'unknown'}")
+    return ", ".join(found)
+
+
+def print_run_spread(results: dict, runs: int) -> None:
+    """Per-run ratios against the bare pair (runs are interleaved, so run i of each variant saw the same
+    moment of the machine): the spread shows how much one run can be trusted."""
+    tunnel, bare = results["tunnel"], results["bare"]
+    rates = [t / b for t, b in zip(tunnel["runs_mb_per_s"], bare["runs_mb_per_s"], strict=True)]
+    lats = [t - b for t, b in zip(tunnel["runs_latency_ms"], bare["runs_latency_ms"], strict=True)]
+    print(
+        f"per run tunnel/bare throughput: {' '.join(f'{r:.2f}' for r in rates)} "
+        f"({sum(r >= 0.85 for r in rates)} of {runs} >= 0.85)"
+    )
+    print(
+        f"per run tunnel-bare latency ms: {' '.join(f'{d:+.2f}' for d in lats)} "
+        f"({sum(d <= 0.3 for d in lats)} of {runs} <= +0.3)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200)
@@ -336,6 +408,13 @@ def main() -> int:
         "a machine busy with containers) or the root cgroup (where they outweigh every container)",
     )
     parser.add_argument(
+        "--baseline-gomaxprocs",
+        type=int,
+        default=None,
+        help="run the bare and Docker-hosted pairs' wireguard-go with this GOMAXPROCS (default: unset, "
+        "stock wireguard-go). Cargo and Stowaway use half the CPUs: pass that number for equal tunings",
+    )
+    parser.add_argument(
         "--docker-publish",
         action="store_true",
         help="publish Stowaway's UDP port with Docker (container-to-host traffic then goes through the "
@@ -352,12 +431,16 @@ def main() -> int:
         wg = str(wireguard_go_from_image(client, Path(folder))) if wg == "image" else wg
         version = subprocess.run([wg, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
         print(f"bare pair: {version}", flush=True)
-        with docker_variants(client, nodeport, args.mtu) as (docker_side, bed):
+        go_env = {} if args.baseline_gomaxprocs is None else {"GOMAXPROCS": str(args.baseline_gomaxprocs)}
+        baseline = go_env.get("GOMAXPROCS", "the default")
+        print(f"baselines: wireguard-go with {baseline} GOMAXPROCS", flush=True)
+        with docker_variants(client, nodeport, args.mtu, go_env) as (docker_side, bed):
+            print(f"tunnel: {tunnel_gomaxprocs(bed)}", flush=True)
             parent = None
             if args.bare_cgroup == "docker":
                 parent = docker_cpu_cgroup_parent(bed.containers["stowaway"])
             print(f"bare pair: CPU cgroups under {parent or 'the root cgroup'}", flush=True)
-            with bare_variant(args.mtu, wg, parent) as bare:
+            with bare_variant(args.mtu, wg, parent, go_env) as bare:
                 results = measure({**docker_side, **bare}, args.mb, args.requests, args.runs)
     print(f"{'variant':8} {'MB/s':>9} {'latency ms':>11} {'p90 ms':>8}")
     for name in ("tunnel", "plain", "bare", "pair"):
@@ -371,6 +454,7 @@ def main() -> int:
         lat += f"({t['latency_ms'] - r['latency_ms']:+.3f} ms"
         print(rate + (" (goal >= 0.85)" if goal else ""))
         print(lat + (", goal <= +0.3 ms)" if goal else ")"))
+    print_run_spread(results, args.runs)
     print(json.dumps(results))
     return 0
 

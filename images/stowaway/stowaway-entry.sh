@@ -27,7 +27,14 @@ if ip link add "$ifname" type wireguard 2>/dev/null; then
   log "using the kernel WireGuard module"
 else
   log "using wireguard-go (userspace)"
-  WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
+  # Go runtime of wireguard-go: half the CPUs this container may use, at least 1 (STOWAWAY_GOMAXPROCS overrides).
+  # On a machine that also runs the traffic's other end (apps, the peer, the kernel's forwarding), one P per CPU
+  # lets idle Ps spin and bounce goroutines between CPUs; on 2 CPUs one P moved 20-30 % more (docs/dataplane.md).
+  procs=${STOWAWAY_GOMAXPROCS:-$(( $(nproc) / 2 ))}
+  [[ "$procs" =~ ^[0-9]+$ ]] || die "STOWAWAY_GOMAXPROCS must be a whole number, not '$procs'"
+  (( procs >= 1 )) || procs=1
+  log "wireguard-go with GOMAXPROCS=$procs"
+  GOMAXPROCS=$procs WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
   [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
