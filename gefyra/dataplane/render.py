@@ -63,7 +63,8 @@ def render_cargo_wg_config(
 
     Cargo's entry point strips Address/DNS/MTU and hands the rest to `wg setconf`. The result holds the
     private key: write it only as a mode-600 file. `local_subnets` (the project network) must not overlap
-    a tunnelled range, or replies to the cluster would stay on the local bridge.
+    a tunnelled range, or replies to the cluster would stay on the local bridge. Every cluster DNS server
+    must lie inside a tunnelled range, or Cargo's dnsmasq would query it through eth0.
     """
     endpoint = endpoint or peer.endpoint
     if not endpoint:
@@ -79,6 +80,13 @@ def render_cargo_wg_config(
         if net not in allowed:
             allowed.append(net)
     ipaddress.ip_interface(peer.address)
+    nets = [ipaddress.ip_network(n) for n in allowed]
+    for server in peer.dns:
+        if not any(ipaddress.ip_address(server) in n for n in nets):
+            # Cargo's dnsmasq would send its queries out through eth0 (the host's network), not the tunnel.
+            raise ValueError(
+                f"cluster DNS server {server} lies outside the tunnelled ranges ({', '.join(allowed)})"
+            )
     for local in local_subnets:
         local_net = ipaddress.ip_network(local, strict=False)
         clash = [n for n in allowed if ipaddress.ip_network(n).overlaps(local_net)]

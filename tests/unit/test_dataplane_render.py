@@ -70,6 +70,16 @@ def test_cargo_config_refuses_a_local_network_overlapping_a_tunnelled_range():
     assert render_cargo_wg_config(PEER, "h:1", local_subnets=["172.30.0.0/24"])
 
 
+def test_cargo_config_refuses_a_cluster_dns_server_outside_the_tunnelled_ranges():
+    """dnsmasq in Cargo would query such a server through eth0 (the host's network), not the tunnel."""
+    outside = PEER.model_copy(update={"dns": ["10.96.0.10", "8.8.8.8"]})
+    with pytest.raises(ValueError, match="cluster DNS server 8.8.8.8 lies outside the tunnelled ranges"):
+        render_cargo_wg_config(outside, "h:1")
+    # A range added by extra_allowed_ips counts as tunnelled.
+    text = render_cargo_wg_config(outside, "h:1", extra_allowed_ips=["8.8.8.8/32"])
+    assert "DNS = 10.96.0.10, 8.8.8.8\n" in text
+
+
 def test_cargo_config_needs_an_endpoint():
     with pytest.raises(ValueError, match="no endpoint"):
         render_cargo_wg_config(PEER)
