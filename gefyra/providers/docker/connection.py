@@ -147,8 +147,13 @@ class ConnectionKind(Kind):
             try:
                 StowawayPeerSource(spec["stowaway"], _token_file()).remove(spec["peer"])
             except GefyraError as error:  # unreachable, no token, unsafe token file: go on locally
-                # The cluster reaps silent peers after the grace period.
-                ctx.log(f"peer {spec['peer']} not removed at Stowaway: {error}", str(actual.key))
+                # Nothing reaps a left-over peer yet (the Operator will, once it exists): until then it
+                # stays at Stowaway until someone calls `DELETE /v1/peers/<name>` on its control API.
+                ctx.log(
+                    f"peer {spec['peer']} not removed at Stowaway: {error}"
+                    f" (it stays there until DELETE /v1/peers/{spec['peer']})",
+                    str(actual.key),
+                )
         assert actual.observed is not None
         actions.remove_container(client, actual.observed.ref)
 
