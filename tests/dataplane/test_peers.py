@@ -55,12 +55,45 @@ def test_put_peer_is_idempotent_and_keeps_the_keys(bed):
     assert again.private_key.get_secret_value() == first.private_key.get_secret_value()
 
 
+def _stowaway_identity(bed) -> tuple[str, int, str]:
+    """What a restart of Stowaway (container or its wireguard-go) would change."""
+    stowaway = bed.containers["stowaway"]
+    stowaway.reload()
+    pid = stowaway.exec_run(["pidof", "wireguard-go"])
+    assert pid.exit_code == 0 and pid.output.strip(), pid.output
+    return stowaway.attrs["State"]["StartedAt"], stowaway.attrs["RestartCount"], pid.output.decode().strip()
+
+
+def _dump_counters(bed, public_key: str) -> tuple[int, int]:
+    """rx/tx bytes of one peer straight from `wg show wg0 dump` (not through the control API)."""
+    dump = bed.containers["stowaway"].exec_run(["wg", "show", "wg0", "dump"]).output.decode()
+    for line in dump.splitlines()[1:]:
+        fields = line.split("\t")
+        if fields[0] == public_key:
+            return int(fields[5]), int(fields[6])
+    raise AssertionError(f"peer {public_key} missing from wg0")
+
+
 def test_second_peer_comes_and_goes_while_the_first_streams_without_losing_a_byte(bed):
+    """Live `wg set`, not a restart: TCP retransmits would hide a short restart from the stream check, so
+    Stowaway's start time and wireguard-go's PID must not change, and the first peer's counters (which a
+    restart resets) must never go down while the second peer comes and goes."""
     result: dict = {}
+    samples: list[tuple[int, int]] = []
+    sampling = threading.Event()
 
     def stream() -> None:
         result["run"] = bed.run_in("app", "echo", bed.ips["svc"], str(TCP_PORT), "7", "1024")
 
+    def sample() -> None:
+        while not sampling.is_set():
+            peer = _peers(bed)["dev1"]
+            samples.append((peer.rx_bytes, peer.tx_bytes))
+            time.sleep(0.05)
+
+    identity = _stowaway_identity(bed)
+    dev1_key = _peers(bed)["dev1"].public_key
+    dump_before = _dump_counters(bed, dev1_key)
     before = _peers(bed)["dev1"].rx_bytes
     worker = threading.Thread(target=stream)
     worker.start()
@@ -69,11 +102,17 @@ def test_second_peer_comes_and_goes_while_the_first_streams_without_losing_a_byt
         assert time.monotonic() < deadline, "the stream did not start"
         time.sleep(0.1)
 
-    bed.start_cargo("dev2", role="cargo2", routed=False)  # a real second peer: keys, Cargo, handshake
-    assert _peers(bed)["dev2"].latest_handshake > 0
-    assert bed.api.delete_peer("dev2")
-    assert "dev2" not in _peers(bed)
-    assert worker.is_alive(), "the stream ended before the second peer was removed: make it longer"
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        bed.start_cargo("dev2", role="cargo2", routed=False)  # a real second peer: keys, Cargo, handshake
+        assert _peers(bed)["dev2"].latest_handshake > 0
+        assert bed.api.delete_peer("dev2")
+        assert "dev2" not in _peers(bed)
+        assert worker.is_alive(), "the stream ended before the second peer was removed: make it longer"
+    finally:
+        sampling.set()
+        sampler.join(10)
 
     worker.join(60)
     code, out = result["run"]
@@ -81,6 +120,15 @@ def test_second_peer_comes_and_goes_while_the_first_streams_without_losing_a_byt
     assert code == 0 and echoed["errors"] == [], echoed
     assert echoed["sent"] >= 6 * 1024 * 1024 and echoed["received"] == echoed["sent"] and echoed["intact"]
     bed.containers.pop("cargo2").remove(force=True)
+
+    assert _stowaway_identity(bed) == identity, "Stowaway or its wireguard-go restarted"
+    assert len(samples) >= 5, samples
+    went_down = [(a, b) for a, b in zip(samples, samples[1:], strict=False) if b[0] < a[0] or b[1] < a[1]]
+    assert not went_down, f"dev1's counters went down (a restart resets them): {went_down}"
+    dump_after = _dump_counters(bed, dev1_key)
+    # The whole stream went in and came back through dev1 since `dump_before`: nothing was reset in between.
+    grown = [after - start for start, after in zip(dump_before, dump_after, strict=True)]
+    assert all(delta >= echoed["sent"] for delta in grown), (dump_before, dump_after, echoed["sent"])
 
 
 def test_removed_peer_is_gone_from_wireguard(bed):
