@@ -339,12 +339,26 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
+    def content_length(self) -> int:
+        """The request body's length; a body we cannot delimit ends the connection after the answer."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            raise ApiError(HTTPStatus.LENGTH_REQUIRED, "chunked bodies are not supported")
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not re.fullmatch(r"[0-9]{1,12}", raw):
+            self.close_connection = True
+            raise ApiError(HTTPStatus.BAD_REQUEST, "Content-Length is not a whole number")
+        return int(raw)
+
     def read_body(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
+        length, self.unread = self.unread, 0
         if length > MAX_BODY:
+            self.unread = length
             raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
         if length == 0:
             return {}
@@ -356,19 +370,32 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
         return body
 
+    def discard_body(self) -> None:
+        """Consume a body nobody read (an error came first), so that on a keep-alive connection the next
+        request is not parsed out of it; one too large to read closes the connection instead."""
+        if self.unread > MAX_BODY:
+            self.close_connection = True
+        elif self.unread:
+            self.rfile.read(self.unread)
+        self.unread = 0
+
     def dispatch(self) -> None:
         parts = [p for p in self.path.split("?")[0].split("/") if p]
+        self.unread = 0
         try:
+            self.unread = self.content_length()
             if parts == ["healthz"] and self.command == "GET":
-                return self.send_json(HTTPStatus.OK, {"status": "ok"})
-            if not authorized(self.headers.get("Authorization")):
-                return self.send_json(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong bearer token"})
-            body = self.read_body() if self.command == "PUT" else {}
-            with LOCK:
-                status, payload = self.route(parts, body)
-            self.send_json(status, payload)
+                status, payload = HTTPStatus.OK, {"status": "ok"}
+            elif not authorized(self.headers.get("Authorization")):
+                status, payload = HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong bearer token"}
+            else:
+                body = self.read_body() if self.command == "PUT" else {}
+                with LOCK:
+                    status, payload = self.route(parts, body)
         except ApiError as error:
-            self.send_json(error.status, {"error": str(error)})
+            status, payload = error.status, {"error": str(error)}
+        self.discard_body()
+        self.send_json(status, payload)
 
     def route(self, parts: list[str], body: dict):
         method = self.command
