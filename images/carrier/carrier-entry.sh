@@ -18,7 +18,8 @@ mkdir -p /run/carrier/nginx
   echo "gid = root"
   echo "read only = yes"
   echo "list = yes"
-  [ -n "${CARRIER_RSYNC_HOSTS_ALLOW:-}" ] && echo "hosts allow = ${CARRIER_RSYNC_HOSTS_ALLOW}"
+  # The modules hold the service-account token: loopback only unless widened (e.g. to Stowaway's address).
+  echo "hosts allow = ${CARRIER_RSYNC_HOSTS_ALLOW:-127.0.0.1}"
   IFS=';' read -ra pairs <<<"$modules"
   for pair in "${pairs[@]}"; do
     [ -n "$pair" ] || continue

@@ -165,3 +165,39 @@ def test_rsync_through_a_stopped_cargo_says_so(docker_client, dataplane_images, 
         assert leftovers == []
     finally:
         cargo.remove(force=True)
+
+
+def test_rsync_without_hosts_allow_serves_loopback_only(bed, carrier, service_account):
+    """Without CARRIER_RSYNC_HOSTS_ALLOW the service-account token is served to no one but loopback."""
+    folder, files = service_account
+    container = bed.client.containers.create(
+        image_tag("carrier"),
+        name=bed.name("carrier-default"),
+        network=bed.cluster_net,
+        environment={"CARRIER_CONFIG_URL": f"http://{bed.ips['cfg']}:8080/files/carrier.conf"},
+        volumes={str(folder): {"bind": "/var/run/secrets/kubernetes.io/serviceaccount", "mode": "ro"}},
+        labels=bed.labels,
+        detach=True,
+    )
+    try:
+        container.start()
+        address = container_ip(container, bed.cluster_net)
+        listing = _poll(lambda: (r := container.exec_run(["rsync", "rsync://127.0.0.1/serviceaccount/"])).exit_code
+                        == 0 and r.output.decode())
+        assert listing and "token" in listing, container.logs(tail=20)
+        conf = container.exec_run(["cat", "/run/carrier/rsyncd.conf"]).output.decode()
+        assert "hosts allow = 127.0.0.1\n" in conf, conf
+        # Not even through the tunnel (Stowaway's address) nor from another cluster client.
+        through_tunnel = {"network_mode": f"container:{bed.containers['cargo'].id}"}
+        for where in (through_tunnel, {"network": bed.cluster_net}):
+            output = bed.client.containers.run(
+                image_tag("cargo"),
+                entrypoint=["sh", "-c"],
+                command=[f"rsync rsync://{address}/serviceaccount/token 2>&1; echo rc=$?"],
+                labels=bed.labels,
+                remove=True,
+                **where,
+            ).decode()
+            assert "access denied" in output and files["token"] not in output, (where, output)
+    finally:
+        container.remove(force=True)
