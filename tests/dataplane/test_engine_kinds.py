@@ -16,7 +16,6 @@ from gefyra.dataplane.gateway import default_gateway
 from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS
 from gefyra.model import labels
-from gefyra.providers import registry
 from tests.dataplane.testbed import (
     HTTP_PORT,
     SVC_NAME,
@@ -28,20 +27,6 @@ from tests.dataplane.testbed import (
 )
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-MY_KINDS = ("gefyra.providers.docker.connection", "gefyra.providers.docker.cargo")
-
-
-@pytest.fixture(scope="module")
-def kinds_registered():
-    """Register the data-plane kinds (until registry.py lists them) for this module only."""
-    saved = registry.KINDS
-    registry.KINDS = saved + tuple(k for k in MY_KINDS if k not in saved)
-    for cached in (registry.kinds, registry.hooks):
-        cached.cache_clear()
-    yield
-    registry.KINDS = saved
-    for cached in (registry.kinds, registry.hooks):
-        cached.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +57,7 @@ def write_config(folder, name: str, cluster, greeting: str = "one") -> None:
 
 
 @pytest.fixture(scope="module")
-def project(cluster, kinds_registered, tmp_path_factory):
+def project(cluster, tmp_path_factory):
     folder = tmp_path_factory.mktemp("engine-project")
     token_file = folder / "stowaway.token"
     token_file.write_text(cluster.token)
@@ -201,7 +186,8 @@ def test_cargo_stopped_mid_stream_is_brought_back_by_apply(cluster, project):
 
 
 def test_down_without_the_stowaway_settings_still_removes_the_local_side(cluster, project, monkeypatch):
-    """A peer at Stowaway that `down` cannot reach is left for the cluster's reaper; nothing local remains."""
+    """A peer at Stowaway that `down` cannot reach stays there (nothing reaps peers before the Operator);
+    nothing local remains."""
     api.apply(project).raise_for_failures()
     monkeypatch.delenv("GEFYRA_STOWAWAY_URL")
     api.down(project.project.name)
