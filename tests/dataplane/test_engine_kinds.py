@@ -121,6 +121,34 @@ def test_app_resolves_cluster_names_through_cargo(cluster, project):
     assert result.exit_code == 2, result.output
 
 
+def test_run_container_resolves_cluster_names_through_cargo(cluster, project):
+    """`gefyra run` gets what an app container gets: Cargo as gateway and as DNS server, Pod-like search."""
+    docker_name = api.run(
+        project.project.name,
+        image=image_tag("carrier"),
+        name="oneoff",
+        command=["python3", "/opt/testkit.py"],
+        args=["serve", "--http", str(HTTP_PORT), "--tcp", str(TCP_PORT)],
+        mounts=[f"{TESTKIT}:/opt/testkit.py:ro"],
+        config=project,
+    )
+    try:
+        made = _containers(cluster.client, project.project.name)
+        oneoff = made["run/oneoff"]
+        assert oneoff.name == docker_name
+        assert oneoff.attrs["HostConfig"]["Dns"] == [CARGO_DNS_ADDRESS]
+        assert default_gateway(cluster.client, oneoff) == cargo_address(
+            cluster.client.networks.get(f"gefyra-{project.project.name}").attrs["IPAM"]["Config"][0]["Subnet"]
+        )
+        for name in (SVC_NAME, "svc-a"):
+            result = oneoff.exec_run(["python3", "/opt/testkit.py", "resolve", name])
+            assert (result.exit_code, result.output.decode().strip()) == (0, cluster.ips["svc"])
+        result = oneoff.exec_run(["python3", "/opt/testkit.py", "resolve", "example.com"])
+        assert result.exit_code == 2, result.output  # Docker's embedded DNS would forward it to the host
+    finally:
+        cluster.client.containers.get(docker_name).remove(force=True)
+
+
 def test_second_plan_has_no_changes(cluster, project):
     assert not api.plan(project).has_changes
 

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ConfigError, ProviderError
 from gefyra.model import labels
 from gefyra.model.desired import (
@@ -20,6 +21,7 @@ from gefyra.model.desired import (
 from gefyra.model.resources import Resource
 from gefyra.providers.base import StepContext
 from gefyra.providers.docker import actions
+from gefyra.providers.docker.cargo import cargo_name
 from gefyra.providers.docker.container import KIND as CONTAINERS
 from gefyra.providers.docker.network import KIND as NETWORKS
 
@@ -88,9 +90,24 @@ def run_resource(
     return Resource(kind=labels.KIND_RUN, name=name, spec=spec.dump(), depends_on=(NETWORK,))
 
 
+def with_cargo_dns(resource: Resource, namespace: str) -> Resource:
+    """The one-off uses Cargo's DNS address and Pod-like search domains, like an app container (kind cargo's
+    `amend`): Docker fixes DNS at create, and the post-start hook makes Cargo its default gateway."""
+    dns = app_dns_settings(CARGO_DNS_ADDRESS, namespace)
+    return resource.evolve(spec={**resource.spec, "dns": dns.dns, "dns_search": dns.dns_search})
+
+
 def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
-    """Create the project network when missing, then the one-off container; returns its Docker name."""
+    """Create the project network when missing, then the one-off container; returns its Docker name.
+
+    When the project has a Cargo container, the one-off resolves through it (cluster names, no public ones);
+    the namespace of the search domains is `cluster.namespace` of the config, `default` without one."""
     client = ctx.session.client("docker")
+    cargo = actions.find_container(client, cargo_name(ctx.project))
+    cargo_labels = ((cargo or {}).get("Config") or {}).get("Labels") or {}
+    if cargo_labels.get(labels.PROJECT) == ctx.project and cargo_labels.get(labels.KIND) == "cargo":
+        cluster = getattr(ctx.config, "cluster", None)
+        resource = with_cargo_dns(resource, cluster.namespace if cluster is not None else "default")
     if not client.api.networks(names=[network_name(ctx.project)]):
         spec = NetworkSpec(docker_name=network_name(ctx.project), subnet=subnet)
         NETWORKS.create(ctx, Resource(kind=NETWORK.kind, name=NETWORK.name, spec=spec.dump()))
