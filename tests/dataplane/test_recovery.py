@@ -71,3 +71,12 @@ def test_stowaway_restart_keeps_keys_peers_and_routes(bed):
         time.sleep(0.5)
     assert out.strip() == "hello from app"  # app -> tunnel -> Stowaway's proxy port -> tunnel -> app
     bed.api.delete_route("keep")
+    assert bed.api.routes() == []
+    # The proxy port closes with the route (nginx reloads): a bounded wait until it stops answering.
+    url = f"http://{container_ip(stowaway, bed.cluster_net)}:10111/"
+    deadline = time.monotonic() + 15
+    while bed.run_in("app", "get", url)[0] == 0:
+        assert time.monotonic() < deadline, "port 10111 still answers after its route was deleted"
+        time.sleep(0.5)
+    code, out = bed.run_in("app", "get", url)  # closed for good, not one lost request
+    assert code != 0 and "refused" in out.lower(), out
