@@ -34,12 +34,17 @@ else
   [[ "$procs" =~ ^[0-9]+$ ]] || die "STOWAWAY_GOMAXPROCS must be a whole number, not '$procs'"
   (( procs >= 1 )) || procs=1
   log "wireguard-go with GOMAXPROCS=$procs"
+  # A SIGKILLed wireguard-go leaves its socket in the container layer: without this, the wait below would
+  # pass at once and `wg` would talk to a dead socket after `docker kill` + `docker start`.
+  rm -f "/var/run/wireguard/$ifname.sock"
   GOMAXPROCS=$procs WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
   [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
 fi
-wg set "$ifname" listen-port "$port" private-key "$state/server.key"
+# wg's error messages quote the offending value (here: the server's private key): keep them out of the logs.
+wg set "$ifname" listen-port "$port" private-key "$state/server.key" 2>/dev/null \
+  || die "wg set failed: $state/server.key is not a valid WireGuard private key or the port $port is unusable (wg's message not shown: it quotes the key)"
 # The server takes the first address of the tunnel subnet.
 # The tunnel subnet must not overlap a network Stowaway is attached to: replies would never enter the tunnel.
 connected=$(ip -4 -o address show | awk '{print $4}' | tr '\n' ' ')
