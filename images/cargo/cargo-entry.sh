@@ -11,8 +11,14 @@ log() { echo "cargo: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [ -r "$conf" ] || die "WireGuard config $conf is not mounted"
+# The config holds the private key: refuse one that others than its owner may read or write.
+conf_mode=$(stat -L -c %a "$conf")
+(( (8#$conf_mode & 8#077) == 0 )) || die "WireGuard config $conf has mode $conf_mode; it holds the private key and must be mode 600 (or tighter)"
 mkdir -p "$run" && chmod 700 "$run"
-rm -f "$run/ready"  # a restarted container keeps /run: the marker must mean "this start"
+# The stripped copy for `wg setconf` holds the private key: gone on every exit (a failed setconf included).
+trap 'rm -f "$run/setconf"' EXIT
+# A restarted container keeps /run: the marker must mean "this start", and a copy left by a SIGKILL goes.
+rm -f "$run/ready" "$run/setconf"
 
 # wg-quick fields that `wg setconf` does not understand, read from [Interface] only.
 # `Key = value` (spaces optional; values may contain '=' as base64 does). mawk: no IGNORECASE, so
@@ -26,6 +32,9 @@ field() { # section key
   ' "$conf"
 }
 iface_field() { field interface "$(echo "$1" | tr 'A-Z' 'a-z')"; }
+key_name() { case $1 in privatekey) echo PrivateKey ;; publickey) echo PublicKey ;; *) echo PresharedKey ;; esac; }
+# wg quotes values as `value': keep what precedes the quote; blank anything key-like that is left.
+redact_wg() { printf '%s\n' "$1" | sed -E "s/[\`'].*//; s/[A-Za-z0-9+\/]{20,}=*/<redacted>/g; s/:?[[:space:]]*\$//" | paste -sd ';' -; }
 address=$(iface_field Address)
 dns=$(iface_field DNS)
 mtu=${CARGO_MTU:-$(iface_field MTU)}
@@ -39,6 +48,17 @@ endpoint_host=$(field peer endpoint | head -n1 | sed 's/:[0-9]*$//; s/^\[//; s/\
 # thing. Before the tunnel is up, while wg0 is down or after wireguard-go died, a packet for the cluster (an
 # app's, or dnsmasq's query to the cluster DNS) is dropped here instead of leaving through Docker's bridge.
 for cidr in $allowed; do ip -4 route replace blackhole "$cidr" metric 4242; done
+
+# Network safety: what comes out of the tunnel is forwarded to the project network only (the subnets of the
+# interface holding the default route, eth0), never through Docker's gateway to the host's LAN or elsewhere.
+uplink=$(ip -4 route show default | awk '{for(i=1;i<NF;i++) if($i=="dev") print $(i+1)}' | head -n1)
+[ -n "$uplink" ] || die "no default route: Cargo must sit on the project network"
+project_nets=$(ip -4 -o route show dev "$uplink" proto kernel scope link | awk '{print $1}')
+[ -n "$project_nets" ] || die "no subnet on $uplink: Cargo must sit on the project network"
+iptables -N CARGO-FROM-TUNNEL
+for net in $project_nets; do iptables -A CARGO-FROM-TUNNEL -o "$uplink" -d "$net" -j RETURN; done
+iptables -A CARGO-FROM-TUNNEL -j DROP
+iptables -I FORWARD 1 -i "$ifname" -j CARGO-FROM-TUNNEL
 
 # The stripped config holds the private key: write it with mode 600 before the content goes in.
 umask 077
@@ -61,12 +81,23 @@ else
   [[ "$procs" =~ ^[0-9]+$ ]] || die "CARGO_GOMAXPROCS must be a whole number, not '$procs'"
   (( procs >= 1 )) || procs=1
   log "wireguard-go with GOMAXPROCS=$procs"
+  # A SIGKILLed wireguard-go leaves its socket in the container layer: without this, the wait below would
+  # pass at once and `wg` would talk to a dead socket after `docker kill` + `docker start`.
+  rm -f "/var/run/wireguard/$ifname.sock"
   GOMAXPROCS=$procs WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
   [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
 fi
-wg setconf "$ifname" "$run/setconf"
+# wg's error messages quote the offending value (a key, say): never let them reach the logs, which end up
+# in user-visible errors. Name the malformed key field instead; otherwise pass wg's message with values cut.
+wg_error=$(wg setconf "$ifname" "$run/setconf" 2>&1 >/dev/null) || {
+  for key in privatekey publickey presharedkey; do  # 32 bytes in base64: the last digit carries 4 bits
+    field "" "$key" | grep -qvE '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$' \
+      && die "$(key_name "$key") in the WireGuard config is not a valid key (44 characters of base64); value not shown"
+  done
+  die "wg setconf rejected the WireGuard config: $(redact_wg "$wg_error") (values not shown)"
+}
 rm -f "$run/setconf"
 ip -4 address add "$address" dev "$ifname"
 ip link set dev "$ifname" mtu "$mtu" up
