@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gefyra.dataplane.images import ensure_images
-from tests.dataplane.testbed import Testbed, new_run_id
+from tests.dataplane.testbed import Testbed, host_bridge_ip, new_run_id
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +21,18 @@ def bed(docker_client, dataplane_images):
         stand.start_cluster()
         stand.start_cargo()
         stand.start_app()
+        yield stand
+    finally:
+        stand.teardown()
+
+
+@pytest.fixture(scope="module")
+def cluster(docker_client, dataplane_images):
+    """A cluster stand only (Stowaway, service, DNS) for projects applied through the engine, which reaches
+    Stowaway's UDP port at the host bridge address like a NodePort."""
+    stand = Testbed(docker_client, new_run_id("dpe"), publish_ip=host_bridge_ip(docker_client))
+    try:
+        stand.start_cluster()
         yield stand
     finally:
         stand.teardown()

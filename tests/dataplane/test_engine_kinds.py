@@ -15,28 +15,16 @@ from gefyra.dataplane.cargo import cargo_address
 from gefyra.dataplane.gateway import default_gateway
 from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS
-from gefyra.model import labels
 from tests.dataplane.testbed import (
     HTTP_PORT,
     SVC_NAME,
     TCP_PORT,
     TESTKIT,
-    Testbed,
-    host_bridge_ip,
-    new_run_id,
+    project_containers,
+    stowaway_settings,
 )
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def cluster(docker_client, dataplane_images):
-    stand = Testbed(docker_client, new_run_id("dpe"), publish_ip=host_bridge_ip(docker_client))
-    try:
-        stand.start_cluster()
-        yield stand
-    finally:
-        stand.teardown()
 
 
 def write_config(folder, name: str, cluster, greeting: str = "one") -> None:
@@ -59,27 +47,13 @@ def write_config(folder, name: str, cluster, greeting: str = "one") -> None:
 @pytest.fixture(scope="module")
 def project(cluster, tmp_path_factory):
     folder = tmp_path_factory.mktemp("engine-project")
-    token_file = folder / "stowaway.token"
-    token_file.write_text(cluster.token)
-    token_file.chmod(0o600)
     name = f"t-dp-{secrets.token_hex(3)}"
     write_config(folder, name, cluster)
-    env = pytest.MonkeyPatch()
-    env.setenv("GEFYRA_STOWAWAY_URL", cluster.api.base_url)
-    env.setenv("GEFYRA_STOWAWAY_TOKEN_FILE", str(token_file))
-    try:
-        yield api.load(folder / "gefyra.yaml")
-    finally:
+    with stowaway_settings(cluster, folder):
         try:
-            api.down(name)
+            yield api.load(folder / "gefyra.yaml")
         finally:
-            env.undo()
-
-
-def _containers(client, project: str) -> dict:
-    found = client.api.containers(all=True, filters={"label": [f"{labels.PROJECT}={project}"]})
-    key = lambda c: f"{c['Labels'][labels.KIND]}/{c['Labels'][labels.NAME]}"  # noqa: E731
-    return {key(c): client.containers.get(c["Id"]) for c in found}
+            api.down(name)
 
 
 def _get(client, app, url: str) -> tuple[int, str]:
@@ -91,7 +65,7 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
     outcome = api.apply(project)
     outcome.raise_for_failures()
     client = cluster.client
-    made = _containers(client, project.project.name)
+    made = project_containers(client, project.project.name)
     assert {"connection/default", "cargo/default", "container/app", "container/worker"} <= set(made)
     assert made["connection/default"].status == "created"  # the holder never runs
     host = made["container/app"].attrs["HostConfig"]
@@ -113,7 +87,7 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
 
 
 def test_app_resolves_cluster_names_through_cargo(cluster, project):
-    app = _containers(cluster.client, project.project.name)["container/app"]
+    app = project_containers(cluster.client, project.project.name)["container/app"]
     for name in (SVC_NAME, "svc-a"):  # full name, and the short one through the search domains
         result = app.exec_run(["python3", "/opt/testkit.py", "resolve", name])
         assert (result.exit_code, result.output.decode().strip()) == (0, cluster.ips["svc"])
@@ -133,7 +107,7 @@ def test_run_container_resolves_cluster_names_through_cargo(cluster, project):
         config=project,
     )
     try:
-        made = _containers(cluster.client, project.project.name)
+        made = project_containers(cluster.client, project.project.name)
         oneoff = made["run/oneoff"]
         assert oneoff.name == docker_name
         assert oneoff.attrs["HostConfig"]["Dns"] == [CARGO_DNS_ADDRESS]
@@ -154,9 +128,10 @@ def test_second_plan_has_no_changes(cluster, project):
 
 
 def test_restarted_app_is_routed_again(cluster, project):
-    started = _containers(cluster.client, project.project.name)["container/app"].attrs["State"]["StartedAt"]
+    app = project_containers(cluster.client, project.project.name)["container/app"]
+    started = app.attrs["State"]["StartedAt"]
     api.restart(project, "app")
-    made = _containers(cluster.client, project.project.name)
+    made = project_containers(cluster.client, project.project.name)
     # Really restarted (a fresh network namespace without the route), else the check below proves nothing.
     assert made["container/app"].attrs["State"]["StartedAt"] != started
     assert _get(cluster.client, made["container/app"], f"http://{cluster.ips['svc']}:{HTTP_PORT}/") == (
@@ -172,9 +147,9 @@ def test_recreated_app_is_routed_again(cluster, project):
     folder = project.source.parent
     write_config(folder, project.project.name, cluster, greeting="two")
     changed = api.load(folder / "gefyra.yaml")
-    before = _containers(cluster.client, project.project.name)["container/app"].id
+    before = project_containers(cluster.client, project.project.name)["container/app"].id
     api.apply(changed).raise_for_failures()
-    made = _containers(cluster.client, project.project.name)
+    made = project_containers(cluster.client, project.project.name)
     assert made["container/app"].id != before  # replaced, not restarted
     gateway = default_gateway(cluster.client, made["container/app"])
     assert gateway == made["cargo/default"].attrs["NetworkSettings"]["Networks"][
@@ -186,7 +161,7 @@ def test_recreated_app_is_routed_again(cluster, project):
 
 def test_cargo_stopped_mid_stream_is_brought_back_by_apply(cluster, project):
     client = cluster.client
-    made = _containers(client, project.project.name)
+    made = project_containers(client, project.project.name)
     app, cargo = made["container/app"], made["cargo/default"]
     result: dict = {}
 
@@ -219,12 +194,12 @@ def test_down_without_the_stowaway_settings_still_removes_the_local_side(cluster
     api.apply(project).raise_for_failures()
     monkeypatch.delenv("GEFYRA_STOWAWAY_URL")
     api.down(project.project.name)
-    assert _containers(cluster.client, project.project.name) == {}
+    assert project_containers(cluster.client, project.project.name) == {}
     assert project.project.name in {p.name for p in cluster.api.peers()}
 
 
 def test_down_removes_everything_and_the_peer(cluster, project):
     api.apply(project).raise_for_failures()
     api.down(project.project.name)
-    assert _containers(cluster.client, project.project.name) == {}
+    assert project_containers(cluster.client, project.project.name) == {}
     assert project.project.name not in {p.name for p in cluster.api.peers()}

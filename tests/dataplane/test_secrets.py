@@ -15,7 +15,7 @@ from gefyra import api
 from gefyra.dataplane.cargo import CARGO_CONFIG_PATH
 from gefyra.dataplane.images import image_tag
 from gefyra.model import labels
-from tests.dataplane.testbed import TESTKIT, Testbed, host_bridge_ip, new_run_id
+from tests.dataplane.testbed import TESTKIT, project_containers, stowaway_settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -109,24 +109,10 @@ class CreateWatcher:
 
 
 @pytest.fixture(scope="module")
-def cluster(docker_client, dataplane_images):
-    """A cluster stand whose Stowaway the engine reaches like test_engine_kinds' (host bridge address)."""
-    stand = Testbed(docker_client, new_run_id("dps"), publish_ip=host_bridge_ip(docker_client))
-    try:
-        stand.start_cluster()
-        yield stand
-    finally:
-        stand.teardown()
-
-
-@pytest.fixture(scope="module")
 def engine_project(cluster, tmp_path_factory):
     """One project applied through the engine (connection holder, Cargo, an app container); yields what the
     engine created while it applied."""
     folder = tmp_path_factory.mktemp("secrets-project")
-    token_file = folder / "stowaway.token"
-    token_file.write_text(cluster.token)
-    token_file.chmod(0o600)
     name = f"t-dps-{secrets.token_hex(3)}"
     app = {
         "image": image_tag("carrier"),
@@ -141,34 +127,23 @@ def engine_project(cluster, tmp_path_factory):
         "containers": {"app": app},
     }
     (folder / "gefyra.yaml").write_text(json.dumps(document))
-    env = pytest.MonkeyPatch()
-    env.setenv("GEFYRA_STOWAWAY_URL", cluster.api.base_url)
-    env.setenv("GEFYRA_STOWAWAY_TOKEN_FILE", str(token_file))
-    try:
-        project = api.load(folder / "gefyra.yaml")
-        watcher = CreateWatcher(cluster.client)
+    with stowaway_settings(cluster, folder):
         try:
-            outcome = api.apply(project)
+            project = api.load(folder / "gefyra.yaml")
+            watcher = CreateWatcher(cluster.client)
+            try:
+                outcome = api.apply(project)
+            finally:
+                created = watcher.stop()
+            outcome.raise_for_failures()
+            yield {"name": name, "created": created, "outcome": outcome, "plan": api.plan(project)}
         finally:
-            created = watcher.stop()
-        outcome.raise_for_failures()
-        yield {"name": name, "created": created, "outcome": outcome, "plan": api.plan(project)}
-    finally:
-        try:
             api.down(name)
-        finally:
-            env.undo()
-
-
-def _project_containers(client, project: str) -> dict:
-    found = client.api.containers(all=True, filters={"label": [f"{labels.PROJECT}={project}"]})
-    key = lambda c: f"{c['Labels'][labels.KIND]}/{c['Labels'][labels.NAME]}"  # noqa: E731
-    return {key(c): client.containers.get(c["Id"]) for c in found}
 
 
 def test_engine_made_containers_carry_no_key_or_token(cluster, engine_project):
     found = _secrets(cluster, peer=engine_project["name"])
-    made = _project_containers(cluster.client, engine_project["name"])
+    made = project_containers(cluster.client, engine_project["name"])
     assert {"connection/default", "cargo/default"} <= set(made), set(made)
     for key, container in made.items():
         running = container.status == "running"  # the connection holder is created, never started
@@ -200,7 +175,7 @@ def test_engine_output_and_plan_carry_no_key_or_token(cluster, engine_project):
 
 
 def test_peer_config_held_by_the_engine_is_a_mode_600_file(cluster, engine_project):
-    made = _project_containers(cluster.client, engine_project["name"])
+    made = project_containers(cluster.client, engine_project["name"])
     for key in ("connection/default", "cargo/default"):
         stream, _ = cluster.client.api.get_archive(made[key].id, CARGO_CONFIG_PATH)
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:

@@ -8,7 +8,9 @@ control API on 127.0.0.1 only. Every object carries the label `dev.gefyra.test=<
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import secrets
 import socket
 import subprocess
@@ -222,6 +224,33 @@ class Testbed:
             container.remove(force=True)
         for network in self.client.networks.list(filters=mine):
             network.remove()
+
+
+@contextlib.contextmanager
+def stowaway_settings(stand: Testbed, folder: Path):
+    """GEFYRA_STOWAWAY_URL / GEFYRA_STOWAWAY_TOKEN_FILE pointing the engine at this stand's Stowaway for the
+    duration of the block (the token in `folder`, mode 600)."""
+    token_file = folder / "stowaway.token"
+    token_file.write_text(stand.token)
+    token_file.chmod(0o600)
+    settings = {"GEFYRA_STOWAWAY_URL": stand.api.base_url, "GEFYRA_STOWAWAY_TOKEN_FILE": str(token_file)}
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def project_containers(client, project: str) -> dict:
+    """The engine's containers of `project` by `<kind>/<name>`."""
+    found = client.api.containers(all=True, filters={"label": [f"{labels.PROJECT}={project}"]})
+    key = lambda c: f"{c['Labels'][labels.KIND]}/{c['Labels'][labels.NAME]}"  # noqa: E731
+    return {key(c): client.containers.get(c["Id"]) for c in found}
 
 
 def free_port(host: str, kind: int) -> int:
