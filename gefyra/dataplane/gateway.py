@@ -84,3 +84,23 @@ def patch_default_route(client, app, cargo_ip: str, *, image: str | None = None)
         return False
     _in_netns(client, app, "-4", "route", "replace", "default", "via", cargo_ip, image=image)
     return True
+
+
+# In Cargo: one file per app container it routed (name: container id, content: that start's endpoint id).
+ROUTE_NOTES = "/run/cargo-routes"
+
+
+def endpoint_of(container: dict, network: str) -> str:
+    """The container's endpoint id on `network` (a list row or inspect data): Docker makes a new one at every
+    start, so it tells a start gefyra routed from a later `docker restart` (a fresh namespace, no route)."""
+    networks = (container.get("NetworkSettings") or {}).get("Networks") or {}
+    return (networks.get(network) or {}).get("EndpointID") or ""
+
+
+def route_and_note(client, cargo, app, cargo_ip: str, network: str, *, image: str | None = None) -> bool:
+    """patch_default_route, then note in Cargo which start of `app` is routed (read back by observe)."""
+    from gefyra.dataplane.files import put_files
+
+    changed = patch_default_route(client, app, cargo_ip, image=image)
+    put_files(cargo, {f"{ROUTE_NOTES}/{app.id}": endpoint_of(app.attrs, network)})
+    return changed

@@ -143,6 +143,29 @@ def test_restarted_app_is_routed_again(cluster, project):
     ]["Networks"][f"gefyra-{project.project.name}"]["IPAddress"]
 
 
+def test_app_restarted_outside_gefyra_is_planned_and_routed_again(cluster, project):
+    """`docker restart` gives the app a fresh namespace with Docker's gateway: plan must see it (Cargo noted
+    the endpoint of the start it routed) and apply must route it again in place."""
+    client = cluster.client
+    made = project_containers(client, project.project.name)
+    app, cargo = made["container/app"], made["cargo/default"]
+    cargo_ip = cargo.attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"]["IPAddress"]
+    assert not api.plan(project).has_changes
+    app.restart(timeout=1)
+    assert default_gateway(client, app) != cargo_ip  # the drift is real
+    planned = api.plan(project)
+    change = next(c for c in planned.changes if str(c.key) == "cargo/default")
+    assert change.action.value == "update", change
+    assert "routed.container/app" in change.cause
+    status = {item.address: item for item in api.status(project).resources}
+    assert status["cargo/default"].state == "drifted"
+    api.apply(project).raise_for_failures()
+    assert default_gateway(client, app) == cargo_ip
+    assert _get(client, app, f"http://{cluster.ips['svc']}:{HTTP_PORT}/") == (0, "hello from svc\n")
+    assert client.containers.get(cargo.id).id == cargo.id  # updated in place, Cargo not replaced
+    assert not api.plan(project).has_changes
+
+
 def test_recreated_app_is_routed_again(cluster, project):
     folder = project.source.parent
     write_config(folder, project.project.name, cluster, greeting="two")

@@ -67,6 +67,10 @@ def test_a_no_op_plan_lists_over_the_socket_without_the_docker_sdk(engine_projec
     assert ids(fast.api.networks(filters=selector)) == ids(docker_client.api.networks(filters=selector))
     assert ids(fast.api.images()) == ids(docker_client.api.images())
     assert fast.api.inspect_container(engine_project.ids()["a"])["Name"].endswith("-a")  # via the SDK
+    # get_archive (observe reads Cargo's notes with it) returns what the SDK's does
+    chunks, stat = fast.api.get_archive(engine_project.ids()["a"], "/etc/hostname")
+    sdk_chunks, sdk_stat = docker_client.api.get_archive(engine_project.ids()["a"], "/etc/hostname")
+    assert (b"".join(chunks), stat) == (b"".join(sdk_chunks), sdk_stat)
     probe = (
         "import sys; from gefyra.cli.app import main; sys.argv = ['gefyra', 'plan']\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert done.code in (0, None), done.code\n"

@@ -4,7 +4,9 @@ Cargo takes a fixed address (the last host of the project subnet), so app contai
 and DNS server before and after Cargo is recreated. Its create copies the peer config from the connection's
 holder into Cargo (mode 600), waits for the WireGuard handshake, then points every running app container's
 default route at it; the post-start hook does the same for each app container started later (create,
-replace, drift repair, watch restart, `gefyra run`).
+replace, drift repair, watch restart, `gefyra run`). Each routing is noted in Cargo (the start's endpoint id);
+an app container started outside gefyra (`docker restart`) has a new endpoint, so the plan shows
+`routed.<kind>/<name>` as changed and the in-place update routes it again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from gefyra.dataplane.cargo import cargo_address, cargo_health, create_cargo, wait_tunnel
-from gefyra.dataplane.gateway import patch_default_route
+from gefyra.dataplane.gateway import ROUTE_NOTES, endpoint_of, route_and_note
 from gefyra.dataplane.images import ensure_images, image_tag
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
@@ -28,7 +30,7 @@ from gefyra.providers.docker.connection import (
     read_container,
     read_held_config,
 )
-from gefyra.providers.docker.observe import DockerSnapshot, labels_for
+from gefyra.providers.docker.observe import DockerSnapshot, labels_for, read_notes
 
 CARGO = ResourceKey("cargo", "default")
 TUNNEL_TIMEOUT_S = 30
@@ -48,13 +50,24 @@ class CargoKind(Kind):
             return []
         docker: DockerSnapshot = snapshot.of("docker")
         project = config.project.name
+        network = network_name(project)
         spec = {
             "docker_name": cargo_name(project),
             "image": image_tag("cargo"),
             "image_id": docker.images.get(image_tag("cargo")),
-            "network": network_name(project),
+            "network": network,
+            # every running app container, by the start (endpoint) that must be routed through Cargo
+            "routed": {app_key(item): endpoint_of(item, network)[:12] for item in running_apps(docker)},
         }
-        return [Resource(kind=self.kind, name=CARGO.name, spec=spec, depends_on=(NETWORK, CONNECTION))]
+        return [
+            Resource(
+                kind=self.kind,
+                name=CARGO.name,
+                spec=spec,
+                depends_on=(NETWORK, CONNECTION),
+                mutable=("routed",),
+            )
+        ]
 
     def amend(self, desired: list[Resource], config: Any) -> list[Resource]:
         """App containers start after Cargo (so their post-start hook finds it) and use Cargo's constant DNS
@@ -75,7 +88,11 @@ class CargoKind(Kind):
         for item in docker.containers_of(self.kind):
             state = item.get("State", "unknown")
             healthy = state == "running" and "unhealthy" not in item.get("Status", "")
-            found.append(read_container(item, state, healthy))
+            resource = read_container(item, state, healthy)
+            noted = docker.notes.get(item["Id"], {})
+            routed = {app_key(app): noted.get(app["Id"], "")[:12] for app in running_apps(docker)}
+            spec = {**resource.spec, "routed": routed}
+            found.append(resource.evolve(spec=spec, spec_hash=resource.spec_hash))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
@@ -95,7 +112,7 @@ class CargoKind(Kind):
                 name=spec["docker_name"],
                 network=spec["network"],
                 wg_config=read_held_config(client, ctx.project),
-                labels=labels_for(ctx.project, resource),
+                labels={**labels_for(ctx.project, resource), labels.NOTES: ROUTE_NOTES},
                 image=spec["image"],
                 ip=address,
             )
@@ -106,8 +123,29 @@ class CargoKind(Kind):
         ctx.log(f"tunnel up, gateway {address}", str(resource.key))
         for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
             if (item.get("Labels") or {}).get(labels.KIND) in APP_KINDS:
-                patch_default_route(client, client.containers.get(item["Id"]), address, image=spec["image"])
+                app = client.containers.get(item["Id"])
+                route_and_note(client, cargo, app, address, spec["network"], image=spec["image"])
         ctx.started(resource, cargo.id)
+
+    def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
+        """Route again every running app container whose current start Cargo has not routed (started
+        outside gefyra); re-checks the world, the plan's endpoint ids may be stale."""
+        assert previous.observed is not None
+        client = ctx.session.client("docker")
+        cargo = client.containers.get(previous.observed.ref)
+        network = resource.spec["network"]
+        address = cargo.attrs["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
+        if not address:
+            raise ProviderError(f"Cargo has no address on {network}")
+        noted = read_notes(client, cargo.id, ROUTE_NOTES)
+        for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
+            if (item.get("Labels") or {}).get(labels.KIND) not in APP_KINDS:
+                continue
+            if noted.get(item["Id"]) == endpoint_of(item, network):
+                continue
+            app = client.containers.get(item["Id"])
+            route_and_note(client, cargo, app, address, network, image=cargo.attrs["Config"]["Image"])
+            ctx.log(f"routed {app.name} through Cargo again (started outside gefyra)", str(resource.key))
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
@@ -123,6 +161,21 @@ class CargoKind(Kind):
         ctx.log(f"restarted ({why})", str(actual.key))
 
 
+def running_apps(docker: DockerSnapshot) -> list[dict[str, Any]]:
+    """Running app containers (kinds container and run) of the snapshot."""
+    return [
+        item
+        for kind in APP_KINDS
+        for item in docker.containers_of(kind)
+        if item.get("State") == "running"
+    ]
+
+
+def app_key(item: dict[str, Any]) -> str:
+    found = item.get("Labels") or {}
+    return f"{found.get(labels.KIND)}/{found.get(labels.NAME)}"
+
+
 def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
     """Post-start hook: a started app container gets Cargo as its default gateway (when Cargo runs)."""
     client = ctx.session.client("docker")
@@ -133,7 +186,9 @@ def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str
     address = cargo["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
     if not address:
         raise ProviderError(f"Cargo has no address on {network}")
-    patch_default_route(client, client.containers.get(container_id), address, image=cargo["Config"]["Image"])
+    app = client.containers.get(container_id)
+    image = cargo["Config"]["Image"]
+    route_and_note(client, client.containers.get(cargo["Id"]), app, address, network, image=image)
 
 
 HOOKS = [PostStartHook(name="cargo.route", kinds=APP_KINDS, run=_route_through_cargo)]

@@ -8,6 +8,7 @@ the SDK for everything.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -53,7 +54,7 @@ class _FastApi:
     def __init__(self, path: str, timeout: float, sdk: Callable[[], Any]) -> None:
         self._path, self._timeout, self._sdk = path, timeout, sdk
 
-    def _get(self, url: str, **params: Any) -> Any:
+    def _raw(self, url: str, **params: Any) -> tuple[bytes, Any]:
         query = urlencode({k: v for k, v in params.items() if v is not None})
         connection = _UnixConnection(self._path, self._timeout)
         try:
@@ -68,6 +69,10 @@ class _FastApi:
             except ValueError:
                 message = body.decode(errors="replace")
             raise EngineHTTPError(response.status, message)
+        return body, response.headers
+
+    def _get(self, url: str, **params: Any) -> Any:
+        body, _ = self._raw(url, **params)
         return json.loads(body) if body.strip() and body.strip() != b"OK" else body.decode()
 
     @staticmethod
@@ -105,6 +110,14 @@ class _FastApi:
         if other:
             return self._sdk().api.images(**other)
         return self._get("/images/json")
+
+    def get_archive(self, container: str, path: str, **other: Any) -> tuple[Any, dict]:
+        """Like the SDK's: (chunks of a tar, stat of `path`)."""
+        if other:
+            return self._sdk().api.get_archive(container, path, **other)
+        body, headers = self._raw(f"/containers/{container}/archive", path=path)
+        stat = headers.get("X-Docker-Container-Path-Stat")
+        return iter([body]), json.loads(base64.b64decode(stat)) if stat else {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sdk().api, name)

@@ -1,8 +1,12 @@
-"""One snapshot of Docker, by label only: three list calls, no per-object inspect (fast no-op plans)."""
+"""One snapshot of Docker, by label only: three list calls, no per-object inspect (fast no-op plans), plus one
+read of the notes of each running container that keeps some (Cargo)."""
 
 from __future__ import annotations
 
+import io
 import json
+import posixpath
+import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +26,7 @@ class DockerSnapshot:
     volumes: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, str] = field(default_factory=dict)
     local: bool = True  # the engine runs on this machine (unix socket): its host ports are ours to probe
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)  # container id -> file name -> text
 
     def containers_of(self, kind: str) -> list[dict[str, Any]]:
         return [c for c in self.containers if (c.get("Labels") or {}).get(labels.KIND) == kind]
@@ -43,6 +48,11 @@ def observe(client: Any, project: str | None, *, with_volumes: bool = False) -> 
         for ref in (image.get("RepoTags") or []) + (image.get("RepoDigests") or []):
             images[image_key(ref)] = image["Id"]
     key = lambda item: ((item.get("Labels") or {}).get(labels.NAME, ""), item.get("Id", ""))  # noqa: E731
+    notes = {
+        item["Id"]: read_notes(client, item["Id"], (item.get("Labels") or {})[labels.NOTES])
+        for item in containers
+        if item.get("State") == "running" and (item.get("Labels") or {}).get(labels.NOTES)
+    }
     return DockerSnapshot(
         project=project,
         containers=sorted(containers, key=key),
@@ -50,7 +60,24 @@ def observe(client: Any, project: str | None, *, with_volumes: bool = False) -> 
         volumes=volumes,
         images=images,
         local=_is_local(client),
+        notes=notes,
     )
+
+
+def read_notes(client: Any, container_id: str, folder: str) -> dict[str, str]:
+    """The small text files in `folder` of a running container (name -> text); {} when there is none."""
+    try:
+        chunks, _ = client.api.get_archive(container_id, folder)
+        data = b"".join(chunks)
+    except Exception:  # noqa: BLE001 - gone or no such folder (EngineHTTPError / docker.errors.NotFound)
+        return {}
+    found = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.size < 4096:
+                text = tar.extractfile(member).read().decode(errors="replace")
+                found[posixpath.basename(member.name)] = text
+    return found
 
 
 def _is_local(client: Any) -> bool:
