@@ -86,10 +86,6 @@ def patch_default_route(client, app, cargo_ip: str, *, image: str | None = None)
     return True
 
 
-# In Cargo: one file per app container it routed (name: container id, content: that start's endpoint id).
-ROUTE_NOTES = "/run/cargo-routes"
-
-
 def endpoint_of(container: dict, network: str) -> str:
     """The container's endpoint id on `network` (a list row or inspect data): Docker makes a new one at every
     start, so it tells a start gefyra routed from a later `docker restart` (a fresh namespace, no route)."""
@@ -97,10 +93,22 @@ def endpoint_of(container: dict, network: str) -> str:
     return (networks.get(network) or {}).get("EndpointID") or ""
 
 
+def route_note_name(app_labels: dict) -> str:
+    """The note of one app (`<kind>.<name>`: one file per app, however often it is replaced)."""
+    return f"{app_labels.get(labels.KIND)}.{app_labels.get(labels.NAME)}"
+
+
+def routed_endpoint(notes: dict[str, str], app: dict) -> str:
+    """The endpoint id of the start of `app` (a list row) that Cargo routed, per its notes; "" when none."""
+    container_id, _, endpoint = notes.get(route_note_name(app.get("Labels") or {}), "").partition(" ")
+    return endpoint if container_id == app.get("Id") else ""
+
+
 def route_and_note(client, cargo, app, cargo_ip: str, network: str, *, image: str | None = None) -> bool:
     """patch_default_route, then note in Cargo which start of `app` is routed (read back by observe)."""
     from gefyra.dataplane.files import put_files
 
     changed = patch_default_route(client, app, cargo_ip, image=image)
-    put_files(cargo, {f"{ROUTE_NOTES}/{app.id}": endpoint_of(app.attrs, network)})
+    note = f"{app.id} {endpoint_of(app.attrs, network)}"
+    put_files(cargo, {f"{labels.NOTES_FOLDER}/{route_note_name(app.labels)}": note})
     return changed

@@ -27,9 +27,10 @@ KIND_RUN = "run"
 IMAGE_CONTENT_HASH = "dev.gefyra.image-content-hash"
 # On short-lived helper containers (route patching, rsync) that share an app container's network namespace.
 HELPER = "dev.gefyra.helper"
-# On a running container: a folder of small files the engine keeps there about the world (Cargo: which start
-# of each app container it routed); observe reads it with the container list.
+# "true" on a container that keeps small files for the engine in NOTES_FOLDER (Cargo: which start of each app
+# container it routed); observe reads that folder (never any other) of such a container while it runs.
 NOTES = "dev.gefyra.notes"
+NOTES_FOLDER = "/run/gefyra-notes"
 # On objects made by the data-plane test stands (never by the product).
 TEST = "dev.gefyra.test"
 

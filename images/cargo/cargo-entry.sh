@@ -15,8 +15,6 @@ die() { log "error: $*"; exit 1; }
 conf_mode=$(stat -L -c %a "$conf")
 (( (8#$conf_mode & 8#077) == 0 )) || die "WireGuard config $conf has mode $conf_mode; it holds the private key and must be mode 600 (or tighter)"
 mkdir -p "$run" && chmod 700 "$run"
-# Notes the engine keeps here: which start of each app container it routed (one file per container).
-mkdir -p /run/cargo-routes && chmod 700 /run/cargo-routes
 # The stripped copy for `wg setconf` holds the private key: gone on every exit (a failed setconf included).
 trap 'rm -f "$run/setconf"' EXIT
 # A restarted container keeps /run: the marker must mean "this start", and a copy left by a SIGKILL goes.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from gefyra.dataplane.cargo import cargo_address, cargo_health, create_cargo, wait_tunnel
-from gefyra.dataplane.gateway import ROUTE_NOTES, endpoint_of, route_and_note
+from gefyra.dataplane.gateway import endpoint_of, route_and_note, routed_endpoint
 from gefyra.dataplane.images import ensure_images, image_tag
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
@@ -51,13 +51,14 @@ class CargoKind(Kind):
         docker: DockerSnapshot = snapshot.of("docker")
         project = config.project.name
         network = network_name(project)
+        apps = running_apps(docker, network)
         spec = {
             "docker_name": cargo_name(project),
             "image": image_tag("cargo"),
             "image_id": docker.images.get(image_tag("cargo")),
             "network": network,
             # every running app container, by the start (endpoint) that must be routed through Cargo
-            "routed": {app_key(item): endpoint_of(item, network)[:12] for item in running_apps(docker)},
+            "routed": {app_key(item): endpoint_of(item, network)[:12] for item in apps},
         }
         return [
             Resource(
@@ -89,8 +90,9 @@ class CargoKind(Kind):
             state = item.get("State", "unknown")
             healthy = state == "running" and "unhealthy" not in item.get("Status", "")
             resource = read_container(item, state, healthy)
-            noted = docker.notes.get(item["Id"], {})
-            routed = {app_key(app): noted.get(app["Id"], "")[:12] for app in running_apps(docker)}
+            notes = docker.notes.get(item["Id"], {})
+            network = resource.spec.get("network", "")
+            routed = {app_key(app): routed_endpoint(notes, app)[:12] for app in running_apps(docker, network)}
             spec = {**resource.spec, "routed": routed}
             found.append(resource.evolve(spec=spec, spec_hash=resource.spec_hash))
         return found
@@ -112,7 +114,7 @@ class CargoKind(Kind):
                 name=spec["docker_name"],
                 network=spec["network"],
                 wg_config=read_held_config(client, ctx.project),
-                labels={**labels_for(ctx.project, resource), labels.NOTES: ROUTE_NOTES},
+                labels={**labels_for(ctx.project, resource), labels.NOTES: "true"},
                 image=spec["image"],
                 ip=address,
             )
@@ -137,14 +139,21 @@ class CargoKind(Kind):
         address = cargo.attrs["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
         if not address:
             raise ProviderError(f"Cargo has no address on {network}")
-        noted = read_notes(client, cargo.id, ROUTE_NOTES)
+        notes = read_notes(client, cargo.id, labels.NOTES_FOLDER)
         for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
             if (item.get("Labels") or {}).get(labels.KIND) not in APP_KINDS:
                 continue
-            if noted.get(item["Id"]) == endpoint_of(item, network):
-                continue
-            app = client.containers.get(item["Id"])
-            route_and_note(client, cargo, app, address, network, image=cargo.attrs["Config"]["Image"])
+            endpoint = endpoint_of(item, network)
+            if not endpoint or routed_endpoint(notes, item) == endpoint:
+                continue  # not on the project network (nothing to route), or routed already
+            try:
+                app = client.containers.get(item["Id"])
+                route_and_note(client, cargo, app, address, network, image=cargo.attrs["Config"]["Image"])
+            except Exception:  # noqa: BLE001 - docker.errors.NotFound, ProviderError: gone or stopped meanwhile?
+                still = client.api.containers(filters={"id": [item["Id"]]})  # running ones only
+                if still:
+                    raise
+                continue  # removed or stopped by a parallel step: its next start is routed by the hook
             ctx.log(f"routed {app.name} through Cargo again (started outside gefyra)", str(resource.key))
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
@@ -161,13 +170,13 @@ class CargoKind(Kind):
         ctx.log(f"restarted ({why})", str(actual.key))
 
 
-def running_apps(docker: DockerSnapshot) -> list[dict[str, Any]]:
-    """Running app containers (kinds container and run) of the snapshot."""
+def running_apps(docker: DockerSnapshot, network: str) -> list[dict[str, Any]]:
+    """Running app containers (kinds container and run) of the snapshot attached to `network`."""
     return [
         item
         for kind in APP_KINDS
         for item in docker.containers_of(kind)
-        if item.get("State") == "running"
+        if item.get("State") == "running" and endpoint_of(item, network)
     ]
 
 

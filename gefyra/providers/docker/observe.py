@@ -49,9 +49,9 @@ def observe(client: Any, project: str | None, *, with_volumes: bool = False) -> 
             images[image_key(ref)] = image["Id"]
     key = lambda item: ((item.get("Labels") or {}).get(labels.NAME, ""), item.get("Id", ""))  # noqa: E731
     notes = {
-        item["Id"]: read_notes(client, item["Id"], (item.get("Labels") or {})[labels.NOTES])
+        item["Id"]: read_notes(client, item["Id"], labels.NOTES_FOLDER)
         for item in containers
-        if item.get("State") == "running" and (item.get("Labels") or {}).get(labels.NOTES)
+        if item.get("State") == "running" and (item.get("Labels") or {}).get(labels.NOTES) == "true"
     }
     return DockerSnapshot(
         project=project,

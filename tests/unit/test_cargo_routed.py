@@ -1,0 +1,93 @@
+"""Kind `cargo` reads which start of each app container Cargo routed (its notes) and plans an in-place update
+when an app was started outside gefyra. Pure: snapshots are plain list rows, as the engine returns them."""
+
+from __future__ import annotations
+
+import pytest
+
+from gefyra.config.loader import load
+from gefyra.model import labels
+from gefyra.model.resources import Resource
+from gefyra.planning.plan import Action
+from gefyra.planning.planner import plan
+from gefyra.providers.base import Snapshot
+from gefyra.providers.docker.cargo import CargoKind
+from gefyra.providers.docker.observe import DockerSnapshot, labels_for
+
+PROJECT = "demo"
+NETWORK = f"gefyra-{PROJECT}"
+CARGO_ID = "c" * 64
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    (tmp_path / "gefyra.yaml").write_text(
+        "version: 1\nproject: {name: demo}\ncluster: {endpoint: '127.0.0.1:31820'}\n"
+        "containers:\n  app: {image: 'debian:bookworm-slim'}\n"
+    )
+    monkeypatch.setenv("GEFYRA_STOWAWAY_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("GEFYRA_STOWAWAY_TOKEN_FILE", str(tmp_path / "token"))
+    return load(tmp_path / "gefyra.yaml")
+
+
+def app_row(container_id: str, endpoint: str | None, state: str = "running") -> dict:
+    networks = {NETWORK: {"EndpointID": endpoint}} if endpoint is not None else {"other": {"EndpointID": "x"}}
+    return {
+        "Id": container_id,
+        "State": state,
+        "Labels": {labels.PROJECT: PROJECT, labels.KIND: "container", labels.NAME: "app"},
+        "NetworkSettings": {"Networks": networks},
+    }
+
+
+def snapshot(apps: list[dict], notes: dict[str, str], cargo_spec: Resource, cargo_state: str = "running"):
+    cargo_row = {
+        "Id": CARGO_ID,
+        "State": cargo_state,
+        "Status": "Up 1 minute (healthy)" if cargo_state == "running" else "Exited (1) 1 second ago",
+        "Names": [f"/gefyra-{PROJECT}.cargo"],
+        "Labels": {**labels_for(PROJECT, cargo_spec), labels.NOTES: "true"},
+    }
+    docker = DockerSnapshot(project=PROJECT, containers=[cargo_row, *apps], notes={CARGO_ID: notes})
+    return Snapshot(project=PROJECT, providers={"docker": docker})
+
+
+def cargo_change(config, apps: list[dict], notes: dict[str, str], cargo_state: str = "running"):
+    kind = CargoKind()
+    empty = snapshot([], {}, Resource(kind="cargo", name="default", spec={}))
+    created = kind.desired(config, empty)[0]  # what Cargo's labels were written from
+    world = snapshot(apps, notes, created, cargo_state)
+    want = kind.desired(config, world)[0].evolve(depends_on=())
+    have = kind.read(world)
+    result = plan(PROJECT, [want], have)
+    return next(change for change in result.changes if str(change.key) == "cargo/default")
+
+
+def test_an_app_routed_in_its_current_start_is_unchanged(config):
+    change = cargo_change(config, [app_row("a1", "e1")], {"container.app": "a1 e1"})
+    assert change.action is Action.UNCHANGED
+
+
+def test_an_app_restarted_outside_gefyra_is_an_in_place_update(config):
+    change = cargo_change(config, [app_row("a1", "e2")], {"container.app": "a1 e1"})
+    assert change.action is Action.UPDATE
+    assert "routed.container/app changed" in change.cause
+
+
+def test_a_note_of_a_replaced_container_does_not_count(config):
+    change = cargo_change(config, [app_row("a2", "e1")], {"container.app": "a1 e1"})
+    assert change.action is Action.UPDATE
+
+
+def test_an_app_without_a_note_is_an_update(config):
+    assert cargo_change(config, [app_row("a1", "e1")], {}).action is Action.UPDATE
+
+
+def test_stopped_apps_and_apps_off_the_project_network_are_left_alone(config):
+    apps = [app_row("a1", "e1", state="exited"), app_row("a2", None)]
+    assert cargo_change(config, apps, {}).action is Action.UNCHANGED
+
+
+def test_a_stopped_cargo_is_replaced_not_updated(config):
+    change = cargo_change(config, [app_row("a1", "e2")], {"container.app": "a1 e1"}, cargo_state="exited")
+    assert change.action is Action.REPLACE
