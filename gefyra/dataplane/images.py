@@ -1,8 +1,9 @@
 """Image names of the data plane and a builder that rebuilds an image only when its build context changed.
 
 Each image is built from `images/<name>/` (FROM debian:bookworm-slim, Debian packages only) and tagged
-`gefyra/<name>:<version>-<hash>`; the sha256 of its build context is stored as an image label, so `ensure_images`
-skips an image whose label already matches (Docker's layer cache makes a changed context cheap as well).
+`gefyra/<name>:<version>-<hash>`; the sha256 of its build context is stored as an image label, so
+`ensure_images` skips an image whose label already matches (Docker's layer cache makes a changed context
+cheap as well).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def images_dir() -> Path:
 
 
 def image_tag(name: str) -> str:
-    """`gefyra/<name>:<version>-<first 12 hex digits of the build context's hash>`: two checkouts with different
-    image sources (worktrees, branches) never retag each other's image under a running test or project."""
+    """`gefyra/<name>:<version>-<first 12 hex digits of the build context's hash>`: two checkouts with
+    different image sources (worktrees, branches) never retag each other's image under a running test."""
     if name not in DATAPLANE_IMAGES:
         raise ValueError(f"unknown data-plane image {name!r}")
     return f"gefyra/{name}:{__version__}-{context_hash(images_dir() / name)[:12]}"

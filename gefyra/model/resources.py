@@ -37,9 +37,11 @@ class Observed(BaseModel):
     healthy: bool  # False: the planner replaces it (stopped or broken by hand)
     detail: str = ""  # human why, e.g. "exited with code 137"
     ref: str = ""  # provider id (container id, network id)
-    info: dict[
-        str, Any
-    ] = {}  # provider facts for status/other kinds (ip, subnet, image id); never planned on
+    # provider facts for status/other kinds (ip, subnet, image id); never planned on
+    info: dict[str, Any] = {}
+    # facts an in-place `update` repairs (e.g. "container/web is not routed through Cargo"); the planner plans
+    # an update with these as the cause when the spec itself is up to date. Not part of any spec or hash.
+    drift: tuple[str, ...] = ()
 
 
 class Resource(BaseModel):

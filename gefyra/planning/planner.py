@@ -7,6 +7,7 @@ Rules, in order, per desired resource:
   a depends_on is created or replaced  -> replace ("network/default is recreated")
   spec hash differs                    -> replace, naming the fields that differ
   only mutable fields differ           -> update
+  observed drift (Observed.drift)      -> update, the provider's facts as the cause
   otherwise                            -> unchanged
 Actual resources nobody desires -> delete.
 
@@ -113,8 +114,10 @@ def _decide(want: Resource, have: Resource | None, forced: str | None, renewed: 
         return Change(key=key, action=Action.REPLACE, cause=cause, diff=shown)
     if changed:
         return Change(key=key, action=Action.REPLACE, cause=_cause(hashed), diff=hashed)
-    if diff:
-        return Change(key=key, action=Action.UPDATE, cause=_cause(diff), diff=diff)
+    drift = have.observed.drift if have.observed is not None else ()
+    if diff or drift:
+        cause = "; ".join(([_cause(diff)] if diff else []) + list(drift))
+        return Change(key=key, action=Action.UPDATE, cause=cause, diff=diff)
     return Change(key=key, action=Action.UNCHANGED, cause="up to date")
 
 

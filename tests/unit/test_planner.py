@@ -305,3 +305,18 @@ def test_status_is_derived_from_the_plan() -> None:
         "ok": ("running", True, ""),
     }
     assert not report.healthy
+
+
+def test_observed_drift_plans_an_update_in_place_with_the_facts_as_cause() -> None:
+    drifted = Observed(status="running", healthy=True, drift=("container/a is not routed through Cargo",))
+    result = plan("p", [net()], [seen(net(), drifted)])
+    change = result.changes[0]
+    assert (change.action.value, change.cause) == ("update", "container/a is not routed through Cargo")
+    assert [step.id for step in result.steps] == ["update:network/default"]
+
+
+def test_observed_drift_joins_a_mutable_field_diff_in_the_cause() -> None:
+    drifted = Observed(status="running", healthy=True, drift=("route missing",))
+    want = net(mutable=("subnet",))
+    have = seen(net("10.0.0.0/24", mutable=("subnet",)), drifted)
+    assert plan("p", [want], [have]).changes[0].cause == "subnet changed; route missing"
