@@ -1,11 +1,8 @@
 """The Python API: what the CLI, `watch` and tests call. Loads, observes once, plans, applies; never prints.
 
-    from gefyra import api
-    config = api.load("gefyra.yaml")
-    plan = api.plan(config)           # a Plan; plan.has_changes
-    outcome = api.apply(config)       # ApplyOutcome: the plan and the executor's result
-    api.status(config)
-    api.down(config.project.name)
+Example: `config = api.load("gefyra.yaml")`, then `api.plan(config)` (a Plan; `.has_changes`),
+`api.apply(config)` (ApplyOutcome: the plan and the executor's result), `api.status(config)`,
+`api.down(config.project.name)`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Cluster client -> Carrier -> Stowaway proxy port -> tunnel -> Cargo -> app; rsync of the service account.
-"""
+"""Cluster client -> Carrier -> Stowaway proxy port -> tunnel -> Cargo -> app; rsync of the service
+account."""
 
 from __future__ import annotations
 
@@ -44,15 +44,18 @@ def service_account(tmp_path_factory):
 def carrier(bed, service_account):
     """Routes on Stowaway, a config server standing in for the Operator, and Carrier fetching from it."""
     app_ip = bed.ips["app"]
-    bed.api.put_route(ProxyRoute(name="br-http", listen_port=HTTP_ROUTE_PORT, target_host=app_ip,
-                                 target_port=HTTP_PORT))
-    bed.api.put_route(ProxyRoute(name="br-tcp", listen_port=TCP_ROUTE_PORT, target_host=app_ip,
-                                 target_port=TCP_PORT))
+    bed.api.put_route(
+        ProxyRoute(name="br-http", listen_port=HTTP_ROUTE_PORT, target_host=app_ip, target_port=HTTP_PORT)
+    )
+    bed.api.put_route(
+        ProxyRoute(name="br-tcp", listen_port=TCP_ROUTE_PORT, target_host=app_ip, target_port=TCP_PORT)
+    )
     config = render_carrier_nginx(
         [
             CarrierPort(port=HTTP_PORT, upstream_host=bed.ips["stowaway"], upstream_port=HTTP_ROUTE_PORT),
-            CarrierPort(port=TCP_PORT, upstream_host=bed.ips["stowaway"], upstream_port=TCP_ROUTE_PORT,
-                        protocol="tcp"),
+            CarrierPort(
+                port=TCP_PORT, upstream_host=bed.ips["stowaway"], upstream_port=TCP_ROUTE_PORT, protocol="tcp"
+            ),
         ]
     )
     server = bed.workload("cfg", bed.cluster_net, "serve", "--http", "8080")
@@ -121,7 +124,9 @@ def test_carrier_module_is_read_only(bed, carrier, tmp_path):
     result = bed.client.containers.run(
         image_tag("cargo"),
         entrypoint=["sh", "-c"],
-        command=[f"echo x >/tmp/x; rsync /tmp/x rsync://{bed.ips['carrier']}/serviceaccount/x 2>&1; echo rc=$?"],  # noqa: E501
+        command=[
+            f"echo x >/tmp/x; rsync /tmp/x rsync://{bed.ips['carrier']}/serviceaccount/x 2>&1; echo rc=$?"
+        ],  # noqa: E501
         network_mode=f"container:{bed.containers['cargo'].id}",
         remove=True,
     ).decode()
@@ -182,8 +187,12 @@ def test_rsync_without_hosts_allow_serves_loopback_only(bed, carrier, service_ac
     try:
         container.start()
         address = container_ip(container, bed.cluster_net)
-        listing = _poll(lambda: (r := container.exec_run(["rsync", "rsync://127.0.0.1/serviceaccount/"])).exit_code
-                        == 0 and r.output.decode())
+        listing = _poll(
+            lambda: (
+                (r := container.exec_run(["rsync", "rsync://127.0.0.1/serviceaccount/"])).exit_code == 0
+                and r.output.decode()
+            )
+        )
         assert listing and "token" in listing, container.logs(tail=20)
         conf = container.exec_run(["cat", "/run/carrier/rsyncd.conf"]).output.decode()
         assert "hosts allow = 127.0.0.1\n" in conf, conf

@@ -73,9 +73,12 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
     assert host["DnsSearch"] == ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]
     subnet = client.networks.get(f"gefyra-{project.project.name}").attrs["IPAM"]["Config"][0]["Subnet"]
     cargo_ip = cargo_address(subnet)
-    assert made["cargo/default"].attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"][
-        "IPAddress"
-    ] == cargo_ip
+    assert (
+        made["cargo/default"].attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"][
+            "IPAddress"
+        ]
+        == cargo_ip
+    )
     assert default_gateway(client, made["container/app"]) == cargo_ip
     assert default_gateway(client, made["container/worker"]) == cargo_ip
     assert _get(client, made["container/app"], f"http://{cluster.ips['svc']}:{HTTP_PORT}/") == (
@@ -138,9 +141,12 @@ def test_restarted_app_is_routed_again(cluster, project):
         0,
         "hello from svc\n",
     )
-    assert default_gateway(cluster.client, made["container/app"]) == made["cargo/default"].attrs[
-        "NetworkSettings"
-    ]["Networks"][f"gefyra-{project.project.name}"]["IPAddress"]
+    assert (
+        default_gateway(cluster.client, made["container/app"])
+        == made["cargo/default"].attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"][
+            "IPAddress"
+        ]
+    )
 
 
 def test_app_restarted_outside_gefyra_is_planned_and_routed_again(cluster, project):
@@ -175,9 +181,12 @@ def test_recreated_app_is_routed_again(cluster, project):
     made = project_containers(cluster.client, project.project.name)
     assert made["container/app"].id != before  # replaced, not restarted
     gateway = default_gateway(cluster.client, made["container/app"])
-    assert gateway == made["cargo/default"].attrs["NetworkSettings"]["Networks"][
-        f"gefyra-{project.project.name}"
-    ]["IPAddress"]
+    assert (
+        gateway
+        == made["cargo/default"].attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"][
+            "IPAddress"
+        ]
+    )
     write_config(folder, project.project.name, cluster)  # back to what the other tests expect
     api.apply(project).raise_for_failures()
 

@@ -55,13 +55,23 @@ def _run_cargo_files(container) -> list[str]:
 @pytest.mark.parametrize(
     ("config", "secret", "message"),
     [
-        (_config(private_key=BAD_VALUE), BAD_VALUE,
-         "PrivateKey in the WireGuard config is not a valid key (44 characters of base64); value not shown"),
+        (
+            _config(private_key=BAD_VALUE),
+            BAD_VALUE,
+            "PrivateKey in the WireGuard config is not a valid key (44 characters of base64); "
+            "value not shown",
+        ),
         # 44 characters and the shape of a key, but its last digit has bits beyond the 32 bytes
-        (_config(public_key=BAD_VALUE + "x="), BAD_VALUE,
-         "PublicKey in the WireGuard config is not a valid key (44 characters of base64); value not shown"),
-        (_config(extra_peer=f"PersistentKeepalive = {BAD_VALUE}\n"), BAD_VALUE,
-         "rejected the WireGuard config: Persistent keepalive interval is neither 0/off nor 1-65535"),
+        (
+            _config(public_key=BAD_VALUE + "x="),
+            BAD_VALUE,
+            "PublicKey in the WireGuard config is not a valid key (44 characters of base64); value not shown",
+        ),
+        (
+            _config(extra_peer=f"PersistentKeepalive = {BAD_VALUE}\n"),
+            BAD_VALUE,
+            "rejected the WireGuard config: Persistent keepalive interval is neither 0/off nor 1-65535",
+        ),
     ],
     ids=["private-key", "public-key", "other-field"],
 )
@@ -82,8 +92,14 @@ def test_a_rejected_config_is_explained_without_its_values(bed, config, secret, 
 
 
 def test_a_config_readable_by_others_is_refused(bed):
-    cargo = create_cargo(bed.client, name=bed.name("mode"), network=bed.project_net, wg_config=_config(),
-                         labels=bed.labels, start=False)
+    cargo = create_cargo(
+        bed.client,
+        name=bed.name("mode"),
+        network=bed.project_net,
+        wg_config=_config(),
+        labels=bed.labels,
+        start=False,
+    )
     try:
         put_files(cargo, {"/etc/gefyra/wg0.conf": _config()}, mode=0o644)
         cargo.start()
@@ -145,16 +161,24 @@ def test_traffic_from_the_tunnel_reaches_the_project_network_only(bed):
     through eth0 (a route via a sink container standing in for the host's LAN): Cargo must drop it, while
     the same traffic to the sink's project address (through the main Cargo) arrives."""
     sink = bed.client.containers.create(
-        image_tag("cargo"), name=bed.name("sink"), entrypoint=["sleep", "infinity"], network=bed.project_net,
-        cap_add=["NET_ADMIN"], labels=bed.labels, healthcheck={"test": ["NONE"]}, detach=True,
+        image_tag("cargo"),
+        name=bed.name("sink"),
+        entrypoint=["sleep", "infinity"],
+        network=bed.project_net,
+        cap_add=["NET_ADMIN"],
+        labels=bed.labels,
+        healthcheck={"test": ["NONE"]},
+        detach=True,
     )
     cargo = None
     try:
         sink.start()
         sink_ip = container_ip(sink, bed.project_net)
-        for cmd in (["ip", "address", "add", f"{OUTSIDE}/32", "dev", "lo"],
-                    ["iptables", "-w", "-A", "INPUT", "-d", OUTSIDE, "-p", "udp", "-j", "ACCEPT"],
-                    ["iptables", "-w", "-A", "INPUT", "-d", sink_ip, "-p", "udp", "-j", "ACCEPT"]):
+        for cmd in (
+            ["ip", "address", "add", f"{OUTSIDE}/32", "dev", "lo"],
+            ["iptables", "-w", "-A", "INPUT", "-d", OUTSIDE, "-p", "udp", "-j", "ACCEPT"],
+            ["iptables", "-w", "-A", "INPUT", "-d", sink_ip, "-p", "udp", "-j", "ACCEPT"],
+        ):
             assert sink.exec_run(cmd).exit_code == 0, cmd
         cargo = bed.start_cargo(peer="fwd", role="fwd", routed=False)
         bed.api.put_peer("fwd", routed_subnets=[f"{OUTSIDE}/32"])  # Stowaway sends OUTSIDE into this tunnel

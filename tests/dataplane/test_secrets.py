@@ -96,8 +96,11 @@ class CreateWatcher:
                     attrs = self.client.api.inspect_container(actor["ID"])
                 except Exception:  # noqa: BLE001 - docker.errors.NotFound: a helper already removed
                     pass
-                self.seen[actor["ID"]] = {"name": (actor.get("Attributes") or {}).get("name"),
-                                          "labels": actor.get("Attributes") or {}, "attrs": attrs}
+                self.seen[actor["ID"]] = {
+                    "name": (actor.get("Attributes") or {}).get("name"),
+                    "labels": actor.get("Attributes") or {},
+                    "attrs": attrs,
+                }
         except Exception:  # noqa: BLE001 - the stream is closed by stop()
             pass
 

@@ -60,8 +60,9 @@ def test_tunnel_mtu_is_configurable(bed, mtu, expected):
     """`auto` = MTU of the route to the endpoint (1500 on a Docker bridge) - 80."""
     peer = bed.api.put_peer(f"mtu-{mtu}", routed_subnets=[])
     text = render_cargo_wg_config(peer, f"{bed.project_gateway}:{bed.wg_port}", mtu=mtu)
-    cargo = create_cargo(bed.client, name=bed.name(f"mtu-{mtu}"), network=bed.project_net, wg_config=text,
-                         labels=bed.labels)
+    cargo = create_cargo(
+        bed.client, name=bed.name(f"mtu-{mtu}"), network=bed.project_net, wg_config=text, labels=bed.labels
+    )
     try:
         wait_tunnel(cargo, 30)
         out = cargo.exec_run(["cat", "/sys/class/net/wg0/mtu"]).output.decode()
@@ -76,8 +77,9 @@ def test_tunnelled_ranges_are_dropped_never_sent_out_when_the_tunnel_is_down(bed
     not Cargo's default route out through Docker's bridge onto the host's network."""
     peer = bed.api.put_peer("down", routed_subnets=[])
     text = render_cargo_wg_config(peer, f"{bed.project_gateway}:{bed.wg_port}")
-    cargo = create_cargo(bed.client, name=bed.name("down"), network=bed.project_net, wg_config=text,
-                         labels=bed.labels)
+    cargo = create_cargo(
+        bed.client, name=bed.name("down"), network=bed.project_net, wg_config=text, labels=bed.labels
+    )
     try:
         wait_tunnel(cargo, 30)
         route = lambda: cargo.exec_run(["ip", "-4", "route", "get", bed.ips["svc"]])  # noqa: E731
@@ -95,8 +97,9 @@ def test_tunnelled_ranges_are_dropped_never_sent_out_when_the_tunnel_is_down(bed
 
 
 def _wg0_rx(container) -> tuple[int, int]:
-    stats = container.exec_run(["cat", "/sys/class/net/wg0/statistics/rx_packets",
-                                "/sys/class/net/wg0/statistics/rx_bytes"]).output.split()
+    stats = container.exec_run(
+        ["cat", "/sys/class/net/wg0/statistics/rx_packets", "/sys/class/net/wg0/statistics/rx_bytes"]
+    ).output.split()
     return int(stats[0]), int(stats[1])
 
 
@@ -110,7 +113,7 @@ def test_tunnel_uses_segmentation_offloads_and_large_socket_buffers(bed):
         sockets = bed.containers[role].exec_run(["ss", "-uamnp"]).output.decode().splitlines()
         wg_socket = next(i for i, line in enumerate(sockets) if "wireguard-go" in line)
         rcvbuf = int(sockets[wg_socket + 1].split("rb")[1].split(",")[0])
-        assert rcvbuf >= 1 << 20, (role, sockets[wg_socket:wg_socket + 2])
+        assert rcvbuf >= 1 << 20, (role, sockets[wg_socket : wg_socket + 2])
     packets, size = _wg0_rx(bed.containers["cargo"])
     code, out = bed.run_in("app", "download", f"http://{bed.ips['svc']}:{HTTP_PORT}/bytes/{50 << 20}")
     assert code == 0, out

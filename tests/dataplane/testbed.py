@@ -200,8 +200,12 @@ class Testbed:
         port = free_port(host_ip, socket.SOCK_DGRAM)
         comment = ["-m", "comment", "--comment", f"gefyra-dp-{self.run_id}"]
         rules = [
-            ("nat", "PREROUTING", ["-d", host_ip, "-p", "udp", "--dport", str(port)],
-             ["-j", "DNAT", "--to-destination", f"{target_ip}:51820"]),
+            (
+                "nat",
+                "PREROUTING",
+                ["-d", host_ip, "-p", "udp", "--dport", str(port)],
+                ["-j", "DNAT", "--to-destination", f"{target_ip}:51820"],
+            ),
             ("filter", "DOCKER-USER", ["-d", target_ip, "-p", "udp", "--dport", "51820"], ["-j", "ACCEPT"]),
             ("filter", "DOCKER-USER", ["-s", target_ip, "-p", "udp", "--sport", "51820"], ["-j", "ACCEPT"]),
         ]

@@ -1,14 +1,14 @@
 """Test workload copied into containers (python3 stdlib only; runs in the Carrier image, which has python3).
 
-  serve [--http P] [--tcp P]    HTTP (GET / -> "hello from <name>", GET /bytes/<n> -> n bytes,
-                                GET /files/<name> -> /srv/<name>) + TCP echo
-  get URL                       print the body of a small GET
-  post URL                      print the body of an empty POST
-  resolve NAME                  print the IPv4 address, exit 2 when the name does not resolve
-  download URL                  JSON {bytes, seconds}
-  latency URL N                 JSON {median_ms, p90_ms} of N sequential GETs (a new connection each)
-  echo HOST PORT SECONDS KBPS   stream a known pattern at ~KBPS through a TCP echo for SECONDS, verify every
-                                byte that came back; JSON {sent, received, intact, errors, seconds}
+serve [--http P] [--tcp P]    HTTP (GET / -> "hello from <name>", GET /bytes/<n> -> n bytes,
+                              GET /files/<name> -> /srv/<name>) + TCP echo
+get URL                       print the body of a small GET
+post URL                      print the body of an empty POST
+resolve NAME                  print the IPv4 address, exit 2 when the name does not resolve
+download URL                  JSON {bytes, seconds}
+latency URL N                 JSON {median_ms, p90_ms} of N sequential GETs (a new connection each)
+echo HOST PORT SECONDS KBPS   stream a known pattern at ~KBPS through a TCP echo for SECONDS, verify every
+                              byte that came back; JSON {sent, received, intact, errors, seconds}
 """
 
 from __future__ import annotations
@@ -121,8 +121,13 @@ def echo(host: str, port: int, seconds: float, kbps: int, chunk: int = 8192) -> 
     total = len(received)
     expected = (BLOCK * (total // len(BLOCK) + 2))[:total]
     intact = bytes(received) == expected
-    return {"sent": sent, "received": len(received), "intact": intact, "errors": errors,
-            "seconds": round(time.monotonic() - start, 3)}
+    return {
+        "sent": sent,
+        "received": len(received),
+        "intact": intact,
+        "errors": errors,
+        "seconds": round(time.monotonic() - start, 3),
+    }
 
 
 def main(argv: list[str]) -> int:

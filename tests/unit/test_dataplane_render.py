@@ -116,8 +116,9 @@ def test_private_key_is_hidden_in_repr_and_dumps():
 
 
 def test_dnsmasq_conf_answers_records_and_forwards_only_to_upstreams():
-    text = render_dnsmasq_conf({"svc-b.default.svc.cluster.local": "10.0.0.2", "svc-a.x": "10.0.0.1"},
-                               upstreams=["10.0.0.53"])
+    text = render_dnsmasq_conf(
+        {"svc-b.default.svc.cluster.local": "10.0.0.2", "svc-a.x": "10.0.0.1"}, upstreams=["10.0.0.53"]
+    )
     assert text == (
         "port=53\nno-resolv\nno-hosts\nno-poll\nuser=root\nlog-facility=-\n"
         "server=10.0.0.53\n"
