@@ -180,7 +180,7 @@ def test_the_log_has_paths_but_no_query_strings(server, conn, capsys):
         conn.request("GET", path)
         _json(conn.getresponse())
     with socket.create_connection(("127.0.0.1", server), timeout=5) as sock:  # malformed: stdlib send_error
-        sock.sendall(f"GET /v1/peers?token={SECRET} HTTP/1.1 junk\r\n\r\n".encode())
+        sock.sendall(f"GET /v1/peers?token={SECRET} HTTP/1.1 junk\r\n".encode())  # read whole: no reset
         assert b"Error code: 400" in _read_until_closed(sock)  # an HTTP/0.9-style answer: no status line
     deadline = time.monotonic() + 5
     log = ""
