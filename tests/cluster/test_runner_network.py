@@ -292,6 +292,7 @@ def test_udp_node_port_follows_a_replaced_pod_on_every_node_address(
             timeout=5,
             what="an answer of the new Pod",
         )
+        print(f"udp: the new Pod answered {answered - ready:.2f}s after it was Ready")
         assert answered - ready < 5
     finally:
         client.close()
