@@ -104,12 +104,12 @@ class CpuCgroups:
 class BarePair:
     """The pair's client side: testkit runs (downloads) and the latency probe, in the client namespace."""
 
-    def __init__(self, ns_client: str, cgroups: CpuCgroups, testkit: Path) -> None:
-        self.ns_client, self.cgroups, self.testkit = ns_client, cgroups, testkit
+    def __init__(self, ns_client: str, cgroups: CpuCgroups, testkit: Path, python: str) -> None:
+        self.ns_client, self.cgroups, self.testkit, self.python = ns_client, cgroups, testkit, python
 
     def run(self, *args: str) -> str:
         return sh(
-            sys.executable,
+            self.python,
             str(self.testkit),
             *args,
             ns=self.ns_client,
@@ -118,7 +118,7 @@ class BarePair:
         ).stdout
 
     def variant(self, name: str) -> Variant:
-        argv = ["ip", "netns", "exec", self.ns_client, sys.executable, "-u", str(PROBE), SERVER, str(PORT)]
+        argv = ["ip", "netns", "exec", self.ns_client, self.python, "-u", str(PROBE), SERVER, str(PORT)]
         return Variant(self.run, SERVER, PORT, Probe(name, argv, self.cgroups.join("client")))
 
 
@@ -160,8 +160,10 @@ def bare_pair(
     testkit: Path,
     cgroup_parent: Path | None = None,
     go_env: dict[str, str] | None = None,
+    python: str = sys.executable,
 ) -> Iterator[BarePair]:
-    """Two netns joined by a veth pair, a wireguard-go interface in each, addresses only inside them."""
+    """Two netns joined by a veth pair, a wireguard-go interface in each, addresses only inside them;
+    `python` runs the testkit server and the clients."""
     tag = uuid.uuid4().hex[:6]
     cgroups = CpuCgroups(cgroup_parent, tag)
     ns_a, ns_b = f"gefyra-bench-a-{tag}", f"gefyra-bench-b-{tag}"
@@ -192,13 +194,13 @@ def bare_pair(
             sh("ip", "link", "set", wg, "mtu", str(1420 if mtu == "auto" else mtu), "up", ns=ns)
         procs.append(
             subprocess.Popen(
-                ["ip", "netns", "exec", ns_b, sys.executable, str(testkit), "serve", "--http", str(PORT)],
+                ["ip", "netns", "exec", ns_b, python, str(testkit), "serve", "--http", str(PORT)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 preexec_fn=cgroups.join("server"),
             )
         )
-        pair = BarePair(ns_a, cgroups, testkit)
+        pair = BarePair(ns_a, cgroups, testkit, python)
         deadline = time.monotonic() + 10
         while True:
             try:

@@ -86,9 +86,11 @@ class Variant:
 
 @dataclass
 class Rounds:
-    """Request times per variant, one block per round, in round order (paired across variants)."""
+    """Request times per variant, one block per round, in round order (paired across variants), and when
+    each block started (seconds after the first recorded round began)."""
 
     blocks: dict[str, list[list[float]]]
+    starts: dict[str, list[float]]
     seconds: float
 
 
@@ -100,6 +102,7 @@ def interleave(
     rng = random.Random(seed)
     names = list(probes)
     blocks: dict[str, list[list[float]]] = {name: [] for name in names}
+    starts: dict[str, list[float]] = {name: [] for name in names}
     for probe in probes.values():
         probe.start()
     start = time.monotonic()
@@ -109,10 +112,12 @@ def interleave(
                 start = time.monotonic()
             rng.shuffle(names)
             for name in names:
+                began = time.monotonic() - start
                 samples = probes[name].block(block)
                 if index >= warmup:
                     blocks[name].append(samples)
+                    starts[name].append(round(began, 3))
     finally:
         for probe in probes.values():
             probe.stop()
-    return Rounds(blocks, time.monotonic() - start)
+    return Rounds(blocks, starts, time.monotonic() - start)

@@ -14,6 +14,12 @@ Knobs of a stand (`--tunnel KEY=VALUE,...`; without knobs a stand is the product
                       userland docker-proxy: about 14 MB/s; shows why the stand DNATs in the kernel)
   shares=N            `docker update --cpu-shares N` on Cargo and Stowaway (default 1024, like every
                       container)
+  health=off          Cargo and Stowaway without the images' HEALTHCHECK (default `image`: Docker runs it
+                      every 5 s inside them; Stowaway's is a python3 start, Cargo's a shell script)
+  gso=off             `ip link set wg0 gso_max_segs 1` in Cargo and Stowaway: the kernel hands wireguard-go
+                      single segments instead of TSO batches (wireguard-go itself has no batch-size setting)
+  cpus=A[/B]          `docker update --cpuset-cpus` on Cargo (A) and Stowaway (B, default A): e.g. `cpus=0`
+                      puts both wireguard-go on CPU 0, `cpus=0/1` one on each
   app-shares=N        the same on the endpoints: app, service (and the core variant's client and server)
 """
 
@@ -37,6 +43,7 @@ from tests.dataplane.testbed import HTTP_PORT, Testbed, new_run_id
 
 CORE_PORT = 18081  # the core variant's server in Stowaway's namespace (8080 is Stowaway's API)
 PAIR_SERVER = "10.254.79.2"
+PYTHON_VERSION = "import platform; print(platform.python_version())"
 
 
 class StandOptions(BaseModel):
@@ -46,6 +53,9 @@ class StandOptions(BaseModel):
     endpoint: Literal["nodeport", "shared", "published"] = "nodeport"
     shares: int | None = Field(default=None, ge=2, le=262144)
     app_shares: int | None = Field(default=None, ge=2, le=262144, alias="app-shares")
+    health: Literal["image", "off"] = "image"
+    gso: Literal["on", "off"] = "on"
+    cpus: str | None = Field(default=None, pattern=r"^[0-9,-]+(/[0-9,-]+)?$")
 
     @property
     def label(self) -> str:
@@ -74,6 +84,7 @@ class BenchBed(Testbed):
     """Testbed whose Stowaway gets extra environment (the parent's start_stowaway takes none)."""
 
     stowaway_env: dict[str, str] = field(default_factory=dict)
+    stowaway_health: bool = True
 
     def start_stowaway(self) -> None:
         self.token = secrets.token_urlsafe(32)
@@ -92,6 +103,7 @@ class BenchBed(Testbed):
             ports=self._published_ports(),
             labels=self.labels,
             detach=True,
+            **health(self.stowaway_health),
         )
         put_files(stowaway, {"/run/secrets/stowaway/token": self.token})
         stowaway.start()
@@ -114,7 +126,13 @@ class Stand:
         self.options, self.mtu = options, mtu
         env = {} if options.gomaxprocs is None else {"STOWAWAY_GOMAXPROCS": str(options.gomaxprocs)}
         nodeport = options.endpoint != "published"
-        self.bed = BenchBed(client, new_run_id("bench"), nodeport=nodeport, stowaway_env=env)
+        self.bed = BenchBed(
+            client,
+            new_run_id("bench"),
+            nodeport=nodeport,
+            stowaway_env=env,
+            stowaway_health=options.health == "image",
+        )
 
     def start(self, *, plain: bool, core: bool, loop: bool) -> None:
         bed = self.bed
@@ -134,6 +152,14 @@ class Stand:
         for roles, shares in weights:
             for role in roles if shares is not None else []:
                 box(bed, role).update(cpu_shares=shares)
+        if self.options.cpus is not None:
+            cargo_cpus, _, stowaway_cpus = self.options.cpus.partition("/")
+            box(bed, "cargo").update(cpuset_cpus=cargo_cpus)
+            box(bed, "stowaway").update(cpuset_cpus=stowaway_cpus or cargo_cpus)
+        for role in ("cargo", "stowaway") if self.options.gso == "off" else ():
+            code, out = box(bed, role).exec_run(["ip", "link", "set", "wg0", "gso_max_segs", "1"])
+            if code != 0:
+                raise RuntimeError(f"gso=off in {role}: {out.decode(errors='replace')}")
         for role in ("app", "direct", "core-client", *(["svc"] if loop else [])):
             if role in bed.containers:
                 put_files(bed.containers[role], {PROBE_PATH: PROBE.read_text()}, mode=0o644)
@@ -172,6 +198,7 @@ class Stand:
             environment=env,
             labels=bed.labels,
             detach=True,
+            **health(self.options.health == "image"),
         )
         bed.containers["cargo"] = cargo
         put_files(cargo, {CARGO_CONFIG_PATH: text})
@@ -187,6 +214,11 @@ class Stand:
         probe = container_probe(name, box(self.bed, role).id, host, port)
         return Variant(in_container(self.bed, role), host, port, probe)
 
+    def python_version(self) -> str:
+        """The clients' and servers' Python (the Carrier image's)."""
+        code, out = box(self.bed, "app").exec_run(["python3", "-c", PYTHON_VERSION])
+        return out.decode().strip() if code == 0 else "unknown"
+
     def gomaxprocs_log(self) -> str:
         """What Cargo and Stowaway logged about their wireguard-go runtime (or the kernel module)."""
         found = []
@@ -199,6 +231,11 @@ class Stand:
 
 
 STOWAWAY_TUNNEL_IP = "100.87.0.1"  # the first address of Stowaway's default tunnel subnet
+
+
+def health(image: bool) -> dict[str, Any]:
+    """Create options: the image's HEALTHCHECK, or none."""
+    return {} if image else {"healthcheck": {"test": ["NONE"]}}
 
 
 def engine(bed: Testbed) -> Any:

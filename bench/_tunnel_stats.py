@@ -8,6 +8,7 @@ rounds, never the difference of two figures taken minutes apart.
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections.abc import Callable, Sequence
@@ -17,20 +18,24 @@ Blocks = Sequence[Sequence[float]]  # one list of request times (ms) per round
 
 
 def p90(samples: Sequence[float]) -> float:
-    """Nearest-rank 90th percentile."""
+    """Nearest-rank 90th percentile: the smallest sample with at least 90 % of the samples at or below it."""
+    if not samples:
+        raise ValueError("no samples")
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
+    return ordered[max(0, math.ceil(len(ordered) * 0.9) - 1)]
 
 
 @dataclass(frozen=True)
 class Summary:
-    """One variant over a whole run: pooled median and p90 of every request, and the range of its block
-    medians (how much a single block, i.e. a short run, could have said)."""
+    """One variant over a whole run: pooled median and p90 of every request, the range of its block medians
+    (how much a single block, i.e. a short run, could have said) and the slowest request (about 1000 ms:
+    a lost SYN, resent after TCP's initial 1 s timeout; about 200 ms: a lost segment)."""
 
     median: float
     p90: float
     block_min: float
     block_max: float
+    slowest: float
     requests: int
 
 
@@ -39,7 +44,9 @@ def summarize(blocks: Blocks) -> Summary:
     if not pooled:
         raise ValueError("no latency samples")
     medians = [statistics.median(block) for block in blocks]
-    return Summary(statistics.median(pooled), p90(pooled), min(medians), max(medians), len(pooled))
+    return Summary(
+        statistics.median(pooled), p90(pooled), min(medians), max(medians), max(pooled), len(pooled)
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ block medians; against bare: the paired difference (median over rounds of block 
 bootstrap interval. The verdict on latency is that interval against the goal (+0.3 ms): met / missed /
 undecided. Needs root (netns, cgroups, iptables) and Docker; everything it makes goes again on exit.
 
-    python3 bench/tunnel.py [--mb 200] [--runs 3] [--rounds 100] [--block 30] [--mtu 1420]
+    python3 bench/tunnel.py [--mb 200] [--runs 3] [--rounds 200] [--block 25] [--mtu 1420]
                             [--tunnel KEY=VALUE,...]... [--core] [--loop] [--no-pair] [--no-plain]
                             [--bare-cgroup docker|root] [--baseline-gomaxprocs N] [--save FILE]
 
@@ -45,12 +45,19 @@ sys.path.insert(0, str(REPO))
 
 from bench._tunnel_bare import bare_pair, docker_cpu_cgroup_parent, wireguard_go_from_image  # noqa: E402
 from bench._tunnel_latency import Rounds, Variant, interleave  # noqa: E402
-from bench._tunnel_stand import Stand, StandOptions, parse_stand, start_docker_pair  # noqa: E402
+from bench._tunnel_stand import (  # noqa: E402
+    PYTHON_VERSION,
+    Stand,
+    StandOptions,
+    parse_stand,
+    start_docker_pair,
+)
 from bench._tunnel_stats import p90, paired, summarize  # noqa: E402
 from gefyra.dataplane.images import ensure_images, image_tag  # noqa: E402
 from tests.dataplane.testbed import TESTKIT  # noqa: E402
 
 GOAL_RATIO, GOAL_MS = 0.85, 0.3
+DEBIAN_PYTHON = "/usr/bin/python3"
 
 
 def downloads(variants: dict[str, Variant], mb: int, runs: int) -> dict[str, list[float]]:
@@ -64,6 +71,11 @@ def downloads(variants: dict[str, Variant], mb: int, runs: int) -> dict[str, lis
                 raise RuntimeError(f"{name}: downloaded {out['bytes']} of {size} bytes")
             rates[name].append(out["bytes"] / out["seconds"] / 1e6)
     return rates
+
+
+def python_version(python: str) -> str:
+    done = subprocess.run([python, "-c", PYTHON_VERSION], capture_output=True)
+    return done.stdout.decode().strip() or "unknown"
 
 
 def load() -> str:
@@ -90,11 +102,12 @@ def report_latency(rounds: Rounds, block: int) -> dict[str, Any]:
         f"\nlatency, {count} rounds x {block} requests per variant, shuffled every round "
         f"({rounds.seconds:.0f} s): ms"
     )
-    print(f"  {'variant':24} {'median':>7} {'p90':>7}   block medians min-max")
+    print(f"  {'variant':24} {'median':>7} {'p90':>7}   block medians min-max   slowest")
     summaries = {}
     for name, blocks in rounds.blocks.items():
         s = summaries[name] = summarize(blocks)
-        print(f"  {name:24} {s.median:7.3f} {s.p90:7.3f}   {s.block_min:.3f}-{s.block_max:.3f}")
+        spread = f"{s.block_min:.3f}-{s.block_max:.3f}"
+        print(f"  {name:24} {s.median:7.3f} {s.p90:7.3f}   {spread:21} {s.slowest:7.1f}")
     print("paired difference per round (variant - reference), median over rounds [95 % bootstrap CI]: ms")
     diffs: dict[str, Any] = {}
     for name, blocks in rounds.blocks.items():
@@ -116,8 +129,8 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of each download (MB)")
     parser.add_argument("--runs", type=int, default=3, help="downloads per variant (0: no throughput)")
-    parser.add_argument("--rounds", type=int, default=100, help="latency rounds (one block each)")
-    parser.add_argument("--block", type=int, default=30, help="requests per variant and round")
+    parser.add_argument("--rounds", type=int, default=200, help="latency rounds (one block each)")
+    parser.add_argument("--block", type=int, default=25, help="requests per variant and round")
     parser.add_argument("--mtu", default="1420")
     parser.add_argument("--tunnel", action="append", type=parse_stand, default=[], metavar="KEY=VALUE,...")
     parser.add_argument("--core", action="store_true", help="add Cargo -> Stowaway (no app or service hop)")
@@ -128,6 +141,12 @@ def arguments() -> argparse.Namespace:
         "--docker-publish", action="store_true", help="the first stand with endpoint=published (old option)"
     )
     parser.add_argument("--bare-wireguard-go", default="image", help="'image' (Cargo's, default) or a path")
+    parser.add_argument(
+        "--bare-python",
+        default=DEBIAN_PYTHON if Path(DEBIAN_PYTHON).exists() else sys.executable,
+        help="Python of the bare pair's server and clients (default: Debian's /usr/bin/python3, the build "
+        "the containers run; pyenv's build without --enable-optimizations was 0.12 ms slower per request)",
+    )
     parser.add_argument(
         "--bare-cgroup",
         choices=("docker", "root"),
@@ -154,9 +173,9 @@ def arguments() -> argparse.Namespace:
 
 def stand_variants(
     client: Any, args: argparse.Namespace, stack: contextlib.ExitStack
-) -> tuple[dict[str, Variant], Path]:
-    """Start every --tunnel stand (and the pair on the first); their variants by name, and the CPU cgroup
-    folder holding the containers'."""
+) -> tuple[dict[str, Variant], Path, str]:
+    """Start every --tunnel stand (and the pair on the first); their variants by name, the CPU cgroup
+    folder holding the containers' and the containers' Python version."""
     variants: dict[str, Variant] = {}
     go_env = {} if args.baseline_gomaxprocs is None else {"GOMAXPROCS": str(args.baseline_gomaxprocs)}
     for index, options in enumerate(args.tunnel):
@@ -177,7 +196,8 @@ def stand_variants(
             variants["pair"] = start_docker_pair(stand.bed, args.mtu, go_env)
         if first:
             cgroups = docker_cpu_cgroup_parent(stand.bed.containers["stowaway"])
-    return variants, cgroups
+            python = stand.python_version()
+    return variants, cgroups, python
 
 
 def main() -> int:
@@ -193,13 +213,14 @@ def main() -> int:
         wg = args.bare_wireguard_go
         wg = str(wireguard_go_from_image(client, image_tag("cargo"), Path(folder))) if wg == "image" else wg
         version = subprocess.run([wg, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-        variants, cgroups = stand_variants(client, args, stack)
+        variants, cgroups, container_python = stand_variants(client, args, stack)
         parent = cgroups if args.bare_cgroup == "docker" else None
-        pair = stack.enter_context(bare_pair(args.mtu, wg, TESTKIT, parent, go_env))
+        pair = stack.enter_context(bare_pair(args.mtu, wg, TESTKIT, parent, go_env, args.bare_python))
         variants["bare"] = pair.variant("bare")
         print(
             f"bare: {version}, GOMAXPROCS {go_env.get('GOMAXPROCS', 'unset')}, "
-            f"CPU cgroups under {parent or 'the root cgroup'}",
+            f"CPU cgroups under {parent or 'the root cgroup'}; python {python_version(args.bare_python)} "
+            f"({args.bare_python}), in the containers {container_python}",
             flush=True,
         )
         result: dict[str, Any] = {"date": started, "load_start": load(), "args": sys.argv[1:]}
@@ -210,7 +231,7 @@ def main() -> int:
         result["latency"] = report_latency(rounds, args.block)
     result["load_end"] = load()
     if args.save:
-        args.save.write_text(json.dumps({**result, "blocks": rounds.blocks}))
+        args.save.write_text(json.dumps({**result, "blocks": rounds.blocks, "starts": rounds.starts}))
     tunnel = paired(rounds.blocks["tunnel"], rounds.blocks["bare"])
     interval = f"{tunnel.estimate:+.3f} ms [{tunnel.low:+.3f}, {tunnel.high:+.3f}]"
     verdict = tunnel.verdict(GOAL_MS)
@@ -219,7 +240,7 @@ def main() -> int:
     if "throughput" in result:
         ratio = result["throughput"]["ratio"]
         result["verdict"]["throughput"] = met = "met" if ratio >= GOAL_RATIO else "missed"
-        print(f"; throughput tunnel/bare {ratio:.2f} (goal >= {GOAL_RATIO}): {met}", end="")
+        print(f"; throughput tunnel/bare {ratio:.3f} (goal >= {GOAL_RATIO}): {met}", end="")
     print(f"\nload {result['load_start']} at the start, {result['load_end']} at the end")
     print(json.dumps(result))
     return 0

@@ -1,0 +1,60 @@
+"""The tunnel bench's statistics (pure): `PYTHONPATH=$PWD python3 -m pytest -q bench/test_tunnel_stats.py`."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._tunnel_stats import Interval, p90, paired, summarize  # noqa: E402
+
+
+def test_p90_is_nearest_rank() -> None:
+    assert p90([float(i) for i in range(1, 11)]) == 9.0
+    assert p90([float(i) for i in range(1, 101)]) == 90.0
+    assert p90([5.0]) == 5.0
+    with pytest.raises(ValueError):
+        p90([])
+
+
+def test_summary_pools_samples_and_ranges_block_medians() -> None:
+    s = summarize([[1.0, 2.0, 3.0], [10.0, 11.0, 12.0]])
+    assert (s.median, s.block_min, s.block_max, s.slowest, s.requests) == (6.5, 2.0, 11.0, 12.0, 6)
+    assert s.p90 == 12.0
+
+
+def test_paired_difference_cancels_what_hits_both_variants_alike() -> None:
+    """A busy moment (a per-round offset shared by both variants) must not move the estimate: only the
+    variant's own excess remains, and the interval is tight."""
+    rng = random.Random(1)
+    reference, variant = [], []
+    for _ in range(60):
+        busy = rng.uniform(0, 5)  # load that changes from round to round
+        reference.append([busy + 1.0 + rng.gauss(0, 0.05) for _ in range(30)])
+        variant.append([busy + 1.2 + rng.gauss(0, 0.05) for _ in range(30)])
+    result = paired(variant, reference)
+    assert result.estimate == pytest.approx(0.2, abs=0.03)
+    assert result.low <= result.estimate <= result.high
+    assert result.high - result.low < 0.05
+    assert result.verdict(0.3) == "met"
+    assert paired(variant, reference, p90).estimate == pytest.approx(0.2, abs=0.05)
+
+
+def test_paired_is_reproducible_and_rejects_unpaired_rounds() -> None:
+    a = [[1.0, 2.0, 3.0], [2.0, 3.0, 4.0], [0.5, 1.5, 9.0]]
+    b = [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0], [3.0, 3.0, 3.0]]
+    assert paired(a, b) == paired(a, b)
+    with pytest.raises(ValueError, match="unpaired"):
+        paired(a, b[:2])
+    with pytest.raises(ValueError):
+        paired([], [])
+
+
+def test_verdict_needs_the_whole_interval_on_one_side_of_the_goal() -> None:
+    assert Interval(0.1, 0.0, 0.3, 10).verdict(0.3) == "met"
+    assert Interval(0.25, 0.1, 0.35, 10).verdict(0.3) == "undecided"
+    assert Interval(0.5, 0.31, 0.6, 10).verdict(0.3) == "missed"
