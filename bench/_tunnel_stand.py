@@ -139,7 +139,6 @@ class Stand:
         bed.start_cluster()
         self._start_cargo()
         bed.start_app()
-        endpoints = ["svc", "app"]
         if plain:
             bed.workload("direct", bed.cluster_net, "serve", "--http", "18080")
         if core:
@@ -147,32 +146,39 @@ class Stand:
                 port = str(CORE_PORT if role == "core-server" else CORE_PORT + 1)
                 mode = f"container:{box(bed, of).id}"
                 bed.workload(role, None, "serve", "--http", port, network_mode=mode)
-            endpoints += ["core-server", "core-client"]
-        weights = ((["cargo", "stowaway"], self.options.shares), (endpoints, self.options.app_shares))
-        for roles, shares in weights:
+        self._tune()
+        for role in ("app", "direct", "core", "cargo-ns", *(["loop"] if loop else [])):
+            container, host, target = self._where(role)
+            if container in bed.containers:
+                put_files(bed.containers[container], {PROBE_PATH: PROBE.read_text()}, mode=0o644)
+                wait_http(in_container(bed, container), f"http://{host}:{target}/")
+
+    def _tune(self) -> None:
+        """The knobs that act on running containers: CPU weights and sets, GSO."""
+        bed, options = self.bed, self.options
+        endpoints = [role for role in ("svc", "app", "core-server", "core-client") if role in bed.containers]
+        for roles, shares in ((["cargo", "stowaway"], options.shares), (endpoints, options.app_shares)):
             for role in roles if shares is not None else []:
                 box(bed, role).update(cpu_shares=shares)
-        if self.options.cpus is not None:
-            cargo_cpus, _, stowaway_cpus = self.options.cpus.partition("/")
+        if options.cpus is not None:
+            cargo_cpus, _, stowaway_cpus = options.cpus.partition("/")
             box(bed, "cargo").update(cpuset_cpus=cargo_cpus)
             box(bed, "stowaway").update(cpuset_cpus=stowaway_cpus or cargo_cpus)
-        for role in ("cargo", "stowaway") if self.options.gso == "off" else ():
+        for role in ("cargo", "stowaway") if options.gso == "off" else ():
             code, out = box(bed, role).exec_run(["ip", "link", "set", "wg0", "gso_max_segs", "1"])
             if code != 0:
                 raise RuntimeError(f"gso=off in {role}: {out.decode(errors='replace')}")
-        for role in ("app", "direct", "core-client", *(["svc"] if loop else [])):
-            if role in bed.containers:
-                put_files(bed.containers[role], {PROBE_PATH: PROBE.read_text()}, mode=0o644)
-                wait_http(in_container(bed, role), self._url(role))
 
-    def _url(self, role: str) -> str:
-        host, port = self._target(role)
-        return f"http://{host}:{port}/"
-
-    def _target(self, role: str) -> tuple[str, int]:
-        if role == "core-client":
-            return STOWAWAY_TUNNEL_IP, CORE_PORT
-        return ("127.0.0.1" if role == "svc" else self.bed.ips["svc"]), HTTP_PORT
+    def _where(self, role: str) -> tuple[str, str, int]:
+        """The client container and the server address of a variant."""
+        svc = self.bed.ips["svc"]
+        return {
+            "app": ("app", svc, HTTP_PORT),
+            "direct": ("direct", svc, HTTP_PORT),
+            "core": ("core-client", STOWAWAY_TUNNEL_IP, CORE_PORT),
+            "cargo-ns": ("core-client", svc, HTTP_PORT),
+            "loop": ("svc", "127.0.0.1", HTTP_PORT),
+        }[role]
 
     def _start_cargo(self) -> None:
         """Like Testbed.start_cargo, plus CARGO_GOMAXPROCS and the `endpoint` knob."""
@@ -208,11 +214,12 @@ class Stand:
 
     def variant(self, name: str, role: str = "app") -> Variant:
         """`app` (the tunnel: app -> Cargo -> Stowaway -> service), `direct` (the same service over the
-        cluster network, no tunnel), `core-client` (Cargo's namespace -> Stowaway's, no app or service
-        hop) or `svc` (the service to itself over loopback: no network hop at all)."""
-        host, port = self._target(role)
-        probe = container_probe(name, box(self.bed, role).id, host, port)
-        return Variant(in_container(self.bed, role), host, port, probe)
+        cluster network, no tunnel), `core` (Cargo's namespace -> Stowaway's: no app or service hop),
+        `cargo-ns` (Cargo's namespace -> service: no app hop) or `loop` (the service to itself over
+        loopback: no network hop at all)."""
+        container, host, port = self._where(role)
+        probe = container_probe(name, box(self.bed, container).id, host, port)
+        return Variant(in_container(self.bed, container), host, port, probe)
 
     def python_version(self) -> str:
         """The clients' and servers' Python (the Carrier image's)."""

@@ -9,6 +9,7 @@
           of their own, client and server in their namespaces (pays what every container pays)
   plain   the same client and server containers on one plain Docker network (no tunnel)
   core    (--core) Cargo's namespace -> Stowaway's through the tunnel: no app hop, no service hop
+  cargo-ns (--core) Cargo's namespace -> the service through the tunnel: no app hop
   loop    (--loop) the service container to itself over loopback: what the client and server cost alone
 
 Throughput: --runs interleaved downloads of --mb MB per variant (median). Latency: --rounds rounds; in each,
@@ -187,11 +188,12 @@ def stand_variants(
         print(f"tunnel{suffix}: {options.label or 'as shipped'}; {stand.gomaxprocs_log()}", flush=True)
         variants[f"tunnel{suffix}"] = stand.variant(f"tunnel{suffix}")
         if args.core:
-            variants[f"core{suffix}"] = stand.variant(f"core{suffix}", "core-client")
+            variants[f"core{suffix}"] = stand.variant(f"core{suffix}", "core")
+            variants[f"cargo-ns{suffix}"] = stand.variant(f"cargo-ns{suffix}", "cargo-ns")
         if first and not args.no_plain:
             variants["plain"] = stand.variant("plain", "direct")
         if first and args.loop:
-            variants["loop"] = stand.variant("loop", "svc")
+            variants["loop"] = stand.variant("loop", "loop")
         if first and not args.no_pair:
             variants["pair"] = start_docker_pair(stand.bed, args.mtu, go_env)
         if first:
