@@ -153,6 +153,31 @@ def _start_wireguard(
     return proc
 
 
+def _underlay(ns_a: str, ns_b: str, tag: str) -> None:
+    """Both namespaces (loopback up) and a veth pair between them with a /30."""
+    veth_a, veth_b = f"gbva{tag}", f"gbvb{tag}"
+    for ns in (ns_a, ns_b):
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "set", "lo", "up", ns=ns)
+    sh("ip", "link", "add", veth_a, "netns", ns_a, "type", "veth", "peer", "name", veth_b, "netns", ns_b)
+    for ns, addr, dev in ((ns_a, "10.254.77.1/30", veth_a), (ns_b, "10.254.77.2/30", veth_b)):
+        sh("ip", "addr", "add", addr, "dev", dev, ns=ns)
+        sh("ip", "link", "set", dev, "up", ns=ns)
+
+
+def _wait_ready(pair: BarePair, timeout: float = 10) -> None:
+    """Poll a GET through the pair until it answers (handshake, server start)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pair.run("get", f"http://{SERVER}:{PORT}/")
+            return
+        except subprocess.CalledProcessError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def bare_pair(
     mtu: str,
@@ -167,21 +192,13 @@ def bare_pair(
     tag = uuid.uuid4().hex[:6]
     cgroups = CpuCgroups(cgroup_parent, tag)
     ns_a, ns_b = f"gefyra-bench-a-{tag}", f"gefyra-bench-b-{tag}"
-    veth_a, veth_b = f"gbva{tag}", f"gbvb{tag}"
     # wireguard-go's control socket is /var/run/wireguard/<name>.sock on the shared filesystem: unique names.
     wg_names = {ns_a: f"gbwa{tag}", ns_b: f"gbwb{tag}"}
     procs: list[subprocess.Popen[bytes]] = []
     secrets_dir = Path(tempfile.mkdtemp(prefix="gefyra-bench-"))
     os.chmod(secrets_dir, 0o700)
     try:
-        for ns in (ns_a, ns_b):
-            sh("ip", "netns", "add", ns)
-            sh("ip", "link", "set", "lo", "up", ns=ns)
-        sh("ip", "link", "add", veth_a, "netns", ns_a, "type", "veth", "peer", "name", veth_b, "netns", ns_b)
-        underlay = {ns_a: ("10.254.77.1/30", veth_a), ns_b: ("10.254.77.2/30", veth_b)}
-        for ns, (addr, dev) in underlay.items():
-            sh("ip", "addr", "add", addr, "dev", dev, ns=ns)
-            sh("ip", "link", "set", dev, "up", ns=ns)
+        _underlay(ns_a, ns_b, tag)
         keys = _keys(secrets_dir, (ns_a, ns_b))
         tunnel = {ns_a: ("10.254.78.1/24", ns_b, "10.254.77.2"), ns_b: (f"{SERVER}/24", ns_a, "10.254.77.1")}
         for ns, (addr, other, other_underlay) in tunnel.items():
@@ -201,15 +218,7 @@ def bare_pair(
             )
         )
         pair = BarePair(ns_a, cgroups, testkit, python)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                pair.run("get", f"http://{SERVER}:{PORT}/")
-                break
-            except subprocess.CalledProcessError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        _wait_ready(pair)
         yield pair
     finally:
         for proc in procs:

@@ -209,7 +209,8 @@ def main() -> int:
     client = docker.from_env(timeout=300)
     ensure_images(client)
     started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"tunnel bench {started}; load {load()} (1/5/15 min)", flush=True)
+    result: dict[str, Any] = {"date": started, "load_start": load(), "args": sys.argv[1:]}
+    print(f"tunnel bench {started}; load {result['load_start']} (1/5/15 min)", flush=True)
     go_env = {} if args.baseline_gomaxprocs is None else {"GOMAXPROCS": str(args.baseline_gomaxprocs)}
     with tempfile.TemporaryDirectory(prefix="gefyra-bench-wg-") as folder, contextlib.ExitStack() as stack:
         wg = args.bare_wireguard_go
@@ -225,7 +226,6 @@ def main() -> int:
             f"({args.bare_python}), in the containers {container_python}",
             flush=True,
         )
-        result: dict[str, Any] = {"date": started, "load_start": load(), "args": sys.argv[1:]}
         if args.runs:
             result["throughput"] = report_throughput(downloads(variants, args.mb, args.runs))
         probes = {name: variant.probe for name, variant in variants.items()}
