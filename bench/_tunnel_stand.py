@@ -17,7 +17,8 @@ Knobs of a stand (`--tunnel KEY=VALUE,...`; without knobs a stand is the product
   health=off          Cargo and Stowaway without the images' HEALTHCHECK (default `image`: Docker runs it
                       every 5 s inside them; Stowaway's is a python3 start, Cargo's a shell script)
   gso=off             `ip link set wg0 gso_max_segs 1` in Cargo and Stowaway: the kernel hands wireguard-go
-                      single segments instead of TSO batches (wireguard-go itself has no batch-size setting)
+                      single segments instead of TSO batches (wireguard-go itself has no batch-size setting;
+                      bulk throughput falls to about 13 MB/s)
   cpus=A[/B]          `docker update --cpuset-cpus` on Cargo (A) and Stowaway (B, default A): e.g. `cpus=0`
                       puts both wireguard-go on CPU 0, `cpus=0/1` one on each
   app-shares=N        the same on the endpoints: app, service (and the core variant's client and server)

@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,11 @@ def python_version(python: str) -> str:
     return done.stdout.decode().strip() or "unknown"
 
 
+def width(names: Iterable[str]) -> int:
+    """Column width for variant names."""
+    return max(24, *(len(name) for name in names))
+
+
 def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -86,7 +92,8 @@ def load() -> str:
 def report_throughput(rates: dict[str, list[float]]) -> dict[str, Any]:
     print(f"\nthroughput, {len(rates['bare'])} interleaved downloads each: median MB/s (runs)")
     for name, runs in rates.items():
-        print(f"  {name:24} {statistics.median(runs):8.1f}   ({' '.join(f'{r:.0f}' for r in runs)})")
+        each = " ".join(f"{r:.0f}" for r in runs)
+        print(f"  {name:{width(rates)}} {statistics.median(runs):8.1f}   ({each})")
     per_run = [t / b for t, b in zip(rates["tunnel"], rates["bare"], strict=True)]
     ratio = statistics.median(rates["tunnel"]) / statistics.median(rates["bare"])
     print(
@@ -103,12 +110,13 @@ def report_latency(rounds: Rounds, block: int) -> dict[str, Any]:
         f"\nlatency, {count} rounds x {block} requests per variant, shuffled every round "
         f"({rounds.seconds:.0f} s): ms"
     )
-    print(f"  {'variant':24} {'median':>7} {'p90':>7}   block medians min-max   slowest")
+    w = width(rounds.blocks) + len(" - pair")
+    print(f"  {'variant':{w}} {'median':>7} {'p90':>7}   block medians min-max   slowest")
     summaries = {}
     for name, blocks in rounds.blocks.items():
         s = summaries[name] = summarize(blocks)
         spread = f"{s.block_min:.3f}-{s.block_max:.3f}"
-        print(f"  {name:24} {s.median:7.3f} {s.p90:7.3f}   {spread:21} {s.slowest:7.1f}")
+        print(f"  {name:{w}} {s.median:7.3f} {s.p90:7.3f}   {spread:21} {s.slowest:7.1f}")
     print("paired difference per round (variant - reference), median over rounds [95 % bootstrap CI]: ms")
     diffs: dict[str, Any] = {}
     for name, blocks in rounds.blocks.items():
@@ -119,7 +127,7 @@ def report_latency(rounds: Rounds, block: int) -> dict[str, Any]:
             high = paired(blocks, rounds.blocks[ref], p90)
             ratio = summaries[name].median / summaries[ref].median
             print(
-                f"  {name + ' - ' + ref:24} median {med.estimate:+.3f} [{med.low:+.3f}, {med.high:+.3f}]   "
+                f"  {name + ' - ' + ref:{w}} median {med.estimate:+.3f} [{med.low:+.3f}, {med.high:+.3f}]   "
                 f"p90 {high.estimate:+.3f} [{high.low:+.3f}, {high.high:+.3f}]   ratio {ratio:.2f}"
             )
             diffs[f"{name}-{ref}"] = {"median": vars(med), "p90": vars(high), "ratio": ratio}
