@@ -156,6 +156,9 @@ class GefyraBridgeStatus(_Model):
     container: str | None = Field(None, description="The bridged container (resolved).")
     routes: list[RoutePort] = Field(default_factory=list)
     pods: list[BridgedPod] = Field(default_factory=list)
+    stowaway_address: str | None = Field(
+        None, description="Stowaway's Pod IP the Carriers were configured with (a change reloads them)."
+    )
     observed_generation: int | None = None
 
 
