@@ -22,6 +22,11 @@ async def startup(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     await lifecycle.start(SETTINGS, memo)
 
 
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    return lifecycle.login(**kwargs)
+
+
 @kopf.on.cleanup()
 async def cleanup(memo: Any, **_: Any) -> None:
     await lifecycle.stop(memo)

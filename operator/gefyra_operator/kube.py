@@ -32,7 +32,9 @@ def api_client() -> Any:
                 config.load_incluster_config()  # type: ignore[no-untyped-call]
                 _CLIENT = client.ApiClient()
             else:
-                _CLIENT = config.new_client_from_config()  # type: ignore[no-untyped-call]
+                # $KUBECONFIG read now: the client library reads it once, when it is imported.
+                path = os.environ.get("KUBECONFIG") or None
+                _CLIENT = config.new_client_from_config(config_file=path)  # type: ignore[no-untyped-call]
         return _CLIENT
 
 
@@ -133,3 +135,10 @@ def token_review(token: str) -> Obj:
     result = create("/apis/authentication.k8s.io/v1/tokenreviews", body)
     status: Obj = result.get("status") or {}
     return status
+
+
+def reset_client() -> None:
+    """Forget the ApiClient (a test pointing the Operator at another cluster)."""
+    global _CLIENT
+    with _LOCK:
+        _CLIENT = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 import kopf
@@ -22,6 +23,13 @@ def configure(kopf_settings: kopf.OperatorSettings) -> None:
     kopf_settings.posting.level = logging.WARNING
     kopf_settings.watching.server_timeout = 60
     kopf_settings.execution.max_workers = 8
+
+
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """In a Pod: its service account; elsewhere (tests, a laptop): $KUBECONFIG, read now (not at import)."""
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return kopf.login_with_service_account(**kwargs)
+    return kopf.login_with_kubeconfig(**kwargs)
 
 
 async def start(settings: Settings, memo: Any) -> None:
