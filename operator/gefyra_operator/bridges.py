@@ -76,7 +76,6 @@ def _reconcile(settings: Settings, body: Obj, key: str) -> Obj:
     problem = reconcile.local_ip_problem(spec.local_ip, client_spec.routed_subnets, spec.client)
     if problem:
         raise Blocked(problem)
-    _check_conflicts(meta, spec)
     pods, pod_spec = _target(spec)
     container, problem = reconcile.find_container(pod_spec, spec.container, spec.target)
     if problem or container is None:
@@ -87,6 +86,7 @@ def _reconcile(settings: Settings, body: Obj, key: str) -> Obj:
     ports, problem = reconcile.bridge_ports(spec, container, spec.target)
     if problem:
         raise Blocked(problem)
+    _check_conflicts(meta, spec)
     stowaway_ip = stowaway.pod_ip(settings.namespace)
     if stowaway_ip is None:
         raise Blocked(Problem(reason="StowawayNotReady", message="no running Stowaway Pod"), phase="Pending")
@@ -118,11 +118,13 @@ def _client(namespace: str, name: str) -> GefyraClientSpec:
 
 
 def _check_conflicts(meta: Obj, spec: GefyraBridgeSpec) -> None:
-    """Two bridges on one container: the older one keeps it (ties: the smaller name)."""
+    """Two bridges on one container: the older one keeps it (ties: the smaller name); a failed one holds
+    nothing."""
     mine = (meta.get("creationTimestamp") or "", meta["name"])
     for other in kube.items(kube.custom(meta["namespace"], names.BRIDGE_PLURAL)):
         other_meta, other_spec = other["metadata"], other.get("spec") or {}
-        if other_meta["name"] == meta["name"] or reconcile.is_terminating(other):
+        failed = (other.get("status") or {}).get("phase") == "Failed"
+        if other_meta["name"] == meta["name"] or reconcile.is_terminating(other) or failed:
             continue
         same = (other_spec.get("namespace"), other_spec.get("target")) == (spec.namespace, spec.target)
         overlapping = other_spec.get("container") == spec.container or None in (
