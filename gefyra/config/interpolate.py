@@ -33,7 +33,7 @@ def interpolate_all(text: str, environ: Mapping[str, str]) -> tuple[str, list[st
             return "$"
         body = match.group(2)
         name, sep, default = body.partition(":-")
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             problems.append(f"'${{{body}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}")
             return PLACEHOLDER
         value = environ.get(name)

@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gefyra.config.problems import Problem
+from gefyra.config.problems import MAX_PROBLEMS, Problem
 from gefyra.errors import ConfigError
 
 if TYPE_CHECKING:  # pydantic stays off the `gefyra --help` path: the model is imported inside load()
+    from gefyra.config.document import Document
     from gefyra.config.model import Config
+
+Located = tuple[tuple[int, int], str]
 
 FILE_NAME = "gefyra.yaml"
 MAX_FILE_SIZE = 4 * 2**20
@@ -44,25 +47,26 @@ def load(
     source, display = _locate(path, cwd)
     text = _read(source, display)
 
-    def fail(located: list[tuple[tuple[int, int], str]]) -> ConfigError:
+    def fail(located: list[Located], omitted: int = 0) -> ConfigError:
         problems = [Problem(display, line, col, _printable(message)) for (line, col), message in located]
         return ConfigError("\n".join(map(str, problems)), problems=problems)
 
     doc = parse(text, environ)
     if doc.fatal:
-        raise fail(doc.problems)
+        raise fail(_capped(doc.problems))
     if doc.data is None:
         raise fail(doc.problems or [((1, 1), "the file is empty; it must start with 'version: 1'")])
     if not isinstance(doc.data, dict):
         found = _kind(doc.data)
         located = [((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {found}")]
-        raise fail(sorted(doc.problems + located, key=lambda p: p[0]))
-    config = None
+        raise fail(_capped(doc.problems + located))
+    config: Config | None = None
+    omitted = 0
     try:
         config = Config.model_validate(doc.data, context={"base_dir": source.parent})
         located = []
     except ValidationError as error:
-        located = problems_from(error, doc, Config)
+        located, omitted = problems_from(error, doc, Config)
     located += check_references(doc)
     file_problems, env_values = check_files(doc, source.parent)
     located += file_problems
@@ -71,12 +75,37 @@ def load(
     # A placeholder for a missing variable may make its value invalid too: that is no second problem.
     tainted = {doc.position(p) for p in doc.tainted}
     located = doc.problems + [p for p in located if p[0] not in tainted]
-    if located:
-        raise fail(sorted(located, key=lambda p: p[0]))  # stable: problems at one place keep their order
+    if located or config is None:
+        raise fail(_capped(located, omitted))
     for name, container in config.containers.items():
         container._env_file_values = env_values.get(name, {})
     config._source = source
+    config._display = display
+    config._mount_positions = _mount_positions(doc, config)
     return config
+
+
+def _capped(located: list[Located], omitted: int = 0) -> list[Located]:
+    """Sorted by position (stable: problems at one place keep their order), at most MAX_PROBLEMS of them,
+    then one saying how many more there are (`omitted` were not even put into words)."""
+    located = sorted(located, key=lambda p: p[0])
+    more = len(located) - MAX_PROBLEMS + omitted
+    if more <= 0:
+        return located
+    shown = located[:MAX_PROBLEMS]
+    where = located[MAX_PROBLEMS][0] if len(located) > MAX_PROBLEMS else shown[-1][0]
+    return [*shown, (where, f"and {more} more problems (only the first {MAX_PROBLEMS} are shown)")]
+
+
+def _mount_positions(doc: Document, config: Config) -> dict[tuple[str, int], tuple[int, int]]:
+    """Where each mount's source is written (the entry of a short form), for warnings about it."""
+    positions: dict[tuple[str, int], tuple[int, int]] = {}
+    for name, container in config.containers.items():
+        for index in range(len(container.mounts)):
+            path = ("containers", name, "mounts", index)
+            source = (*path, "source")
+            positions[(name, index)] = doc.position(source if source in doc.positions else path)
+    return positions
 
 
 def _locate(path: str | Path | None, cwd: Path) -> tuple[Path, str]:
