@@ -44,6 +44,7 @@ class Document:
     problems: list[Located] = field(default_factory=list)
     fatal: bool = False  # the data is unusable (syntax, nesting, size, aliases): report `problems` and stop
     tainted: set[Path_] = field(default_factory=set)  # strings holding a placeholder for a missing variable
+    tainted_keys: set[Path_] = field(default_factory=set)  # keys already reported (a hidden character)
 
     def position(self, path: Path_, *, prefer_key: bool = False) -> tuple[int, int]:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -139,6 +140,7 @@ class _Copier:
         problem = hidden_character(key, key, free_text=False)
         if problem is not None:
             where = self.doc.position(path, prefer_key=True)
+            self.doc.tainted_keys.add(path)
             self.doc.problems.append((where, f"{human_path(path[:-1])}: a key {problem}"))
 
     def _string(self, value: str, path: Path_) -> str:

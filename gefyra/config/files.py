@@ -87,21 +87,29 @@ class _Checker:
         self.budget = budget
 
     def env_files(self, value: Any) -> dict[str, str]:
-        """Read every env file now, so that a missing or malformed one is reported at the line naming it."""
+        """Read every env file now, so that a missing or malformed one is reported at the line naming it.
+
+        Later files win; a file named twice counts where it is named last (so its values are merged once).
+        """
         items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-        values: dict[str, str] = {}
+        read: dict[Path, dict[str, str]] = {}
         for index, file in enumerate(items):
             path = self._path("env_file", index) if isinstance(value, list) else self._path("env_file")
             if not isinstance(file, str) or self._tainted(path):
                 continue
-            resolved = forms.resolve_path(self.base_dir, file)
+            resolved = Path(forms.resolve_text(self.base_dir, file))
             try:
-                values.update(self.budget.read_env_file(resolved))
+                read[resolved] = self.budget.read_env_file(resolved)
             except EnvFileError as error:
                 where = f"{resolved}:{error.line}: " if error.line else ""
                 self._report(path, f"env_file: {where}{error}")
             except (OSError, ValueError) as error:  # a name too long or with a NUL byte
                 self._report(path, f"env_file: cannot read env file {file!r}: {error}")
+            else:
+                read[resolved] = read.pop(resolved)  # to the end: the last naming decides the order
+        values: dict[str, str] = {}
+        for found in read.values():
+            values.update(found)
         return values
 
     def build(self, value: Any) -> None:
@@ -157,9 +165,9 @@ class _Checker:
             if self._tainted(self._path("mounts", index)) or self._tainted(path):
                 continue
             source = mount["source"]
-            resolved = forms.resolve_path(self.base_dir, source)
+            resolved = forms.resolve_text(self.base_dir, source)
             if _kind(resolved) is None:
-                hint = self.budget.near_miss(resolved, folders_only=False)
+                hint = self.budget.near_miss(Path(resolved), folders_only=False)
                 message = f"mount source {source} does not exist{self._relative(source)}{hint}"
                 self._report(path, f"mounts[{index}]: {message}")
 
@@ -178,10 +186,10 @@ class _Checker:
         self.problems.append((self.doc.position(path), f"containers.{self.name}.{message}"))
 
 
-def _kind(path: Path) -> str | None:
+def _kind(path: Path | str) -> str | None:
     """'folder', 'file', 'other' or None when nothing is there (or the name cannot exist)."""
     try:
-        mode = path.stat().st_mode
+        mode = os.stat(path).st_mode
     except (OSError, ValueError):
         return None
     if stat.S_ISDIR(mode):

@@ -32,7 +32,12 @@ DEFAULT_SYNC = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 def resolve_path(base_dir: Path, value: str | Path) -> Path:
     """A path of gefyra.yaml: relative to the file's folder; `~` is the user's home."""
-    return Path(os.path.normpath(base_dir / Path(os.path.expanduser(value))))
+    return Path(resolve_text(base_dir, value))
+
+
+def resolve_text(base_dir: Path, value: str | Path) -> str:
+    """resolve_path as text: pathlib costs several times more, and a file may name 40000 paths."""
+    return os.path.normpath(os.path.join(base_dir, os.path.expanduser(value)))
 
 
 def is_label(value: str) -> bool:
@@ -214,7 +219,7 @@ def _describe(value: object) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"'{value}'"
+        return f"'{_cut(value)}'"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -276,7 +281,8 @@ def parse_subnet(value: object) -> object:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError as error:
         raise ValueError(
-            f"subnet '{_cut(value)}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' ({error})"
+            f"subnet '{_cut(value)}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' "
+            f"({_cut(str(error), 80)})"
         ) from None
     if not any(network.subnet_of(private) for private in PRIVATE_RANGES):
         ranges = ", ".join(map(str, PRIVATE_RANGES))

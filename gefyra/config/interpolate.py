@@ -34,7 +34,9 @@ def interpolate_all(text: str, environ: Mapping[str, str]) -> tuple[str, list[st
         body = match.group(2)
         name, sep, default = body.partition(":-")
         if not _NAME.fullmatch(name):
-            problems.append(f"'${{{body}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}")
+            problems.append(
+                f"'${{{body[:40]}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}"
+            )
             return PLACEHOLDER
         value = environ.get(name)
         if sep:
@@ -46,4 +48,5 @@ def interpolate_all(text: str, environ: Mapping[str, str]) -> tuple[str, list[st
             return PLACEHOLDER
         return value
 
-    return _TOKEN.sub(replace, text), problems
+    result = _TOKEN.sub(replace, text)
+    return result, list(dict.fromkeys(problems))  # each unset variable once, however often it is used

@@ -47,7 +47,7 @@ def load(
     source, display = _locate(path, cwd)
     text = _read(source, display)
 
-    def fail(located: list[Located], omitted: int = 0) -> ConfigError:
+    def fail(located: list[Located]) -> ConfigError:
         problems = [Problem(display, line, col, _printable(message)) for (line, col), message in located]
         return ConfigError("\n".join(map(str, problems)), problems=problems)
 
@@ -61,12 +61,11 @@ def load(
         located = [((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {found}")]
         raise fail(_capped(doc.problems + located))
     config: Config | None = None
-    omitted = 0
     try:
         config = Config.model_validate(doc.data, context={"base_dir": source.parent})
         located = []
     except ValidationError as error:
-        located, omitted = problems_from(error, doc, Config)
+        located = problems_from(error, doc, Config)
     located += check_references(doc)
     file_problems, env_values = check_files(doc, source.parent)
     located += file_problems
@@ -74,9 +73,10 @@ def load(
         located += check_conflicts(config, doc)
     # A placeholder for a missing variable may make its value invalid too: that is no second problem.
     tainted = {doc.position(p) for p in doc.tainted}
+    tainted |= {doc.position(p, prefer_key=True) for p in doc.tainted_keys}
     located = doc.problems + [p for p in located if p[0] not in tainted]
     if located or config is None:
-        raise fail(_capped(located, omitted))
+        raise fail(_capped(located))
     for name, container in config.containers.items():
         container._env_file_values = env_values.get(name, {})
     config._source = source
@@ -85,16 +85,15 @@ def load(
     return config
 
 
-def _capped(located: list[Located], omitted: int = 0) -> list[Located]:
+def _capped(located: list[Located]) -> list[Located]:
     """Sorted by position (stable: problems at one place keep their order), at most MAX_PROBLEMS of them,
-    then one saying how many more there are (`omitted` were not even put into words)."""
+    then one at the next problem saying how many more there are."""
     located = sorted(located, key=lambda p: p[0])
-    more = len(located) - MAX_PROBLEMS + omitted
-    if more <= 0:
+    if len(located) <= MAX_PROBLEMS:
         return located
-    shown = located[:MAX_PROBLEMS]
-    where = located[MAX_PROBLEMS][0] if len(located) > MAX_PROBLEMS else shown[-1][0]
-    return [*shown, (where, f"and {more} more problems (only the first {MAX_PROBLEMS} are shown)")]
+    more = len(located) - MAX_PROBLEMS
+    message = f"and {more} more problems (only the first {MAX_PROBLEMS} are shown)"
+    return [*located[:MAX_PROBLEMS], (located[MAX_PROBLEMS][0], message)]
 
 
 def _mount_positions(doc: Document, config: Config) -> dict[tuple[str, int], tuple[int, int]]:
@@ -151,6 +150,8 @@ def _kind(value: object) -> str:
     return "a list" if isinstance(value, list) else f"the value {value!r}"
 
 
-def _printable(message: str) -> str:
-    """One line per problem, whatever a key or value contains: control characters are escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+def _printable(message: str, limit: int = 2000) -> str:
+    """One line per problem, whatever a key or value contains: control characters are escaped, and a
+    message quoting a huge key is cut."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -63,12 +63,17 @@ def _base_dir(info: ValidationInfo) -> Path:
     return Path(context.get("base_dir") or Path.cwd())
 
 
-def _absolute(value: Path, info: ValidationInfo) -> Path:
-    """Relative paths are relative to the folder of gefyra.yaml; `~` is the user's home."""
-    return forms.resolve_path(_base_dir(info), value)
+def _absolute(value: object, info: ValidationInfo) -> object:
+    """Relative paths are relative to the folder of gefyra.yaml; `~` is the user's home.
+
+    Before pydantic's own check, so that each path becomes a Path once (other types get its error).
+    """
+    if isinstance(value, str | Path):
+        return forms.resolve_path(_base_dir(info), value)
+    return value
 
 
-RelPath = Annotated[Path, AfterValidator(_absolute), WithJsonSchema({"type": "string"})]
+RelPath = Annotated[Path, BeforeValidator(_absolute), WithJsonSchema({"type": "string"})]
 
 
 class _Model(BaseModel):

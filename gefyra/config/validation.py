@@ -19,11 +19,11 @@ Located = tuple[tuple[int, int], str]
 
 def problems_from(
     error: ValidationError, doc: Document, root: type[BaseModel], limit: int = MAX_PROBLEMS
-) -> tuple[list[Located], int]:
+) -> list[Located]:
     """One problem per place (pydantic reports a union's failure once per branch; we keep the first).
 
-    Only the first `limit` by position get a message (a "did you mean" costs a string comparison with
-    every allowed key); the second value is how many more there are.
+    Only the first `limit` by position are put into words (a "did you mean" compares a key with every
+    allowed one): the others keep an empty message, as they are only counted (see loader._capped).
     """
     seen: set[tuple[Any, ...]] = set()
     places: list[tuple[tuple[int, int], Callable[[], str]]] = []
@@ -41,7 +41,7 @@ def problems_from(
         if located not in shown:
             shown.add(located)
             result.append(located)
-    return result, max(0, len(places) - limit)
+    return result + [(where, "") for where, _ in places[limit:]]
 
 
 def _data_path(loc: tuple[Any, ...], doc: Document, *, keyed: bool) -> tuple[tuple[Any, ...], bool]:

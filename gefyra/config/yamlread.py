@@ -22,7 +22,7 @@ from yaml import events
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_DEPTH = 64
-MAX_WRITTEN = 50_000  # scalars, mappings and lists as written; real files have a few hundred
+MAX_WRITTEN = 20_000  # scalars, mappings and lists as written; real files have a few hundred
 MAX_NODES = 100_000  # after expanding aliases: stops "billion laughs" documents before anything walks them
 
 Where = tuple[int, int]  # 1-based line and column
@@ -196,10 +196,11 @@ def scalar_value(node: ScalarNode) -> object:
 def _int(text: str) -> int:
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-").replace("_", "")
-    for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
-        if digits.startswith(prefix):
-            return sign * int(digits[2:], base)
-    return sign * int(digits, 10)
+    base = {"0b": 2, "0o": 8, "0x": 16}.get(digits[:2], 10)
+    number = int(digits[2:] if base != 10 else digits, base)
+    if number.bit_length() > 1024:  # no number of gefyra.yaml is this big; str() of it would fail
+        raise ValueError("too big")
+    return sign * number
 
 
 def _float(text: str) -> float:
