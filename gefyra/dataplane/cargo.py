@@ -8,10 +8,12 @@ from collections.abc import Mapping
 
 from gefyra.dataplane.files import put_files
 from gefyra.dataplane.images import image_tag
-from gefyra.dataplane.render import AppDns, app_dns_settings, normalize_mtu
+from gefyra.dataplane.render import normalize_mtu
 from gefyra.errors import ProviderError
+from gefyra.providers.docker.engine import ContainerCreate, Engine
 
 CARGO_CONFIG_PATH = "/etc/gefyra/wg0.conf"
+_POLL_S = 0.2
 
 
 def cargo_address(subnet: str) -> str:
@@ -24,18 +26,8 @@ def cargo_address(subnet: str) -> str:
     return str(network.broadcast_address - 1)
 
 
-def app_dns_for_network(client, network: str, namespace: str = "default") -> AppDns:
-    """DNS settings for an app container about to be created on `network`: Cargo's fixed address as the
-    server, Pod-like search domains. For the container kind's create (the address needs the real subnet)."""
-    attrs = client.api.inspect_network(network)
-    pools = (attrs.get("IPAM") or {}).get("Config") or []
-    if not pools or not pools[0].get("Subnet"):
-        raise ProviderError(f"network {network} has no IPv4 subnet")
-    return app_dns_settings(cargo_address(pools[0]["Subnet"]), namespace)
-
-
 def create_cargo(
-    client,
+    engine: Engine,
     *,
     name: str,
     network: str,
@@ -45,82 +37,72 @@ def create_cargo(
     image: str | None = None,
     ip: str | None = None,
     start: bool = True,
-):
+) -> str:
     """Create (and start) Cargo on `network`; the WireGuard config goes in as a mode-600 file before start.
+    Returns its container id.
 
     Cargo needs NET_ADMIN and /dev/net/tun (wireguard-go) and IP forwarding in its own netns; the app
     containers that route through it get no privileges at all. `ip`: a fixed address (the network must
     have a configured subnet).
     """
-    environment = {"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {}
-    host_config = client.api.create_host_config(
-        cap_add=["NET_ADMIN"],
-        devices=["/dev/net/tun:/dev/net/tun:rwm"],
-        sysctls={"net.ipv4.ip_forward": "1"},
+    container = engine.create_container(
+        ContainerCreate(
+            image=image or image_tag("cargo"),
+            name=name,
+            labels=dict(labels or {}),
+            env={"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {},
+            network=network,
+            ip=ip,
+            cap_add=["NET_ADMIN"],
+            devices=["/dev/net/tun:/dev/net/tun:rwm"],
+            sysctls={"net.ipv4.ip_forward": "1"},
+        )
     )
-    endpoint = client.api.create_endpoint_config(ipv4_address=ip or None)
-    created = client.api.create_container(
-        image or image_tag("cargo"),
-        name=name,
-        labels=dict(labels or {}),
-        environment=environment,
-        host_config=host_config,
-        networking_config=client.api.create_networking_config({network: endpoint}),
-        detach=True,
-    )
-    container = client.containers.get(created["Id"])
-    put_files(container, {CARGO_CONFIG_PATH: wg_config})
+    put_files(engine, container, {CARGO_CONFIG_PATH: wg_config})
     if start:
-        container.start()
+        engine.start(container)
     return container
 
 
-def container_ip(container, network: str) -> str:
-    """The container's IPv4 address on `network` (reloads the container first)."""
-    container.reload()
-    settings = container.attrs["NetworkSettings"]["Networks"].get(network)
-    if not settings or not settings.get("IPAddress"):
-        raise ProviderError(f"container {container.name} has no address on network {network}")
-    return settings["IPAddress"]
+def container_ip(engine: Engine, container: str, network: str) -> str:
+    """The container's IPv4 address on `network`."""
+    info = engine.inspect_container(container)
+    address = info.ip_on(network)
+    if not address:
+        raise ProviderError(f"container {info.name} has no address on network {network}")
+    return address
 
 
-def _exec(container, *cmd: str) -> tuple[int, str]:
-    result = container.exec_run(list(cmd), demux=False)
-    return result.exit_code, (result.output or b"").decode(errors="replace").strip()
-
-
-def latest_handshake(container, interface: str = "wg0") -> int:
+def latest_handshake(engine: Engine, container: str, interface: str = "wg0") -> int:
     """Unix time of the tunnel's latest handshake, 0 for none (from `wg show <if> latest-handshakes`)."""
-    code, out = _exec(container, "wg", "show", interface, "latest-handshakes")
-    if code != 0:
+    result = engine.exec(container, ["wg", "show", interface, "latest-handshakes"])
+    if result.exit_code != 0:
         return 0
-    stamps = [int(line.split()[1]) for line in out.splitlines() if len(line.split()) == 2]
+    stamps = [int(line.split()[1]) for line in result.output.splitlines() if len(line.split()) == 2]
     return max(stamps, default=0)
 
 
-def cargo_health(container) -> tuple[bool, str]:
+def cargo_health(engine: Engine, container: str) -> tuple[bool, str]:
     """(healthy, why) from the image's health script: tunnel up, dnsmasq alive, handshake < 180 s."""
-    container.reload()
-    if container.status != "running":
-        return False, f"container {container.status}"
-    code, out = _exec(container, "/usr/local/bin/cargo-health.sh")
-    return code == 0, out
+    state = engine.inspect_container(container).state
+    if not state.running:
+        return False, f"container {state.status}"
+    result = engine.exec(container, ["/usr/local/bin/cargo-health.sh"])
+    return result.exit_code == 0, result.output.strip()
 
 
-def wait_tunnel(container, timeout: float = 30.0, *, since: float = 0.0) -> None:
+def wait_tunnel(engine: Engine, container: str, timeout: float = 30.0, *, since: float = 0.0) -> None:
     """Poll until Cargo is up and has a handshake newer than `since` (unix time); explain a failure."""
     deadline = time.monotonic() + timeout
     while True:
-        container.reload()
-        if container.status in ("exited", "dead"):
-            tail = container.logs(tail=20).decode(errors="replace")
-            raise ProviderError(f"Cargo {container.name} exited:\n{tail}")
-        if container.status == "running":
-            code, _ = _exec(container, "test", "-e", "/run/cargo/ready")
-            if code == 0 and latest_handshake(container) > since:
+        info = engine.inspect_container(container)
+        if info.state.status in ("exited", "dead"):
+            raise ProviderError(f"Cargo {info.name} exited:\n{engine.logs(container, tail=20)}")
+        if info.state.running:
+            ready = engine.exec(container, ["test", "-e", "/run/cargo/ready"]).exit_code == 0
+            if ready and latest_handshake(engine, container) > since:
                 return
         if time.monotonic() > deadline:
-            tail = container.logs(tail=20).decode(errors="replace")
             why = f"no WireGuard handshake after {timeout:.0f}s"
-            raise ProviderError(f"Cargo {container.name}: {why}:\n{tail}")
-        time.sleep(0.2)
+            raise ProviderError(f"Cargo {info.name}: {why}:\n{engine.logs(container, tail=20)}")
+        time.sleep(_POLL_S)

@@ -14,6 +14,8 @@ import tarfile
 import time
 from collections.abc import Mapping
 
+from gefyra.providers.docker.engine import Engine
+
 
 def tar_of(files: Mapping[str, str | bytes], mode: int = 0o600) -> bytes:
     """An uncompressed tar of plain files (name -> content), root-owned with `mode`; no directory entries,
@@ -32,7 +34,7 @@ def tar_of(files: Mapping[str, str | bytes], mode: int = 0o600) -> bytes:
     return buffer.getvalue()
 
 
-def put_files(container, files: Mapping[str, str | bytes], mode: int = 0o600) -> None:
+def put_files(engine: Engine, container: str, files: Mapping[str, str | bytes], mode: int = 0o600) -> None:
     """Copy absolute path -> content into a created (not yet started) or running container."""
     by_dir: dict[str, dict[str, str | bytes]] = {}
     for path, content in files.items():
@@ -41,5 +43,4 @@ def put_files(container, files: Mapping[str, str | bytes], mode: int = 0o600) ->
         directory, name = posixpath.split(path)
         by_dir.setdefault(directory, {})[name] = content
     for directory, group in sorted(by_dir.items()):
-        if not container.put_archive(directory, tar_of(group, mode)):
-            raise RuntimeError(f"could not copy files into {directory} of container {container.name}")
+        engine.put_archive(container, directory, tar_of(group, mode))

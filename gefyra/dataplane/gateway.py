@@ -9,106 +9,114 @@ from __future__ import annotations
 
 import ipaddress
 
+from gefyra.dataplane.files import put_files
 from gefyra.dataplane.images import image_tag
 from gefyra.errors import ProviderError
 from gefyra.model import labels
+from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine
+from gefyra.providers.errors import EngineError
 
 HELPER_LABEL = labels.HELPER
 
 
+class HelperFailed(ProviderError):
+    """A helper container ran and exited non-zero; `stderr` is what it said."""
+
+    def __init__(self, message: str, stderr: str) -> None:
+        super().__init__(message)
+        self.stderr = stderr
+
+
 def run_in_netns(
-    client, target, entrypoint: str, args: list[str], *, role: str, image: str | None = None, **run
+    engine: Engine,
+    target: str,
+    entrypoint: str,
+    args: list[str],
+    *,
+    role: str,
+    image: str | None = None,
+    cap_add: list[str] | None = None,
+    binds: list[str] | None = None,
 ) -> str:
     """Run `entrypoint args` in a short-lived helper container (Cargo image) sharing `target`'s network
-    namespace; its output, or ContainerError / APIError from the engine (callers word the message).
+    namespace; its output. HelperFailed when it exits non-zero, an EngineError when it cannot run.
 
-    Create, start, wait and remove by hand rather than `containers.run(remove=True)`: when the start fails
-    (a stopped target, say) the SDK leaves the created helper behind."""
-    import docker.errors
-
-    image = image or image_tag("cargo")
-    helper = client.containers.create(
-        image,
-        entrypoint=[entrypoint],
-        command=list(args),
-        network_mode=f"container:{target.id}",
-        labels={HELPER_LABEL: role},
-        **run,
+    Create, start, wait and remove by hand: when the start fails (a stopped target, say) nothing is left."""
+    helper = engine.create_container(
+        ContainerCreate(
+            image=image or image_tag("cargo"),
+            entrypoint=[entrypoint],
+            command=list(args),
+            network_mode=f"container:{target}",
+            labels={HELPER_LABEL: role},
+            cap_add=cap_add,
+            binds=list(binds or ()),
+        )
     )
     try:
-        helper.start()
-        status = helper.wait().get("StatusCode", 1)
+        engine.start(helper)
+        status = engine.wait(helper)
         if status != 0:
-            stderr = helper.logs(stdout=False, stderr=True)
-            raise docker.errors.ContainerError(helper, status, [entrypoint, *args], image, stderr)
-        return (helper.logs(stdout=True, stderr=True) or b"").decode(errors="replace")
+            stderr = engine.logs(helper, stdout=False, stderr=True).strip()
+            raise HelperFailed(f"{entrypoint} exited with {status}: {stderr}", stderr)
+        return engine.logs(helper)
     finally:
-        helper.remove(force=True)
+        engine.remove_container(helper)
 
 
-def helper_stderr(error) -> str:
-    """The helper's stderr from a docker ContainerError."""
-    return (error.stderr or b"").decode(errors="replace").strip()
-
-
-def _in_netns(client, app, *args: str, image: str | None = None) -> str:
-    import docker.errors
-
+def _in_netns(engine: Engine, app: str, *args: str, image: str | None = None) -> str:
     try:
-        return run_in_netns(client, app, "ip", list(args), role="netns", image=image, cap_add=["NET_ADMIN"])
-    except docker.errors.ContainerError as error:
+        return run_in_netns(engine, app, "ip", list(args), role="netns", image=image, cap_add=["NET_ADMIN"])
+    except HelperFailed as error:
         command = " ".join(args)
         raise ProviderError(
-            f"`ip {command}` in {app.name}'s network namespace failed: {helper_stderr(error)}"
+            f"`ip {command}` in {app}'s network namespace failed: {error.stderr}"
         ) from None
-    except docker.errors.APIError as error:
-        raise ProviderError(f"cannot enter {app.name}'s network namespace: {error.explanation}") from None
+    except EngineError as error:
+        raise ProviderError(f"cannot enter {app}'s network namespace: {error}") from None
 
 
-def default_gateway(client, app, *, image: str | None = None) -> str | None:
+def default_gateway(engine: Engine, app: str, *, image: str | None = None) -> str | None:
     """The app's current IPv4 default gateway, or None when it has no default route."""
-    for line in _in_netns(client, app, "-4", "route", "show", "default", image=image).splitlines():
+    for line in _in_netns(engine, app, "-4", "route", "show", "default", image=image).splitlines():
         fields = line.split()
         if "via" in fields:
             return fields[fields.index("via") + 1]
     return None
 
 
-def patch_default_route(client, app, cargo_ip: str, *, image: str | None = None) -> bool:
+def patch_default_route(engine: Engine, app: str, cargo_ip: str, *, image: str | None = None) -> bool:
     """Route the app's traffic through Cargo; returns False when it already did (nothing changed)."""
     cargo_ip = str(ipaddress.ip_address(cargo_ip))
-    app.reload()
-    if app.status != "running":
-        raise ProviderError(f"app container {app.name} is {app.status}; only a running one can be patched")
-    if default_gateway(client, app, image=image) == cargo_ip:
+    info = engine.inspect_container(app)
+    if not info.state.running:
+        raise ProviderError(
+            f"app container {info.name} is {info.state.status}; only a running one can be patched"
+        )
+    if default_gateway(engine, app, image=image) == cargo_ip:
         return False
-    _in_netns(client, app, "-4", "route", "replace", "default", "via", cargo_ip, image=image)
+    _in_netns(engine, app, "-4", "route", "replace", "default", "via", cargo_ip, image=image)
     return True
 
 
-def endpoint_of(container: dict, network: str) -> str:
-    """The container's endpoint id on `network` (a list row or inspect data): Docker makes a new one at every
-    start, so it tells a start gefyra routed from a later `docker restart` (a fresh namespace, no route)."""
-    networks = (container.get("NetworkSettings") or {}).get("Networks") or {}
-    return (networks.get(network) or {}).get("EndpointID") or ""
-
-
-def route_note_name(app_labels: dict) -> str:
+def route_note_name(app_labels: dict[str, str]) -> str:
     """The note of one app (`<kind>.<name>`: one file per app, however often it is replaced)."""
     return f"{app_labels.get(labels.KIND)}.{app_labels.get(labels.NAME)}"
 
 
-def routed_endpoint(notes: dict[str, str], app: dict) -> str:
+def routed_endpoint(notes: dict[str, str], app: ContainerRow) -> str:
     """The endpoint id of the start of `app` (a list row) that Cargo routed, per its notes; "" when none."""
-    container_id, _, endpoint = notes.get(route_note_name(app.get("Labels") or {}), "").partition(" ")
-    return endpoint if container_id == app.get("Id") else ""
+    container_id, _, endpoint = notes.get(route_note_name(app.labels), "").partition(" ")
+    return endpoint if container_id == app.id else ""
 
 
-def route_and_note(client, cargo, app, cargo_ip: str, network: str, *, image: str | None = None) -> bool:
+def route_and_note(
+    engine: Engine, cargo: str, app: str, cargo_ip: str, network: str, *, image: str | None = None
+) -> bool:
     """patch_default_route, then note in Cargo which start of `app` is routed (read back by observe)."""
-    from gefyra.dataplane.files import put_files
-
-    changed = patch_default_route(client, app, cargo_ip, image=image)
-    note = f"{app.id} {endpoint_of(app.attrs, network)}"
-    put_files(cargo, {f"{labels.NOTES_FOLDER}/{route_note_name(app.labels)}": note})
+    changed = patch_default_route(engine, app, cargo_ip, image=image)
+    info = engine.inspect_container(app)
+    found = info.networks.get(network)
+    note = f"{info.id} {found.endpoint_id if found else ''}"
+    put_files(engine, cargo, {f"{labels.NOTES_FOLDER}/{route_note_name(info.labels)}": note})
     return changed

@@ -18,6 +18,7 @@ from pathlib import Path
 from gefyra import __version__
 from gefyra.errors import ProviderError
 from gefyra.model import labels
+from gefyra.providers.docker.engine import Engine
 
 DATAPLANE_IMAGES = ("cargo", "stowaway", "carrier")
 # Image label holding the build-context hash (an image label, not a resource label: see model/labels.py).
@@ -50,42 +51,25 @@ def context_hash(context: Path) -> str:
     return digest.hexdigest()
 
 
-def _current_hash(client, tag: str) -> str | None:
-    import docker.errors
-
-    try:
-        image = client.images.get(tag)
-    except docker.errors.ImageNotFound:
-        return None
-    return (image.labels or {}).get(CONTENT_HASH_LABEL)
-
-
-def _build(client, name: str, root: Path, force: bool) -> str:
+def _build(engine: Engine, name: str, root: Path, force: bool) -> str:
     context = root / name
     if not (context / "Dockerfile").is_file():
         raise ProviderError(f"no Dockerfile in {context}")
     tag, wanted = image_tag(name), context_hash(context)
-    if not force and _current_hash(client, tag) == wanted:
-        return client.images.get(tag).id
-    tail: list[str] = []
-    for chunk in client.api.build(
-        path=str(context), tag=tag, labels={CONTENT_HASH_LABEL: wanted}, rm=True, forcerm=True, decode=True
-    ):
-        if "error" in chunk:
-            raise ProviderError(
-                f"building {tag} failed: {chunk['error'].strip()}", hint="\n".join(tail[-15:]) or None
-            )
-        if "stream" in chunk:
-            tail.append(chunk["stream"].rstrip())
-    return client.images.get(tag).id
+    found = None if force else engine.find_image(tag)  # only a real "no such image" builds
+    if found is not None and found.labels.get(CONTENT_HASH_LABEL) == wanted:
+        return found.id
+    return engine.build(str(context), tag=tag, labels={CONTENT_HASH_LABEL: wanted})
 
 
-def ensure_images(client, names: Iterable[str] = DATAPLANE_IMAGES, *, force: bool = False) -> dict[str, str]:
+def ensure_images(
+    engine: Engine, names: Iterable[str] = DATAPLANE_IMAGES, *, force: bool = False
+) -> dict[str, str]:
     """Build the named images whose context hash changed (in parallel); return name -> image id."""
-    names = list(names)
-    for name in names:
+    wanted = list(names)
+    for name in wanted:
         image_tag(name)
     root = images_dir()
-    with _BUILD_LOCK, ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
-        futures = {name: pool.submit(_build, client, name, root, force) for name in names}
+    with _BUILD_LOCK, ThreadPoolExecutor(max_workers=len(wanted) or 1) as pool:
+        futures = {name: pool.submit(_build, engine, name, root, force) for name in wanted}
         return {name: future.result() for name, future in futures.items()}

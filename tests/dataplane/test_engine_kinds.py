@@ -79,8 +79,8 @@ def test_apply_brings_up_the_tunnel_and_routes_the_app(cluster, project):
         ]
         == cargo_ip
     )
-    assert default_gateway(client, made["container/app"]) == cargo_ip
-    assert default_gateway(client, made["container/worker"]) == cargo_ip
+    assert default_gateway(cluster.engine, made["container/app"].id) == cargo_ip
+    assert default_gateway(cluster.engine, made["container/worker"].id) == cargo_ip
     assert _get(client, made["container/app"], f"http://{cluster.ips['svc']}:{HTTP_PORT}/") == (
         0,
         "hello from svc\n",
@@ -114,7 +114,7 @@ def test_run_container_resolves_cluster_names_through_cargo(cluster, project):
         oneoff = made["run/oneoff"]
         assert oneoff.name == docker_name
         assert oneoff.attrs["HostConfig"]["Dns"] == [CARGO_DNS_ADDRESS]
-        assert default_gateway(cluster.client, oneoff) == cargo_address(
+        assert default_gateway(cluster.engine, oneoff.id) == cargo_address(
             cluster.client.networks.get(f"gefyra-{project.project.name}").attrs["IPAM"]["Config"][0]["Subnet"]
         )
         for name in (SVC_NAME, "svc-a"):
@@ -142,7 +142,7 @@ def test_restarted_app_is_routed_again(cluster, project):
         "hello from svc\n",
     )
     assert (
-        default_gateway(cluster.client, made["container/app"])
+        default_gateway(cluster.engine, made["container/app"].id)
         == made["cargo/default"].attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"][
             "IPAddress"
         ]
@@ -158,7 +158,7 @@ def test_app_restarted_outside_gefyra_is_planned_and_routed_again(cluster, proje
     cargo_ip = cargo.attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"]["IPAddress"]
     assert not api.plan(project).has_changes
     app.restart(timeout=1)
-    assert default_gateway(client, app) != cargo_ip  # the drift is real
+    assert default_gateway(cluster.engine, app.id) != cargo_ip  # the drift is real
     planned = api.plan(project)
     change = next(c for c in planned.changes if str(c.key) == "cargo/default")
     assert change.action.value == "update", change
@@ -166,7 +166,7 @@ def test_app_restarted_outside_gefyra_is_planned_and_routed_again(cluster, proje
     status = {item.address: item for item in api.status(project).resources}
     assert status["cargo/default"].state == "drifted"
     api.apply(project).raise_for_failures()
-    assert default_gateway(client, app) == cargo_ip
+    assert default_gateway(cluster.engine, app.id) == cargo_ip
     assert _get(client, app, f"http://{cluster.ips['svc']}:{HTTP_PORT}/") == (0, "hello from svc\n")
     assert client.containers.get(cargo.id).id == cargo.id  # updated in place, Cargo not replaced
     assert not api.plan(project).has_changes
@@ -180,7 +180,7 @@ def test_recreated_app_is_routed_again(cluster, project):
     api.apply(changed).raise_for_failures()
     made = project_containers(cluster.client, project.project.name)
     assert made["container/app"].id != before  # replaced, not restarted
-    gateway = default_gateway(cluster.client, made["container/app"])
+    gateway = default_gateway(cluster.engine, made["container/app"].id)
     assert (
         gateway
         == made["cargo/default"].attrs["NetworkSettings"]["Networks"][f"gefyra-{project.project.name}"][

@@ -12,6 +12,7 @@ from gefyra.planning.plan import Action
 from gefyra.planning.planner import plan
 from gefyra.providers.base import Snapshot
 from gefyra.providers.docker.cargo import CargoKind
+from gefyra.providers.docker.engine import ContainerRow
 from gefyra.providers.docker.observe import DockerSnapshot, labels_for
 
 PROJECT = "demo"
@@ -48,7 +49,8 @@ def snapshot(apps: list[dict], notes: dict[str, str], cargo_spec: Resource, carg
         "Names": [f"/gefyra-{PROJECT}.cargo"],
         "Labels": {**labels_for(PROJECT, cargo_spec), labels.NOTES: "true"},
     }
-    docker = DockerSnapshot(project=PROJECT, containers=[cargo_row, *apps], notes={CARGO_ID: notes})
+    rows = [ContainerRow.model_validate(row) for row in (cargo_row, *apps)]
+    docker = DockerSnapshot(project=PROJECT, containers=rows, notes={CARGO_ID: notes})
     return Snapshot(project=PROJECT, providers={"docker": docker})
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from gefyra.dataplane.cargo import cargo_address, cargo_health, create_cargo, wait_tunnel
-from gefyra.dataplane.gateway import endpoint_of, route_and_note, routed_endpoint
+from gefyra.dataplane.gateway import route_and_note, routed_endpoint
 from gefyra.dataplane.images import ensure_images, image_tag
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
@@ -27,10 +27,17 @@ from gefyra.providers.docker.connection import (
     CONNECTION,
     ConnectionKind,
     network_subnet,
-    read_container,
     read_held_config,
 )
-from gefyra.providers.docker.observe import DockerSnapshot, labels_for, read_notes
+from gefyra.providers.docker.engine import ContainerRow, Engine
+from gefyra.providers.docker.observe import (
+    DockerSnapshot,
+    docker_snapshot,
+    labels_for,
+    read_container,
+    read_notes,
+)
+from gefyra.providers.errors import EngineError
 
 CARGO = ResourceKey("cargo", "default")
 TUNNEL_TIMEOUT_S = 30
@@ -48,7 +55,7 @@ class CargoKind(Kind):
     def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
         if not ConnectionKind().desired(config, snapshot):
             return []
-        docker: DockerSnapshot = snapshot.of("docker")
+        docker = docker_snapshot(snapshot)
         project = config.project.name
         network = network_name(project)
         apps = running_apps(docker, network)
@@ -58,7 +65,7 @@ class CargoKind(Kind):
             "image_id": docker.images.get(image_tag("cargo")),
             "network": network,
             # every running app container, by the start (endpoint) that must be routed through Cargo
-            "routed": {app_key(item): endpoint_of(item, network)[:12] for item in apps},
+            "routed": {app_key(item): item.endpoint(network)[:12] for item in apps},
         }
         return [
             Resource(
@@ -84,13 +91,12 @@ class CargoKind(Kind):
         ]
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
-        docker: DockerSnapshot = snapshot.of("docker")
+        docker = docker_snapshot(snapshot)
         found = []
         for item in docker.containers_of(self.kind):
-            state = item.get("State", "unknown")
-            healthy = state == "running" and "unhealthy" not in item.get("Status", "")
-            resource = read_container(item, state, healthy)
-            notes = docker.notes.get(item["Id"], {})
+            healthy = item.state == "running" and "unhealthy" not in item.status
+            resource = read_container(item, item.state, healthy)
+            notes = docker.notes.get(item.id, {})
             network = resource.spec.get("network", "")
             routed = {app_key(app): routed_endpoint(notes, app)[:12] for app in running_apps(docker, network)}
             spec = {**resource.spec, "routed": routed}
@@ -98,106 +104,95 @@ class CargoKind(Kind):
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
-        client = ctx.session.client("docker")
+        engine = ctx.session.client_of("docker", Engine)
         spec = resource.spec
-        image_id = ensure_images(client, ["cargo"])["cargo"]
+        image_id = ensure_images(engine, ["cargo"])["cargo"]
         if spec.get("image_id") != image_id:  # the label must carry the hash the next plan computes
             resource = resource.evolve(spec={**spec, "image_id": image_id})
-        existing = actions.find_container(client, spec["docker_name"])
-        if existing is not None:
-            actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
-            actions.remove_container(client, existing["Id"])
-        address = cargo_address(network_subnet(client, spec["network"]))
+        actions.clear_name(engine, spec["docker_name"], ctx.project)
+        address = cargo_address(network_subnet(engine, spec["network"]))
         try:
             cargo = create_cargo(
-                client,
+                engine,
                 name=spec["docker_name"],
                 network=spec["network"],
-                wg_config=read_held_config(client, ctx.project),
+                wg_config=read_held_config(engine, ctx.project),
                 labels={**labels_for(ctx.project, resource), labels.NOTES: "true"},
                 image=spec["image"],
                 ip=address,
             )
-        except Exception as error:  # noqa: BLE001 - docker.errors.APIError, imported lazily
-            why = getattr(error, "explanation", None) or error
-            raise ProviderError(f"cannot create {resource.key}: {why}") from error
-        wait_tunnel(cargo, TUNNEL_TIMEOUT_S)
+        except EngineError as error:
+            raise ProviderError(f"cannot create {resource.key}: {error}") from error
+        wait_tunnel(engine, cargo, TUNNEL_TIMEOUT_S)
         ctx.log(f"tunnel up, gateway {address}", str(resource.key))
-        for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
-            if (item.get("Labels") or {}).get(labels.KIND) in APP_KINDS:
-                app = client.containers.get(item["Id"])
-                route_and_note(client, cargo, app, address, spec["network"], image=spec["image"])
-        ctx.started(resource, cargo.id)
+        for item in engine.containers(all=False, labels=[labels.project_filter(ctx.project)]):
+            if item.kind in APP_KINDS:
+                route_and_note(engine, cargo, item.id, address, spec["network"], image=spec["image"])
+        ctx.started(resource, cargo)
 
     def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
         """Route again every running app container whose current start Cargo has not routed (started
         outside gefyra); re-checks the world, the plan's endpoint ids may be stale."""
         assert previous.observed is not None
-        client = ctx.session.client("docker")
-        cargo = client.containers.get(previous.observed.ref)
+        engine = ctx.session.client_of("docker", Engine)
+        cargo = engine.inspect_container(previous.observed.ref)
         network = resource.spec["network"]
-        address = cargo.attrs["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
+        address = cargo.ip_on(network)
         if not address:
             raise ProviderError(f"Cargo has no address on {network}")
-        notes = read_notes(client, cargo.id, labels.NOTES_FOLDER)
-        for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
-            if (item.get("Labels") or {}).get(labels.KIND) not in APP_KINDS:
+        notes = read_notes(engine, cargo.id, labels.NOTES_FOLDER)
+        for item in engine.containers(all=False, labels=[labels.project_filter(ctx.project)]):
+            if item.kind not in APP_KINDS:
                 continue
-            endpoint = endpoint_of(item, network)
+            endpoint = item.endpoint(network)
             if not endpoint or routed_endpoint(notes, item) == endpoint:
                 continue  # not on the project network (nothing to route), or routed already
             try:
-                app = client.containers.get(item["Id"])
-                route_and_note(client, cargo, app, address, network, image=cargo.attrs["Config"]["Image"])
-            except Exception:  # noqa: BLE001 - docker.errors.NotFound, ProviderError: gone or stopped meanwhile?
-                still = client.api.containers(filters={"id": [item["Id"]]})  # running ones only
-                if still:
+                route_and_note(engine, cargo.id, item.id, address, network, image=cargo.config.image)
+            except ProviderError:  # gone or stopped meanwhile?
+                if engine.containers(all=False, ids=[item.id]):  # still running: a real failure
                     raise
                 continue  # removed or stopped by a parallel step: its next start is routed by the hook
-            ctx.log(f"routed {app.name} through Cargo again (started outside gefyra)", str(resource.key))
+            ctx.log(f"routed {item.name} through Cargo again (started outside gefyra)", str(resource.key))
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
-        actions.remove_container(ctx.session.client("docker"), actual.observed.ref)
+        ctx.session.client_of("docker", Engine).remove_container(actual.observed.ref)
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
-        client = ctx.session.client("docker")
-        cargo = client.containers.get(actual.observed.ref)
-        cargo.restart(timeout=2)
-        wait_tunnel(cargo, TUNNEL_TIMEOUT_S)
-        _, why = cargo_health(cargo)
+        engine = ctx.session.client_of("docker", Engine)
+        engine.restart(actual.observed.ref, timeout=2)
+        wait_tunnel(engine, actual.observed.ref, TUNNEL_TIMEOUT_S)
+        _, why = cargo_health(engine, actual.observed.ref)
         ctx.log(f"restarted ({why})", str(actual.key))
 
 
-def running_apps(docker: DockerSnapshot, network: str) -> list[dict[str, Any]]:
+def running_apps(docker: DockerSnapshot, network: str) -> list[ContainerRow]:
     """Running app containers (kinds container and run) of the snapshot attached to `network`."""
     return [
         item
         for kind in APP_KINDS
         for item in docker.containers_of(kind)
-        if item.get("State") == "running" and endpoint_of(item, network)
+        if item.state == "running" and item.endpoint(network)
     ]
 
 
-def app_key(item: dict[str, Any]) -> str:
-    found = item.get("Labels") or {}
-    return f"{found.get(labels.KIND)}/{found.get(labels.NAME)}"
+def app_key(item: ContainerRow) -> str:
+    return f"{item.kind}/{item.resource_name}"
 
 
 def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
     """Post-start hook: a started app container gets Cargo as its default gateway (when Cargo runs)."""
-    client = ctx.session.client("docker")
-    cargo = actions.find_container(client, cargo_name(ctx.project))
-    if cargo is None or not cargo["State"]["Running"]:
+    engine = ctx.session.client_of("docker", Engine)
+    cargo = engine.find_container(cargo_name(ctx.project))
+    if cargo is None or not cargo.state.running:
         return  # no cluster connection in this project (or not up yet: Cargo's create patches later)
     network = network_name(ctx.project)
-    address = cargo["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
+    address = cargo.ip_on(network)
     if not address:
         raise ProviderError(f"Cargo has no address on {network}")
-    app = client.containers.get(container_id)
-    image = cargo["Config"]["Image"]
-    route_and_note(client, client.containers.get(cargo["Id"]), app, address, network, image=image)
+    route_and_note(engine, cargo.id, container_id, address, network, image=cargo.config.image)
 
 
 HOOKS = [PostStartHook(name="cargo.route", kinds=APP_KINDS, run=_route_through_cargo)]

@@ -10,7 +10,6 @@ GEFYRA_STOWAWAY_TOKEN_FILE; without them the kind produces nothing (the Operator
 from __future__ import annotations
 
 import io
-import ipaddress
 import tarfile
 from typing import Any
 
@@ -21,10 +20,12 @@ from gefyra.dataplane.peers import StowawayPeerSource, peer_source_from_env
 from gefyra.dataplane.render import render_cargo_wg_config
 from gefyra.errors import GefyraError, ProviderError
 from gefyra.model.desired import NETWORK, network_name
-from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.model.resources import Resource, ResourceKey
 from gefyra.providers.base import Kind, Snapshot, StepContext
 from gefyra.providers.docker import actions
-from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
+from gefyra.providers.docker.engine import ContainerCreate, Engine
+from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container
+from gefyra.providers.errors import NotFound
 
 CONNECTION = ResourceKey("connection", "default")
 
@@ -33,47 +34,34 @@ def connection_name(project: str) -> str:
     return f"gefyra-{project}.connection"
 
 
-def read_container(item: dict[str, Any], status: str, healthy: bool) -> Resource:
-    """The resource behind one of our containers as listed by the engine (`docker ps` row)."""
-    observed = Observed(
-        status=status,
-        healthy=healthy,
-        detail=item.get("Status", ""),
-        ref=item["Id"],
-        info={"docker_name": (item.get("Names") or ["?"])[0].lstrip("/")},
-    )
-    return resource_from_labels(item.get("Labels") or {}, observed)
-
-
 def peer_name(project: str) -> str:
     """The peer's name at Stowaway: one peer per project on this machine."""
     return project
 
 
-def network_subnet(client: Any, network: str) -> str:
+def network_subnet(engine: Engine, network: str) -> str:
     try:
-        attrs = client.api.inspect_network(network)
-    except Exception as error:  # noqa: BLE001 - docker.errors.NotFound, imported lazily
-        raise ProviderError(f"network {network} is missing: {error}") from error
-    pools = (attrs.get("IPAM") or {}).get("Config") or []
-    if not pools or not pools[0].get("Subnet"):
+        subnet = engine.inspect_network(network).subnet
+    except NotFound as error:
+        raise ProviderError(f"network {network} is missing") from error
+    if subnet is None:
         raise ProviderError(f"network {network} has no IPv4 subnet")
-    return str(ipaddress.ip_network(pools[0]["Subnet"]))
+    return subnet
 
 
-def read_held_config(client: Any, project: str) -> bytes:
+def read_held_config(engine: Engine, project: str) -> bytes:
     """The WireGuard config kept in the connection's holder container (never written to the host)."""
     holder = connection_name(project)
     try:
-        stream, _ = client.api.get_archive(holder, CARGO_CONFIG_PATH)
-    except Exception as error:  # noqa: BLE001 - docker.errors.NotFound / APIError
-        raise ProviderError(f"the peer config of {holder} is missing: {error}") from error
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        data = engine.archive(holder, CARGO_CONFIG_PATH)
+    except NotFound as error:
+        raise ProviderError(f"the peer config of {holder} is missing") from error
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         member = tar.getmembers()[0]
-        data = tar.extractfile(member)
-        if data is None:
+        extracted = tar.extractfile(member)
+        if extracted is None:
             raise ProviderError(f"the peer config in {holder} is not a file")
-        return data.read()
+        return extracted.read()
 
 
 class ConnectionKind(Kind):
@@ -98,19 +86,19 @@ class ConnectionKind(Kind):
         return [Resource(kind=self.kind, name=CONNECTION.name, spec=spec, depends_on=(NETWORK,))]
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
-        docker: DockerSnapshot = snapshot.of("docker")
+        docker = docker_snapshot(snapshot)
         found = []
         for item in docker.containers_of(self.kind):
-            state = item.get("State", "unknown")
+            state = item.state
             # A holder that ran (someone started it) is replaced.
             found.append(read_container(item, "present" if state == "created" else state, state == "created"))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
-        client = ctx.session.client("docker")
+        engine = ctx.session.client_of("docker", Engine)
         spec = resource.spec
         source = StowawayPeerSource(spec["stowaway"], _token_file())
-        subnet = network_subnet(client, spec["network"])
+        subnet = network_subnet(engine, spec["network"])
         # Stowaway routes the project subnet to this peer: its proxy ports reach app containers by IP.
         peer = source.peer(spec["peer"], routed_subnets=[subnet])
         endpoint = None if spec["endpoint"] == "auto" else spec["endpoint"]
@@ -123,25 +111,22 @@ class ConnectionKind(Kind):
             text = render_cargo_wg_config(peer, endpoint, mtu=spec["mtu"], local_subnets=[subnet])
         except ValueError as error:
             raise ProviderError(f"{resource.key}: {error}") from error
-        ensure_images(client, ["cargo"])
-        existing = actions.find_container(client, spec["docker_name"])
-        if existing is not None:
-            actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
-            actions.remove_container(client, existing["Id"])
-        created = client.api.create_container(
-            image_tag("cargo"),
-            name=spec["docker_name"],
-            entrypoint=["true"],
-            labels=labels_for(ctx.project, resource),
-            host_config=client.api.create_host_config(network_mode="none"),
-            network_disabled=True,
-            detach=True,
+        ensure_images(engine, ["cargo"])
+        actions.clear_name(engine, spec["docker_name"], ctx.project)
+        created = engine.create_container(
+            ContainerCreate(
+                image=image_tag("cargo"),
+                name=spec["docker_name"],
+                entrypoint=["true"],
+                labels=labels_for(ctx.project, resource),
+                network_mode="none",
+            )
         )
-        put_files(client.containers.get(created["Id"]), {CARGO_CONFIG_PATH: text})
+        put_files(engine, created, {CARGO_CONFIG_PATH: text})
         ctx.log(f"peer {spec['peer']} at {spec['stowaway']}: {peer.address}", str(resource.key))
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
-        client = ctx.session.client("docker")
+        engine = ctx.session.client_of("docker", Engine)
         spec = actual.spec
         if spec.get("stowaway") and spec.get("peer"):
             try:
@@ -155,7 +140,7 @@ class ConnectionKind(Kind):
                     str(actual.key),
                 )
         assert actual.observed is not None
-        actions.remove_container(client, actual.observed.ref)
+        engine.remove_container(actual.observed.ref)
 
 
 def _token_file():
