@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gefyra.dataplane.images import ensure_images
+from gefyra.providers.docker.dataplane.images import ensure_images
 from gefyra.providers.docker.engine import Engine
 from tests.dataplane.testbed import Testbed, host_bridge_ip, new_run_id
 

@@ -9,12 +9,12 @@ import time
 
 import pytest
 
-from gefyra.dataplane.cargo import container_ip
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.models import CarrierPort, ProxyRoute
 from gefyra.dataplane.render import render_carrier_nginx
-from gefyra.dataplane.sync import copy_from_carrier
+from gefyra.providers.docker.dataplane.cargo import container_ip
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import image_tag
+from gefyra.providers.docker.dataplane.sync import copy_from_carrier
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -149,8 +149,8 @@ def test_rsync_from_outside_the_tunnel_is_refused(bed, carrier):
 def test_rsync_through_a_stopped_cargo_says_so(docker_client, engine, dataplane_images, tmp_path):
     """The engine refuses to join a stopped container's namespace: a ProviderError naming Cargo, not a raw
     docker APIError."""
-    from gefyra.dataplane.gateway import HELPER_LABEL
     from gefyra.errors import ProviderError
+    from gefyra.providers.docker.dataplane.gateway import HELPER_LABEL
     from tests.dataplane.testbed import TEST_LABEL, new_run_id
 
     run_id = new_run_id("dps")

@@ -47,7 +47,12 @@ def write(folder: Path, name: str, containers: dict) -> None:
 def gefyra(folder: Path, *args: str, host: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **({"DOCKER_HOST": host} if host else {})}
     return subprocess.run(
-        [sys.executable, "-m", "gefyra", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "gefyra", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -95,7 +100,7 @@ def test_an_image_inspect_that_fails_is_an_error_not_a_build(project, tmp_path):
     nothing is built."""
     folder, name = project
     (folder / "app").mkdir()
-    (folder / "app" / "Dockerfile").write_text("FROM debian:bookworm-slim\nCMD [\"sleep\", \"infinity\"]\n")
+    (folder / "app" / "Dockerfile").write_text('FROM debian:bookworm-slim\nCMD ["sleep", "infinity"]\n')
     write(folder, name, {"a": {"build": {"context": "app"}}})
     for status, message in ((500, "engine hiccup"), (403, "no images for you")):
         proxy = tmp_path / f"image-{status}.sock"

@@ -11,10 +11,10 @@ import time
 import pytest
 
 from gefyra import api
-from gefyra.dataplane.cargo import cargo_address
-from gefyra.dataplane.gateway import default_gateway
-from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.cargo_layout import cargo_address
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS
+from gefyra.providers.docker.dataplane.gateway import default_gateway
+from gefyra.providers.docker.dataplane.images import image_tag
 from tests.dataplane.testbed import (
     HTTP_PORT,
     SVC_NAME,

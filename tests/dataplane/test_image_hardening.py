@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from gefyra.dataplane.cargo import cargo_health, container_ip, create_cargo, wait_tunnel
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import image_tag
 from gefyra.errors import ProviderError
+from gefyra.providers.docker.dataplane.cargo import cargo_health, container_ip, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import image_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

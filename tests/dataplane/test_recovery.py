@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from gefyra.dataplane.cargo import container_ip, wait_tunnel
-from gefyra.dataplane.gateway import patch_default_route
 from gefyra.dataplane.models import ProxyRoute
+from gefyra.providers.docker.dataplane.cargo import container_ip, wait_tunnel
+from gefyra.providers.docker.dataplane.gateway import patch_default_route
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from gefyra import api
-from gefyra.dataplane.cargo import CARGO_CONFIG_PATH
-from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
 from gefyra.model import labels
+from gefyra.providers.docker.dataplane.images import image_tag
 from tests.dataplane.testbed import TESTKIT, project_containers, stowaway_settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -6,9 +6,9 @@ import ipaddress
 
 import pytest
 
-from gefyra.dataplane.cargo import create_cargo, wait_tunnel
-from gefyra.dataplane.gateway import default_gateway
 from gefyra.dataplane.render import render_cargo_wg_config
+from gefyra.providers.docker.dataplane.cargo import create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.gateway import default_gateway
 from tests.dataplane.testbed import HTTP_PORT, SVC_NAME
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -19,14 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gefyra.dataplane.cargo import container_ip, create_cargo, wait_tunnel
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.gateway import patch_default_route
-from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.render import app_dns_settings, render_cargo_wg_config, render_dnsmasq_conf
-from gefyra.dataplane.stowaway import StowawayClient
 from gefyra.model import labels
+from gefyra.providers.docker.dataplane.cargo import container_ip, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.gateway import patch_default_route
+from gefyra.providers.docker.dataplane.images import image_tag
 from gefyra.providers.docker.engine import Engine
+from gefyra.stowaway.client import StowawayClient
 
 TEST_LABEL = labels.TEST
 TESTKIT = Path(__file__).with_name("testkit.py")

@@ -7,8 +7,8 @@ import tarfile
 
 import pytest
 
-from gefyra.dataplane.files import tar_of
-from gefyra.dataplane.images import context_hash
+from gefyra.dataplane.archive import tar_of
+from gefyra.providers.docker.dataplane.images import context_hash
 
 
 def test_tar_has_plain_root_owned_files_with_the_mode():

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gefyra.dataplane.cargo import cargo_address, cargo_health, create_cargo, wait_tunnel
-from gefyra.dataplane.gateway import route_and_note, routed_endpoint
-from gefyra.dataplane.images import ensure_images, image_tag
+from gefyra.dataplane.cargo_layout import cargo_address
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
 from gefyra.model import labels
@@ -29,6 +27,9 @@ from gefyra.providers.docker.connection import (
     network_subnet,
     read_held_config,
 )
+from gefyra.providers.docker.dataplane.cargo import cargo_health, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.gateway import route_and_note, routed_endpoint
+from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
 from gefyra.providers.docker.engine import ContainerRow, Engine
 from gefyra.providers.docker.observe import (
     DockerSnapshot,

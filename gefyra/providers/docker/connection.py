@@ -13,19 +13,19 @@ import io
 import tarfile
 from typing import Any
 
-from gefyra.dataplane.cargo import CARGO_CONFIG_PATH
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import ensure_images, image_tag
-from gefyra.dataplane.peers import StowawayPeerSource, peer_source_from_env
+from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
 from gefyra.dataplane.render import render_cargo_wg_config
 from gefyra.errors import GefyraError, ProviderError
 from gefyra.model.desired import NETWORK, network_name
 from gefyra.model.resources import Resource, ResourceKey
 from gefyra.providers.base import Kind, Snapshot, StepContext
 from gefyra.providers.docker import actions
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
 from gefyra.providers.docker.engine import ContainerCreate, Engine
 from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container
 from gefyra.providers.errors import NotFound
+from gefyra.stowaway.peers import StowawayPeerSource, peer_source_from_env
 
 CONNECTION = ResourceKey("connection", "default")
 

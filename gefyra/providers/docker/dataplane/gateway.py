@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import image_tag
 from gefyra.errors import ProviderError
 from gefyra.model import labels
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import image_tag
 from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine
 from gefyra.providers.errors import EngineError
 
@@ -69,9 +69,7 @@ def _in_netns(engine: Engine, app: str, *args: str, image: str | None = None) ->
         return run_in_netns(engine, app, "ip", list(args), role="netns", image=image, cap_add=["NET_ADMIN"])
     except HelperFailed as error:
         command = " ".join(args)
-        raise ProviderError(
-            f"`ip {command}` in {app}'s network namespace failed: {error.stderr}"
-        ) from None
+        raise ProviderError(f"`ip {command}` in {app}'s network namespace failed: {error.stderr}") from None
     except EngineError as error:
         raise ProviderError(f"cannot enter {app}'s network namespace: {error}") from None
 

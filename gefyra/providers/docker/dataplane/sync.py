@@ -10,8 +10,8 @@ import ipaddress
 import re
 from pathlib import Path
 
-from gefyra.dataplane.gateway import HelperFailed, run_in_netns
 from gefyra.errors import ProviderError
+from gefyra.providers.docker.dataplane.gateway import HelperFailed, run_in_netns
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.errors import EngineError
 

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Mapping
 
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH, HEALTH_SCRIPT, READY_MARKER
 from gefyra.dataplane.render import normalize_mtu
 from gefyra.errors import ProviderError
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import image_tag
 from gefyra.providers.docker.engine import ContainerCreate, Engine
 
-CARGO_CONFIG_PATH = "/etc/gefyra/wg0.conf"
 _POLL_S = 0.2
-
-
-def cargo_address(subnet: str) -> str:
-    """Cargo's fixed address on a project network: the last usable host, far from Docker's sequential
-    assignment from the bottom, so app containers can name it (DNS, gateway) before Cargo exists and it
-    survives Cargo being recreated."""
-    network = ipaddress.ip_network(subnet)
-    if network.num_addresses < 8:
-        raise ValueError(f"subnet {subnet} is too small for Cargo")
-    return str(network.broadcast_address - 1)
 
 
 def create_cargo(
@@ -87,7 +76,7 @@ def cargo_health(engine: Engine, container: str) -> tuple[bool, str]:
     state = engine.inspect_container(container).state
     if not state.running:
         return False, f"container {state.status}"
-    result = engine.exec(container, ["/usr/local/bin/cargo-health.sh"])
+    result = engine.exec(container, [HEALTH_SCRIPT])
     return result.exit_code == 0, result.output.strip()
 
 
@@ -99,7 +88,7 @@ def wait_tunnel(engine: Engine, container: str, timeout: float = 30.0, *, since:
         if info.state.status in ("exited", "dead"):
             raise ProviderError(f"Cargo {info.name} exited:\n{engine.logs(container, tail=20)}")
         if info.state.running:
-            ready = engine.exec(container, ["test", "-e", "/run/cargo/ready"]).exit_code == 0
+            ready = engine.exec(container, ["test", "-e", READY_MARKER]).exit_code == 0
             if ready and latest_handshake(engine, container) > since:
                 return
         if time.monotonic() > deadline:
