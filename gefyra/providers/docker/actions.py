@@ -126,3 +126,14 @@ def prune_old_builds(engine: Engine, repository: str, keep: str) -> None:
                 except EngineError as error:
                     if error.status != 409:  # 409: still used (a replace in flight): the next build prunes it
                         raise
+
+
+def network_subnet(engine: Engine, network: str) -> str:
+    """The IPv4 subnet of `network` (read through NetworkInfo, the one IPAM reader)."""
+    try:
+        subnet = engine.inspect_network(network).subnet
+    except NotFound as error:
+        raise ProviderError(f"network {network} is missing") from error
+    if subnet is None:
+        raise ProviderError(f"network {network} has no IPv4 subnet")
+    return subnet

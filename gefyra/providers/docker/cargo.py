@@ -17,16 +17,11 @@ from gefyra.dataplane.cargo_layout import cargo_address
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
 from gefyra.model import labels
+from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, cargo_name
 from gefyra.model.desired import NETWORK, network_name
-from gefyra.model.resources import Resource, ResourceKey
+from gefyra.model.resources import Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker import actions
-from gefyra.providers.docker.connection import (
-    CONNECTION,
-    ConnectionKind,
-    network_subnet,
-    read_held_config,
-)
 from gefyra.providers.docker.dataplane.cargo import cargo_health, create_cargo, wait_tunnel
 from gefyra.providers.docker.dataplane.gateway import route_and_note, routed_endpoint
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
@@ -38,15 +33,10 @@ from gefyra.providers.docker.observe import (
     read_container,
     read_notes,
 )
+from gefyra.providers.docker.peering import connection_spec, read_held_config
 from gefyra.providers.errors import EngineError
 
-CARGO = ResourceKey("cargo", "default")
 TUNNEL_TIMEOUT_S = 30
-APP_KINDS = ("container", "run")
-
-
-def cargo_name(project: str) -> str:
-    return f"gefyra-{project}.cargo"
 
 
 class CargoKind(Kind):
@@ -54,7 +44,7 @@ class CargoKind(Kind):
     provider = "docker"
 
     def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
-        if not ConnectionKind().desired(config, snapshot):
+        if connection_spec(config) is None:
             return []
         docker = docker_snapshot(snapshot)
         project = config.project.name
@@ -111,7 +101,7 @@ class CargoKind(Kind):
         if spec.get("image_id") != image_id:  # the label must carry the hash the next plan computes
             resource = resource.evolve(spec={**spec, "image_id": image_id})
         actions.clear_name(engine, spec["docker_name"], ctx.project)
-        address = cargo_address(network_subnet(engine, spec["network"]))
+        address = cargo_address(actions.network_subnet(engine, spec["network"]))
         try:
             cargo = create_cargo(
                 engine,

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ConfigError, ProviderError
 from gefyra.model import labels
+from gefyra.model.dataplane_specs import cargo_name
 from gefyra.model.desired import (
     NETWORK,
     ContainerSpec,
@@ -19,7 +20,6 @@ from gefyra.model.desired import (
 )
 from gefyra.model.resources import Resource
 from gefyra.providers.base import StepContext, narrow
-from gefyra.providers.docker.cargo import cargo_name
 from gefyra.providers.docker.container import KIND as CONTAINERS
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.network import KIND as NETWORKS
