@@ -162,7 +162,7 @@ def test_app_restarted_outside_gefyra_is_planned_and_routed_again(cluster, proje
     planned = api.plan(project)
     change = next(c for c in planned.changes if str(c.key) == "cargo/default")
     assert change.action.value == "update", change
-    assert "routed.container/app" in change.cause
+    assert change.cause == "container/app is not routed through Cargo"
     status = {item.address: item for item in api.status(project).resources}
     assert status["cargo/default"].state == "drifted"
     api.apply(project).raise_for_failures()

@@ -2,22 +2,24 @@
 
 Cargo takes a fixed address (the last host of the project subnet), so app containers can use it as gateway
 and DNS server before and after Cargo is recreated. Its create copies the peer config from the connection's
-holder into Cargo (mode 600), waits for the WireGuard handshake, then points every running app container's
-default route at it; the post-start hook does the same for each app container started later (create,
-replace, drift repair, watch restart, `gefyra run`). Each routing is noted in Cargo (the start's endpoint id);
-an app container started outside gefyra (`docker restart`) has a new endpoint, so the plan shows
-`routed.<kind>/<name>` as changed and the in-place update routes it again.
+holder into Cargo (mode 600), waits for the WireGuard handshake, then points the default route of every
+running app container at it; the post-start hook does the same for each app container started later
+(create, replace, watch restart, `gefyra run`). Each routing is noted in Cargo (the start's endpoint id).
+Which app is routed is an observed fact, not part of the spec: an app started outside gefyra (`docker
+restart`) has a new endpoint, `read` reports "container/web is not routed through Cargo" as drift, and the
+in-place `update` routes it again.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
+from gefyra.config.model import Config
 from gefyra.dataplane.cargo_layout import cargo_address
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
 from gefyra.model import labels
-from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, cargo_name
+from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, CargoSpec, cargo_name
 from gefyra.model.desired import NETWORK, network_name
 from gefyra.model.resources import Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
@@ -25,14 +27,8 @@ from gefyra.providers.docker import actions
 from gefyra.providers.docker.dataplane.cargo import cargo_health, create_cargo, wait_tunnel
 from gefyra.providers.docker.dataplane.gateway import route_and_note, routed_endpoint
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
-from gefyra.providers.docker.engine import ContainerRow, Engine
-from gefyra.providers.docker.observe import (
-    DockerSnapshot,
-    docker_snapshot,
-    labels_for,
-    read_container,
-    read_notes,
-)
+from gefyra.providers.docker.engine import ContainerInfo, ContainerRow, Engine
+from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container, read_notes
 from gefyra.providers.docker.peering import connection_spec, read_held_config
 from gefyra.providers.errors import EngineError
 
@@ -43,35 +39,22 @@ class CargoKind(Kind):
     kind = "cargo"
     provider = "docker"
 
-    def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
+    def desired(self, config: Config, snapshot: Snapshot) -> list[Resource]:
         if connection_spec(config) is None:
             return []
-        docker = docker_snapshot(snapshot)
         project = config.project.name
-        network = network_name(project)
-        apps = running_apps(docker, network)
-        spec = {
-            "docker_name": cargo_name(project),
-            "image": image_tag("cargo"),
-            "image_id": docker.images.get(image_tag("cargo")),
-            "network": network,
-            # every running app container, by the start (endpoint) that must be routed through Cargo
-            "routed": {app_key(item): item.endpoint(network)[:12] for item in apps},
-        }
-        return [
-            Resource(
-                kind=self.kind,
-                name=CARGO.name,
-                spec=spec,
-                depends_on=(NETWORK, CONNECTION),
-                mutable=("routed",),
-            )
-        ]
+        spec = CargoSpec(
+            docker_name=cargo_name(project),
+            image=image_tag("cargo"),
+            image_id=docker_snapshot(snapshot).images.get(image_tag("cargo")),
+            network=network_name(project),
+        )
+        return [Resource(kind=self.kind, name=CARGO.name, spec=spec.dump(), depends_on=(NETWORK, CONNECTION))]
 
-    def amend(self, desired: list[Resource], config: Any) -> list[Resource]:
+    def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
         """App containers start after Cargo (so their post-start hook finds it) and use Cargo's constant DNS
         address with Pod-like search domains (Docker fixes DNS when a container is created)."""
-        if not any(r.key == CARGO for r in desired):
+        if config.cluster is None or not any(r.key == CARGO for r in desired):
             return desired
         dns = app_dns_settings(CARGO_DNS_ADDRESS, config.cluster.namespace)
         return [
@@ -87,64 +70,60 @@ class CargoKind(Kind):
         for item in docker.containers_of(self.kind):
             healthy = item.state == "running" and "unhealthy" not in item.status
             resource = read_container(item, item.state, healthy)
+            network = CargoSpec.model_validate(resource.spec).network if resource.spec else ""
             notes = docker.notes.get(item.id, {})
-            network = resource.spec.get("network", "")
-            routed = {app_key(app): routed_endpoint(notes, app)[:12] for app in running_apps(docker, network)}
-            spec = {**resource.spec, "routed": routed}
-            found.append(resource.evolve(spec=spec, spec_hash=resource.spec_hash))
+            missing = unrouted(docker.containers, notes, network) if healthy else []
+            drift = tuple(f"{owner(app)} is not routed through Cargo" for app in missing)
+            observed = resource.observed.model_copy(update={"drift": drift}) if resource.observed else None
+            found.append(resource.evolve(observed=observed))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
         engine = ctx.session.client_of("docker", Engine)
-        spec = resource.spec
+        spec = CargoSpec.model_validate(resource.spec)
         image_id = ensure_images(engine, ["cargo"])["cargo"]
-        if spec.get("image_id") != image_id:  # the label must carry the hash the next plan computes
-            resource = resource.evolve(spec={**spec, "image_id": image_id})
-        actions.clear_name(engine, spec["docker_name"], ctx.project)
-        address = cargo_address(actions.network_subnet(engine, spec["network"]))
+        if spec.image_id != image_id:  # the label must carry the hash the next plan computes
+            resource = resource.evolve(spec=spec.model_copy(update={"image_id": image_id}).dump())
+        actions.clear_name(engine, spec.docker_name, ctx.project)
+        address = cargo_address(actions.network_subnet(engine, spec.network))
         try:
-            cargo = create_cargo(
+            made = create_cargo(
                 engine,
-                name=spec["docker_name"],
-                network=spec["network"],
+                name=spec.docker_name,
+                network=spec.network,
                 wg_config=read_held_config(engine, ctx.project),
                 labels={**labels_for(ctx.project, resource), labels.NOTES: "true"},
-                image=spec["image"],
+                image=spec.image,
                 ip=address,
             )
         except EngineError as error:
             raise ProviderError(f"cannot create {resource.key}: {error}") from error
-        wait_tunnel(engine, cargo, TUNNEL_TIMEOUT_S)
+        wait_tunnel(engine, made, TUNNEL_TIMEOUT_S)
         ctx.log(f"tunnel up, gateway {address}", str(resource.key))
-        for item in engine.containers(all=False, labels=[labels.project_filter(ctx.project)]):
-            if item.kind in APP_KINDS:
-                route_and_note(engine, cargo, item.id, address, spec["network"], image=spec["image"])
-        ctx.started(resource, cargo)
+        cargo = engine.inspect_container(made)
+        for item in routables(
+            engine.containers(all=False, labels=[labels.project_filter(ctx.project)]), spec.network
+        ):
+            route(engine, cargo, item, spec.network)
+        ctx.started(resource, made)
 
     def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
         """Route again every running app container whose current start Cargo has not routed (started
-        outside gefyra); re-checks the world, the plan's endpoint ids may be stale."""
+        outside gefyra); re-checks the world, the plan's facts may be stale."""
         assert previous.observed is not None
         engine = ctx.session.client_of("docker", Engine)
         cargo = engine.inspect_container(previous.observed.ref)
-        network = resource.spec["network"]
-        address = cargo.ip_on(network)
-        if not address:
-            raise ProviderError(f"Cargo has no address on {network}")
+        network = CargoSpec.model_validate(resource.spec).network
         notes = read_notes(engine, cargo.id, labels.NOTES_FOLDER)
-        for item in engine.containers(all=False, labels=[labels.project_filter(ctx.project)]):
-            if item.kind not in APP_KINDS:
-                continue
-            endpoint = item.endpoint(network)
-            if not endpoint or routed_endpoint(notes, item) == endpoint:
-                continue  # not on the project network (nothing to route), or routed already
+        running = engine.containers(all=False, labels=[labels.project_filter(ctx.project)])
+        for item in unrouted(running, notes, network):
             try:
-                route_and_note(engine, cargo.id, item.id, address, network, image=cargo.config.image)
+                route(engine, cargo, item, network)
             except ProviderError:  # gone or stopped meanwhile?
                 if engine.containers(all=False, ids=[item.id]):  # still running: a real failure
                     raise
                 continue  # removed or stopped by a parallel step: its next start is routed by the hook
-            ctx.log(f"routed {item.name} through Cargo again (started outside gefyra)", str(resource.key))
+            ctx.log(f"routed {owner(item)} through Cargo again (started outside gefyra)", str(resource.key))
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
@@ -159,18 +138,36 @@ class CargoKind(Kind):
         ctx.log(f"restarted ({why})", str(actual.key))
 
 
-def running_apps(docker: DockerSnapshot, network: str) -> list[ContainerRow]:
-    """Running app containers (kinds container and run) of the snapshot attached to `network`."""
+def routables(containers: Iterable[ContainerRow], network: str) -> list[ContainerRow]:
+    """Running containers whose network namespace must route through Cargo: app containers (kinds
+    container and run) attached to `network`."""
     return [
         item
-        for kind in APP_KINDS
-        for item in docker.containers_of(kind)
-        if item.state == "running" and item.endpoint(network)
+        for item in containers
+        if item.kind in APP_KINDS and item.state == "running" and item.endpoint(network)
     ]
 
 
-def app_key(item: ContainerRow) -> str:
+def unrouted(containers: Iterable[ContainerRow], notes: dict[str, str], network: str) -> list[ContainerRow]:
+    """The routables whose current start (endpoint) Cargo's notes do not name."""
+    return [
+        item
+        for item in routables(containers, network)
+        if routed_endpoint(notes, item) != item.endpoint(network)
+    ]
+
+
+def owner(item: ContainerRow) -> str:
+    """The resource a routable belongs to, as the plan names it (`container/web`)."""
     return f"{item.kind}/{item.resource_name}"
+
+
+def route(engine: Engine, cargo: ContainerInfo, item: ContainerRow | ContainerInfo, network: str) -> None:
+    """Point the default route of `item`'s namespace at Cargo and note it in Cargo."""
+    address = cargo.ip_on(network)
+    if not address:
+        raise ProviderError(f"Cargo has no address on {network}")
+    route_and_note(engine, cargo.id, item.id, address, network, image=cargo.config.image)
 
 
 def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
@@ -178,12 +175,8 @@ def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str
     engine = ctx.session.client_of("docker", Engine)
     cargo = engine.find_container(cargo_name(ctx.project))
     if cargo is None or not cargo.state.running:
-        return  # no cluster connection in this project (or not up yet: Cargo's create patches later)
-    network = network_name(ctx.project)
-    address = cargo.ip_on(network)
-    if not address:
-        raise ProviderError(f"Cargo has no address on {network}")
-    route_and_note(engine, cargo.id, container_id, address, network, image=cargo.config.image)
+        return  # no cluster connection in this project (or not up yet: Cargo's create routes later)
+    route(engine, cargo, engine.inspect_container(container_id), network_name(ctx.project))
 
 
 HOOKS = [PostStartHook(name="cargo.route", kinds=APP_KINDS, run=_route_through_cargo)]

@@ -120,7 +120,7 @@ def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
             hint="choose another -N NAME or `gefyra down` first",
         )
     CONTAINERS.create(ctx, resource)
-    return resource.spec["docker_name"]
+    return str(resource.spec["docker_name"])
 
 
 def listing(client: object, project: str | None) -> list[dict[str, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from gefyra.providers.docker.engine.commands import ContainerCreate
@@ -76,15 +76,14 @@ class Engine(EngineReads):
             engine = cls(UnixTransport(host.removeprefix("unix://"), TIMEOUT_S))
         else:
             holder: list[Engine] = []
-            engine = cls(SessionTransport(host, lambda: holder[0].api))
+            engine = cls(SessionTransport(host, lambda: holder[0]._api()))
             holder.append(engine)
         engine.api_version = engine.ping()
         return engine
 
     # ---- the SDK ----------------------------------------------------------------------------------------
 
-    @property
-    def api(self) -> Any:
+    def _api(self) -> Any:  # the SDK is untyped; it never leaves this class
         """The SDK's low-level APIClient (created once, on first use)."""
         with self._lock:
             if self._sdk is None:
@@ -103,14 +102,14 @@ class Engine(EngineReads):
         if self._sdk is not None:
             self._sdk.close()
 
-    def _call(self, what: str) -> Any:
+    def _call(self, what: str) -> AbstractContextManager[None]:
         return translated(what, self.host)
 
     # ---- containers -------------------------------------------------------------------------------------
 
     def create_container(self, request: ContainerCreate) -> str:
         """Create (not start) a container; returns its id."""
-        api = self.api
+        api = self._api()
         bindings: dict[str, list[tuple[str, int] | int]] = {}
         for port in request.ports:
             target = (port.host_ip, port.host_port) if port.host_ip else port.host_port
@@ -154,21 +153,21 @@ class Engine(EngineReads):
 
     def start(self, ref: str) -> None:
         with self._call(f"starting container {ref[:12]}"):
-            self.api.start(ref)
+            self._api().start(ref)
 
     def restart(self, ref: str, timeout: int = 1) -> None:
         with self._call(f"restarting container {ref[:12]}"):
-            self.api.restart(ref, timeout=timeout)
+            self._api().restart(ref, timeout=timeout)
 
     def stop(self, ref: str, timeout: int = 1) -> None:
         with self._call(f"stopping container {ref[:12]}"):
-            self.api.stop(ref, timeout=timeout)
+            self._api().stop(ref, timeout=timeout)
 
     def remove_container(self, ref: str) -> bool:
         """Force-remove with anonymous volumes; False when it was gone (or already being removed)."""
         try:
             with self._call(f"removing container {ref[:12]}"):
-                self.api.remove_container(ref, force=True, v=True)
+                self._api().remove_container(ref, force=True, v=True)
         except NotFound:
             return False
         except EngineError as error:
@@ -180,31 +179,35 @@ class Engine(EngineReads):
     def wait(self, ref: str) -> int:
         """Block until the container exits; its exit code."""
         with self._call(f"waiting for container {ref[:12]}"):
-            return int(self.api.wait(ref).get("StatusCode", 1))
+            return int(self._api().wait(ref).get("StatusCode", 1))
 
     def logs(self, ref: str, *, tail: int | None = None, stdout: bool = True, stderr: bool = True) -> str:
         with self._call(f"reading the logs of {ref[:12]}"):
-            data = self.api.logs(ref, stdout=stdout, stderr=stderr, tail=tail if tail is not None else "all")
+            data = self._api().logs(
+                ref, stdout=stdout, stderr=stderr, tail=tail if tail is not None else "all"
+            )
         return bytes(data).decode(errors="replace")
 
     def stream_logs(self, ref: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
         with self._call(f"reading the logs of {ref[:12]}"):
-            stream = self.api.logs(ref, stream=True, follow=follow, tail=tail if tail is not None else "all")
+            stream = self._api().logs(
+                ref, stream=True, follow=follow, tail=tail if tail is not None else "all"
+            )
             yield from stream
 
     def exec(self, ref: str, command: list[str]) -> ExecResult:
         """Run `command` in the running container; its exit code and combined output."""
         with self._call(f"running {command[0]} in {ref[:12]}"):
-            created = self.api.exec_create(ref, command)
-            output = self.api.exec_start(created["Id"])
-            code = self.api.exec_inspect(created["Id"]).get("ExitCode")
+            created = self._api().exec_create(ref, command)
+            output = self._api().exec_start(created["Id"])
+            code = self._api().exec_inspect(created["Id"]).get("ExitCode")
         return ExecResult(
             exit_code=code if code is not None else 1, output=bytes(output).decode(errors="replace")
         )
 
     def put_archive(self, ref: str, directory: str, data: bytes) -> None:
         with self._call(f"copying files into {directory} of {ref[:12]}"):
-            if not self.api.put_archive(ref, directory, data):
+            if not self._api().put_archive(ref, directory, data):
                 raise EngineFailure(f"copying files into {directory} of {ref[:12]}: refused")
 
     # ---- networks, volumes, images ----------------------------------------------------------------------
@@ -216,19 +219,19 @@ class Engine(EngineReads):
 
         with self._call(f"creating network {name} ({subnet})"):
             ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
-            created = self.api.create_network(
+            created = self._api().create_network(
                 name, driver=driver, ipam=ipam, labels=labels, check_duplicate=True
             )
         return str(created["Id"])
 
     def disconnect(self, container: str, network: str) -> None:
         with self._call(f"disconnecting {container[:12]} from {network}"):
-            self.api.disconnect_container_from_network(container, network, force=True)
+            self._api().disconnect_container_from_network(container, network, force=True)
 
     def remove_network(self, ref: str) -> bool:
         try:
             with self._call(f"removing network {ref}"):
-                self.api.remove_network(ref)
+                self._api().remove_network(ref)
         except NotFound:
             return False
         return True
@@ -236,7 +239,7 @@ class Engine(EngineReads):
     def remove_volume(self, name: str) -> bool:
         try:
             with self._call(f"removing volume {name}"):
-                self.api.remove_volume(name, force=True)
+                self._api().remove_volume(name, force=True)
         except NotFound:
             return False
         return True
@@ -244,7 +247,7 @@ class Engine(EngineReads):
     def remove_image(self, ref: str, *, force: bool = True) -> bool:
         try:
             with self._call(f"removing image {ref[:19]}"):
-                self.api.remove_image(ref, force=force)
+                self._api().remove_image(ref, force=force)
         except NotFound:
             return False
         return True
@@ -252,7 +255,7 @@ class Engine(EngineReads):
     def pull(self, ref: str) -> str:
         """Pull `ref`; its image id."""
         with self._call(f"pulling {ref}"):
-            for chunk in self.api.pull(ref, stream=True, decode=True):
+            for chunk in self._api().pull(ref, stream=True, decode=True):
                 if "error" in chunk:
                     raise EngineFailure(f"pulling {ref}: {str(chunk['error']).strip()}")
         return self.inspect_image(ref).id
@@ -270,7 +273,7 @@ class Engine(EngineReads):
         """Build `tag` from the folder `context`; its image id. BuildFailed carries the output's tail."""
         tail: list[str] = []
         with self._call(f"building {tag}"):
-            for chunk in self.api.build(
+            for chunk in self._api().build(
                 path=context,
                 dockerfile=dockerfile,
                 tag=tag,

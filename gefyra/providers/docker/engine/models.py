@@ -7,7 +7,7 @@ from the engine's answers (and from hand-written dicts in unit tests).
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -35,7 +35,7 @@ class _Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
 
-def _lift_networks(data: Any) -> Any:
+def _lift_networks(data: object) -> object:
     """`NetworkSettings.Networks` -> `networks` (the only part of NetworkSettings gefyra reads)."""
     if isinstance(data, dict) and "networks" not in data:
         settings = data.get("NetworkSettings") or {}

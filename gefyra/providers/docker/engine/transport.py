@@ -91,10 +91,25 @@ class UnixTransport:
         return _Answer(response.status, body, dict(response.headers))
 
 
+class SdkResponse(Protocol):
+    status_code: int
+    content: bytes
+    headers: Mapping[str, str]
+
+
+class SdkSession(Protocol):
+    """The parts of the docker SDK's APIClient (a requests session) a GET needs."""
+
+    base_url: str
+    api_version: str
+
+    def get(self, url: str) -> SdkResponse: ...
+
+
 class SessionTransport:
     """GETs through the docker SDK's HTTP session (tcp, TLS, ssh engines)."""
 
-    def __init__(self, host: str, session: Callable[[], object]) -> None:
+    def __init__(self, host: str, session: Callable[[], SdkSession]) -> None:
         self.host = host
         self.local = any(part in host for part in ("://localhost", "://127.0.0.1", "://[::1]"))
         self._session = session
@@ -103,9 +118,9 @@ class SessionTransport:
         import requests
 
         api = self._session()
-        base = f"{api.base_url}/v{api.api_version}"  # type: ignore[attr-defined]
+        base = f"{api.base_url}/v{api.api_version}"
         try:
-            response = api.get(base + path + (f"?{query}" if query else ""))  # type: ignore[attr-defined]
+            response = api.get(base + path + (f"?{query}" if query else ""))
         except requests.exceptions.ConnectionError as error:
             raise EngineUnavailable(
                 f"Docker engine not reachable at {self.host}: {error}", hint=HINT_DOWN
