@@ -7,10 +7,11 @@ they are `Observed.drift`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gefyra.model.desired import ContainerSpec
 from gefyra.model.resources import ResourceKey
 
 CONNECTION = ResourceKey("connection", "default")
@@ -57,3 +58,28 @@ class CargoSpec(_Spec):
     image: str
     image_id: str | None  # part of the hash: a rebuilt Cargo image replaces Cargo
     network: str
+
+
+# ---- app containers routed through Cargo ---------------------------------------------------------------
+
+INFRA_KIND = "infra"  # kind label of the container holding an app container's network namespace
+
+
+def infra_name(docker_name: str) -> str:
+    """The Docker name of the namespace holder of app container `docker_name` (a dot never occurs in a
+    DNS-1123 app name, so it cannot collide with one)."""
+    return f"{docker_name}.infra"
+
+
+def infra_owner(kind: str, name: str) -> str:
+    """The `dev.gefyra.name` label of an infra container: `<kind>.<name>` of the app it holds the namespace
+    for (`container.web`, `run.run-1a2b3c`)."""
+    return f"{kind}.{name}"
+
+
+class AppSpec(ContainerSpec):
+    """ContainerSpec plus where its network namespace comes from: `own` (Docker's, on the project network)
+    or `infra` (an infra container's, routed through Cargo before the app starts; Cargo's `amend` and `gefyra
+    run` set it when the project has Cargo)."""
+
+    netns: Literal["own", "infra"] = "own"

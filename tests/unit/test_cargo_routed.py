@@ -96,3 +96,52 @@ def test_stopped_apps_and_apps_off_the_project_network_are_left_alone(config):
 def test_a_stopped_cargo_is_replaced_not_updated(config):
     change = cargo_change(config, [app_row("a1", "e2")], {"container.app": "a1 e1"}, cargo_state="exited")
     assert change.action is Action.REPLACE
+
+
+def infra_row(container_id: str, endpoint: str, state: str = "running") -> dict:
+    """The namespace holder of app `app` (kind infra, named after its app's `<kind>.<name>`)."""
+    return {
+        "Id": container_id,
+        "State": state,
+        "Names": [f"/gefyra-{PROJECT}-app.infra"],
+        "Labels": {labels.PROJECT: PROJECT, labels.KIND: "infra", labels.NAME: "container.app"},
+        "NetworkSettings": {"Networks": {NETWORK: {"EndpointID": endpoint}}},
+    }
+
+
+def joined_app_row(container_id: str, infra_id: str) -> dict:
+    """An app in its infra container's namespace: no network of its own."""
+    return {
+        "Id": container_id,
+        "State": "running",
+        "Labels": {labels.PROJECT: PROJECT, labels.KIND: "container", labels.NAME: "app"},
+        "HostConfig": {"NetworkMode": f"container:{infra_id}"},
+        "NetworkSettings": {"Networks": {}},
+    }
+
+
+def test_a_routed_infra_container_is_unchanged(config):
+    rows = [infra_row("i1", "e1"), joined_app_row("a1", "i1")]
+    assert cargo_change(config, rows, {"infra.container.app": "i1 e1"}).action is Action.UNCHANGED
+
+
+def test_an_infra_container_restarted_outside_gefyra_is_drift_named_after_its_app(config):
+    rows = [infra_row("i1", "e2"), joined_app_row("a1", "i1")]
+    change = cargo_change(config, rows, {"infra.container.app": "i1 e1"})
+    assert (change.action, change.cause) == (Action.UPDATE, "container/app is not routed through Cargo")
+
+
+def test_an_app_whose_infra_container_stopped_is_replaced(config):
+    """The app's namespace is gone with its holder: the container kind reports it unhealthy."""
+    from gefyra.providers.docker.container import ContainerKind
+
+    app = Resource(kind="container", name="app", spec={"netns": "infra"})
+    app_row = {**joined_app_row("a1", "i1"), "Labels": labels_for(PROJECT, app)}
+    for infra in ([infra_row("i1", "e1", state="exited")], []):
+        rows = [ContainerRow.model_validate(row) for row in (app_row, *infra)]
+        world = Snapshot(
+            project=PROJECT, providers={"docker": DockerSnapshot(project=PROJECT, containers=rows)}
+        )
+        observed = ContainerKind().read(world)[0].observed
+        assert observed is not None and not observed.healthy
+        assert observed.detail in ("its infra container is exited", "its infra container is gone")

@@ -19,7 +19,7 @@ from gefyra.dataplane.cargo_layout import cargo_address
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
 from gefyra.model import labels
-from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, CargoSpec, cargo_name
+from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, INFRA_KIND, CargoSpec, cargo_name
 from gefyra.model.desired import NETWORK, network_name
 from gefyra.model.resources import Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
@@ -52,13 +52,13 @@ class CargoKind(Kind):
         return [Resource(kind=self.kind, name=CARGO.name, spec=spec.dump(), depends_on=(NETWORK, CONNECTION))]
 
     def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
-        """App containers start after Cargo (so their post-start hook finds it) and use Cargo's constant DNS
-        address with Pod-like search domains (Docker fixes DNS when a container is created)."""
+        """App containers start after Cargo (so their post-start hook finds it), in a namespace held by an
+        infra container that is routed before they start, and use Cargo's constant DNS address with Pod-like
+        search domains (Docker fixes DNS when a container is created)."""
         if config.cluster is None or not any(r.key == CARGO for r in desired):
             return desired
-        dns = app_dns_settings(CARGO_DNS_ADDRESS, config.cluster.namespace)
         return [
-            r.evolve(spec={**r.spec, "dns": dns.dns, "dns_search": dns.dns_search}, after=(*r.after, CARGO))
+            r.evolve(spec=routed_spec(r.spec, config.cluster.namespace), after=(*r.after, CARGO))
             if r.kind == "container"
             else r
             for r in desired
@@ -118,12 +118,15 @@ class CargoKind(Kind):
         running = engine.containers(all=False, labels=[labels.project_filter(ctx.project)])
         for item in unrouted(running, notes, network):
             try:
-                route(engine, cargo, item, network)
+                restarted = route(engine, cargo, item, network)
             except ProviderError:  # gone or stopped meanwhile?
                 if engine.containers(all=False, ids=[item.id]):  # still running: a real failure
                     raise
                 continue  # removed or stopped by a parallel step: its next start is routed by the hook
-            ctx.log(f"routed {owner(item)} through Cargo again (started outside gefyra)", str(resource.key))
+            again = f"; restarted {', '.join(restarted)} into it" if restarted else ""
+            ctx.log(
+                f"routed {owner(item)} through Cargo again (started outside gefyra){again}", str(resource.key)
+            )
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
@@ -138,13 +141,19 @@ class CargoKind(Kind):
         ctx.log(f"restarted ({why})", str(actual.key))
 
 
+def routed_spec(spec: dict[str, object], namespace: str) -> dict[str, object]:
+    """An app container's spec routed through Cargo: an infra container's namespace, Cargo's DNS."""
+    dns = app_dns_settings(CARGO_DNS_ADDRESS, namespace)
+    return {**spec, "netns": "infra", "dns": dns.dns, "dns_search": dns.dns_search}
+
+
 def routables(containers: Iterable[ContainerRow], network: str) -> list[ContainerRow]:
-    """Running containers whose network namespace must route through Cargo: app containers (kinds
-    container and run) attached to `network`."""
+    """Running containers whose network namespace must route through Cargo: infra containers, and app
+    containers (kinds container and run) with a namespace of their own, attached to `network`."""
     return [
         item
         for item in containers
-        if item.kind in APP_KINDS and item.state == "running" and item.endpoint(network)
+        if item.kind in (INFRA_KIND, *APP_KINDS) and item.state == "running" and item.endpoint(network)
     ]
 
 
@@ -158,16 +167,31 @@ def unrouted(containers: Iterable[ContainerRow], notes: dict[str, str], network:
 
 
 def owner(item: ContainerRow) -> str:
-    """The resource a routable belongs to, as the plan names it (`container/web`)."""
+    """The resource a routable belongs to, as the plan names it (`container/web`; an infra container is
+    labelled with its app's `<kind>.<name>`)."""
+    if item.kind == INFRA_KIND:
+        return item.resource_name.replace(".", "/", 1)
     return f"{item.kind}/{item.resource_name}"
 
 
-def route(engine: Engine, cargo: ContainerInfo, item: ContainerRow | ContainerInfo, network: str) -> None:
-    """Point the default route of `item`'s namespace at Cargo and note it in Cargo."""
+def route(
+    engine: Engine, cargo: ContainerInfo, item: ContainerRow | ContainerInfo, network: str
+) -> list[str]:
+    """Point the default route of `item`'s namespace at Cargo and note it in Cargo. Apps that joined an
+    infra container before its current start sit in a namespace that is gone: they are restarted into the
+    routed one. Returns the names of the apps restarted."""
     address = cargo.ip_on(network)
     if not address:
         raise ProviderError(f"Cargo has no address on {network}")
     route_and_note(engine, cargo.id, item.id, address, network, image=cargo.config.image)
+    infra = engine.inspect_container(item.id)
+    restarted = []
+    for app in engine.containers(all=False, labels=[labels.project_filter(infra.project)]):
+        if app.network_mode == f"container:{infra.id}":
+            if engine.inspect_container(app.id).state.started < infra.state.started:
+                engine.restart(app.id, timeout=1)
+                restarted.append(app.name)
+    return restarted
 
 
 def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:

@@ -1,7 +1,9 @@
 """Kind `container`: an app container from gefyra.yaml on the project network.
 
 Container names are fixed (`gefyra-<project>-<name>`), so a replace is delete-then-create. After every start
-the post-start hooks run (StepContext.started), e.g. the cargo kind points the default route at Cargo.
+the post-start hooks run (StepContext.started), e.g. the cargo kind points the default route at Cargo. With
+Cargo (spec `netns: infra`) the app joins the namespace of its infra container (netns.py), started and
+routed before the app: the hooks run for the infra container, so the app's first packet has its route.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from pathlib import Path
 from gefyra.config.model import Config
 from gefyra.errors import ConfigError, ProviderError
 from gefyra.model import labels
+from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_owner
 from gefyra.model.desired import ContainerSpec, container_resource
 from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Session, Snapshot, StepContext
-from gefyra.providers.docker import actions, ports, startcheck
+from gefyra.providers.docker import actions, netns, ports, startcheck
 from gefyra.providers.docker.context_hash import context_hash
 from gefyra.providers.docker.engine import ContainerCreate, Engine, PortBinding
-from gefyra.providers.docker.observe import docker_snapshot, labels_for, resource_from_labels
+from gefyra.providers.docker.observe import DockerSnapshot, docker_snapshot, labels_for, resource_from_labels
 from gefyra.providers.errors import EngineError
 
 RESTART_TIMEOUT_S = 1
@@ -44,7 +47,7 @@ class ContainerKind(Kind):
             )
             problems += [
                 f"containers.{name}: mount source {src} does not exist"
-                for src in missing_mounts(ContainerSpec.model_validate(resource.spec))
+                for src in missing_mounts(AppSpec.model_validate(resource.spec))
             ]
             resources.append(resource)
         if problems:
@@ -60,7 +63,7 @@ class ContainerKind(Kind):
             return  # a remote engine's ports are not this machine's
         ours = ports.published(docker.containers)
         for resource in creating:
-            for port in ContainerSpec.model_validate(resource.spec).ports:
+            for port in AppSpec.model_validate(resource.spec).ports:
                 number, protocol = port.host_port, port.protocol
                 if (number, protocol) in ours or ports.is_free(port.host_ip, number, protocol):
                     continue
@@ -73,8 +76,9 @@ class ContainerKind(Kind):
                 raise ProviderError(message, hint=hint)
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
+        docker = docker_snapshot(snapshot)
         found = []
-        for item in docker_snapshot(snapshot).containers_of(self.kind):
+        for item in docker.containers_of(self.kind):
             observed = Observed(
                 status=item.state,
                 healthy=item.state == "running",
@@ -82,12 +86,17 @@ class ContainerKind(Kind):
                 ref=item.id,
                 info={"docker_name": item.name, "image_id": item.image_id},
             )
-            found.append(resource_from_labels(item.labels, observed))
+            resource = resource_from_labels(item.labels, observed)
+            found.append(
+                _with_infra_state(resource, docker)
+                if item.network_mode.startswith("container:")
+                else resource
+            )
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
         engine = ctx.session.client_of("docker", Engine)
-        spec = ContainerSpec.model_validate(resource.spec)
+        spec = AppSpec.model_validate(resource.spec)
         image_id = self._image(ctx, engine, resource, spec)
         if spec.image_id != image_id:  # the label must carry the hash the next plan will compute
             resource = resource.evolve(spec={**resource.spec, "image_id": image_id}, observed=None)
@@ -98,18 +107,23 @@ class ContainerKind(Kind):
         if existing is not None:
             actions.ensure_ours(existing.labels, ctx.project, f"container {spec.docker_name}")
             same = existing.labels.get(labels.SPEC_HASH) == resource.spec_hash
-            if same and existing.state.running and not ctx.options.get("rebuild"):
+            infra = netns.find_infra(engine, spec) if spec.netns == "infra" else None
+            whole = spec.netns == "own" or (infra is not None and infra.state.running)
+            if same and whole and existing.state.running and not ctx.options.get("rebuild"):
                 return  # an earlier, interrupted apply already made it
             engine.remove_container(existing.id)
-        container_id = engine.create_container(self._request(ctx, resource, spec))
-        self._start(engine, resource, spec, container_id)
-        try:
-            ctx.started(resource, container_id)
-        except ProviderError as error:  # a hook fails on an exited container: say that it exited
-            problem = startcheck.exited(engine, str(resource.key), container_id)
-            if problem is None:
-                raise
-            raise problem from error
+        if spec.netns == "infra":
+            container_id = self._create_in_infra(ctx, engine, resource, spec)
+        else:
+            container_id = engine.create_container(self._request(ctx, resource, spec))
+            self._start(engine, resource, spec, container_id)
+            try:
+                ctx.started(resource, container_id)
+            except ProviderError as error:  # a hook fails on an exited container: say that it exited
+                problem = startcheck.exited(engine, str(resource.key), container_id)
+                if problem is None:
+                    raise
+                raise problem from error
         startcheck.check_started(engine, str(resource.key), container_id)
         if spec.build is not None:
             actions.prune_old_builds(engine, spec.image.rpartition(":")[0], keep=spec.image)
@@ -124,11 +138,49 @@ class ContainerKind(Kind):
                 str(actual.key),
             )
         engine.remove_container(actual.observed.ref)
+        spec = AppSpec.model_validate(actual.spec) if actual.spec else None
+        if spec is not None and spec.netns == "infra":
+            netns.remove_infra(engine, ctx.project, spec)
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
+        """Restart the app's process. With an infra container the namespace (and its route) stays; the
+        hooks run for the infra first, which routes it again if it was restarted meanwhile."""
         assert actual.observed is not None
-        ctx.session.client_of("docker", Engine).restart(actual.observed.ref, timeout=RESTART_TIMEOUT_S)
+        engine = ctx.session.client_of("docker", Engine)
+        spec = AppSpec.model_validate(actual.spec)
+        if spec.netns == "infra":
+            infra = netns.find_infra(engine, spec)
+            if infra is None:
+                raise ProviderError(
+                    f"{actual.key} lost its infra container", hint="`gefyra apply` recreates it"
+                )
+            if not infra.state.running:
+                engine.start(infra.id)
+            ctx.started(actual, infra.id)
+            engine.restart(actual.observed.ref, timeout=RESTART_TIMEOUT_S)
+            return
+        engine.restart(actual.observed.ref, timeout=RESTART_TIMEOUT_S)
         ctx.started(actual, actual.observed.ref)
+
+    def _create_in_infra(self, ctx: StepContext, engine: Engine, resource: Resource, spec: AppSpec) -> str:
+        """Start the infra container, let the hooks route it, then create and start the app inside its
+        namespace: the app's first packet already goes through Cargo and resolves through Cargo's DNS."""
+        infra = netns.start_infra(engine, ctx.project, resource, spec)
+        ctx.started(resource, infra)
+        request = self._request(ctx, resource, spec).model_copy(
+            update={
+                "network": None,
+                "aliases": [],
+                "ports": [],
+                "dns": None,
+                "dns_search": None,
+                "hostname": None,
+                "network_mode": f"container:{infra}",
+            }
+        )
+        container_id = engine.create_container(request)
+        self._start(engine, resource, spec, container_id)
+        return container_id
 
     def _start(self, engine: Engine, resource: Resource, spec: ContainerSpec, container_id: str) -> None:
         """Start; on failure remove the created container (no `Created` leftovers) and say why."""
@@ -186,6 +238,16 @@ class ContainerKind(Kind):
             user=spec.user,
             hostname=resource.name,
         )
+
+
+def _with_infra_state(resource: Resource, docker: DockerSnapshot) -> Resource:
+    """An app in an infra container's namespace is healthy only while that infra container runs."""
+    wanted = infra_owner(resource.kind, resource.name)
+    infra = next((c for c in docker.containers_of(INFRA_KIND) if c.resource_name == wanted), None)
+    if resource.observed is None or (infra is not None and infra.state == "running"):
+        return resource
+    why = f"its infra container is {infra.state}" if infra is not None else "its infra container is gone"
+    return resource.evolve(observed=resource.observed.model_copy(update={"healthy": False, "detail": why}))
 
 
 KIND = ContainerKind()

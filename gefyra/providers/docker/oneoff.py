@@ -20,6 +20,7 @@ from gefyra.model.desired import (
 )
 from gefyra.model.resources import Resource
 from gefyra.providers.base import StepContext, narrow
+from gefyra.providers.docker import netns
 from gefyra.providers.docker.container import KIND as CONTAINERS
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.network import KIND as NETWORKS
@@ -90,10 +91,12 @@ def run_resource(
 
 
 def with_cargo_dns(resource: Resource, namespace: str) -> Resource:
-    """The one-off uses Cargo's DNS address and Pod-like search domains, like an app container (kind cargo's
-    `amend`): Docker fixes DNS at create, and the post-start hook makes Cargo its default gateway."""
+    """The one-off runs like an app container of the project (kind cargo's `amend`): in the namespace of an
+    infra container that Cargo routes before the one-off starts, with Cargo's DNS address and Pod-like
+    search domains."""
     dns = app_dns_settings(CARGO_DNS_ADDRESS, namespace)
-    return resource.evolve(spec={**resource.spec, "dns": dns.dns, "dns_search": dns.dns_search})
+    spec = {**resource.spec, "netns": "infra", "dns": dns.dns, "dns_search": dns.dns_search}
+    return resource.evolve(spec=spec)
 
 
 def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
@@ -114,6 +117,7 @@ def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
     if existing and ours and existing[0].state != "running":  # an earlier, finished one-off
         engine.remove_container(existing[0].id)
         existing = []
+    netns.collect_finished(engine, ctx.project)
     if existing:
         raise ProviderError(
             f"a container named {resource.spec['docker_name']} exists",

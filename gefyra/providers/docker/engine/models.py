@@ -36,10 +36,16 @@ class _Row(BaseModel):
 
 
 def _lift_networks(data: object) -> object:
-    """`NetworkSettings.Networks` -> `networks` (the only part of NetworkSettings gefyra reads)."""
+    """`NetworkSettings.Networks` -> `networks`, `HostConfig.NetworkMode` -> `network_mode` (the only parts
+    of those gefyra reads)."""
     if isinstance(data, dict) and "networks" not in data:
         settings = data.get("NetworkSettings") or {}
-        return {**data, "networks": settings.get("Networks") or {}}
+        host = data.get("HostConfig") or {}
+        return {
+            **data,
+            "networks": settings.get("Networks") or {},
+            "network_mode": host.get("NetworkMode") or "",
+        }
     return data
 
 
@@ -83,6 +89,7 @@ class ContainerRow(_Labelled):
     status: Text = Field("", alias="Status")
     ports: Annotated[list[PublishedPort], BeforeValidator(_or_list)] = Field([], alias="Ports")
     networks: Annotated[dict[str, Endpoint], BeforeValidator(_or_empty)] = {}
+    network_mode: Text = ""  # e.g. `container:<id>`: the namespace it joined
 
     _lift = model_validator(mode="before")(_lift_networks)
 
@@ -102,6 +109,13 @@ class ContainerState(_Row):
     exit_code: int = Field(0, alias="ExitCode")
     started_at: Text = Field("", alias="StartedAt")
 
+    @property
+    def started(self) -> tuple[str, str]:
+        """StartedAt as a sortable key: (seconds part, nanoseconds padded to 9 digits). Docker trims trailing
+        zeros of the fraction, so the text itself does not sort."""
+        whole, _, fraction = self.started_at.rstrip("Z").partition(".")
+        return whole, fraction.ljust(9, "0")
+
 
 class ContainerConfig(_Row):
     image: Text = Field("", alias="Image")
@@ -117,6 +131,7 @@ class ContainerInfo(_Row):
     state: ContainerState = Field(alias="State")
     config: ContainerConfig = Field(alias="Config")
     networks: Annotated[dict[str, Endpoint], BeforeValidator(_or_empty)] = {}
+    network_mode: Text = ""
 
     _lift = model_validator(mode="before")(_lift_networks)
 
