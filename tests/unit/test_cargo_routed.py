@@ -145,3 +145,20 @@ def test_an_app_whose_infra_container_stopped_is_replaced(config):
         observed = ContainerKind().read(world)[0].observed
         assert observed is not None and not observed.healthy
         assert observed.detail in ("its infra container is exited", "its infra container is gone")
+
+
+def test_a_cargo_labelled_by_an_earlier_gefyra_is_replaced_once(config):
+    """Cargo's labels once carried `routed` (a fact, now drift): such a Cargo is replaced, not updated
+    forever (labels cannot change in place)."""
+    kind = CargoKind()
+    empty = snapshot([], {}, Resource(kind="cargo", name="default", spec={}))
+    current = kind.desired(config, empty)[0]
+    earlier = current.evolve(spec={**current.spec, "routed": {}}, mutable=("routed",))
+    world = snapshot([], {}, earlier)
+    change = next(
+        c
+        for c in plan(
+            PROJECT, [kind.desired(config, world)[0].evolve(depends_on=())], kind.read(world)
+        ).changes
+    )
+    assert change.action is Action.REPLACE and "routed" in change.cause

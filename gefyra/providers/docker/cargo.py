@@ -70,12 +70,17 @@ class CargoKind(Kind):
         for item in docker.containers_of(self.kind):
             healthy = item.state == "running" and "unhealthy" not in item.status
             resource = read_container(item, item.state, healthy)
-            network = CargoSpec.model_validate(resource.spec).network if resource.spec else ""
+            # the spec as labelled (maybe by another gefyra version): read only what drift needs
+            network = str(resource.spec.get("network", ""))
             notes = docker.notes.get(item.id, {})
             missing = unrouted(docker.containers, notes, network) if healthy else []
             drift = tuple(f"{owner(app)} is not routed through Cargo" for app in missing)
             observed = resource.observed.model_copy(update={"drift": drift}) if resource.observed else None
-            found.append(resource.evolve(observed=observed))
+            # A Cargo labelled with fields CargoSpec no longer has (an earlier gefyra's `routed`) cannot be
+            # relabelled in place: replace it once, so the plan converges.
+            outdated = set(resource.spec) - set(CargoSpec.model_fields)
+            spec_hash = f"outdated:{resource.spec_hash}" if outdated else resource.spec_hash
+            found.append(resource.evolve(observed=observed, spec_hash=spec_hash))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:

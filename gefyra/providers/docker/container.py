@@ -107,7 +107,7 @@ class ContainerKind(Kind):
         if existing is not None:
             actions.ensure_ours(existing.labels, ctx.project, f"container {spec.docker_name}")
             same = existing.labels.get(labels.SPEC_HASH) == resource.spec_hash
-            infra = netns.find_infra(engine, spec) if spec.netns == "infra" else None
+            infra = netns.find_infra(engine, spec.docker_name) if spec.netns == "infra" else None
             whole = spec.netns == "own" or (infra is not None and infra.state.running)
             if same and whole and existing.state.running and not ctx.options.get("rebuild"):
                 return  # an earlier, interrupted apply already made it
@@ -138,18 +138,15 @@ class ContainerKind(Kind):
                 str(actual.key),
             )
         engine.remove_container(actual.observed.ref)
-        spec = AppSpec.model_validate(actual.spec) if actual.spec else None
-        if spec is not None and spec.netns == "infra":
-            netns.remove_infra(engine, ctx.project, spec)
+        netns.remove_infra(engine, ctx.project, str(actual.observed.info.get("docker_name", "")))
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
         """Restart the app's process. With an infra container the namespace (and its route) stays; the
         hooks run for the infra first, which routes it again if it was restarted meanwhile."""
         assert actual.observed is not None
         engine = ctx.session.client_of("docker", Engine)
-        spec = AppSpec.model_validate(actual.spec)
-        if spec.netns == "infra":
-            infra = netns.find_infra(engine, spec)
+        if actual.spec.get("netns") == "infra":
+            infra = netns.find_infra(engine, str(actual.observed.info.get("docker_name", "")))
             if infra is None:
                 raise ProviderError(
                     f"{actual.key} lost its infra container", hint="`gefyra apply` recreates it"

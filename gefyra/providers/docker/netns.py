@@ -26,8 +26,8 @@ def infra_labels(project: str, resource: Resource) -> dict[str, str]:
     }
 
 
-def find_infra(engine: Engine, spec: AppSpec) -> ContainerInfo | None:
-    return engine.find_container(infra_name(spec.docker_name))
+def find_infra(engine: Engine, app_docker_name: str) -> ContainerInfo | None:
+    return engine.find_container(infra_name(app_docker_name)) if app_docker_name else None
 
 
 def start_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec) -> str:
@@ -65,9 +65,11 @@ def start_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec)
     return infra
 
 
-def remove_infra(engine: Engine, project: str, spec: AppSpec) -> None:
-    """Remove the namespace holder (after its app); refuses an unlabelled container of that name."""
-    actions.clear_name(engine, infra_name(spec.docker_name), project)
+def remove_infra(engine: Engine, project: str, app_docker_name: str) -> None:
+    """Remove the namespace holder of an app (after the app), if it has one; refuses an unlabelled container
+    of that name."""
+    if app_docker_name:
+        actions.clear_name(engine, infra_name(app_docker_name), project)
 
 
 def collect_finished(engine: Engine, project: str) -> list[str]:
