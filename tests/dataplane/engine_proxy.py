@@ -65,7 +65,7 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: _Server
+    server: _Server | _TcpServer
 
     def handle(self) -> None:
         conn: socket.socket = self.request
@@ -92,6 +92,30 @@ class _Server(socketserver.ThreadingUnixStreamServer):
     def __init__(self, path: str, rules: list[Rule], upstream: str) -> None:
         self.rules, self.upstream, self.seen = rules, upstream, []
         super().__init__(path, _Handler)
+
+
+class _TcpServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, rules: list[Rule], upstream: str) -> None:
+        self.rules, self.upstream, self.seen = rules, upstream, []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+@contextmanager
+def tcp_engine_proxy(*rules: Rule, upstream: str = ENGINE_SOCKET) -> Iterator[tuple[str, list[str]]]:
+    """The same on a loopback TCP port (an engine named by `DOCKER_HOST=tcp://...`); yields the
+    DOCKER_HOST value and the list of requests seen."""
+    server = _TcpServer(list(rules), upstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.server_address[1]}", server.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 @contextmanager

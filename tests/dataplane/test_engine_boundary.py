@@ -19,7 +19,7 @@ from gefyra import api
 from gefyra.model import labels
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.errors import EngineFailure, EnginePermission, EngineUnavailable, NotFound
-from tests.dataplane.engine_proxy import Rule, engine_proxy
+from tests.dataplane.engine_proxy import Rule, engine_proxy, tcp_engine_proxy
 
 pytestmark = [pytest.mark.docker]
 
@@ -125,6 +125,19 @@ def test_the_boundary_tells_missing_from_failing(tmp_path, base_image):
             broken.find_container("anything")
     with pytest.raises(EngineUnavailable, match="no socket"):
         Engine(_unix(tmp_path / "gone.sock")).containers()
+
+
+def test_an_engine_at_a_tcp_address_is_read_through_the_sdk_session(project):
+    """DOCKER_HOST=tcp://... (here a loopback port in front of the real engine): reads and writes go over
+    TCP, and an error answer there is translated the same way."""
+    folder, name = project
+    with tcp_engine_proxy() as (host, seen):
+        assert gefyra(folder, "apply", "--yes", host=host).returncode == 0
+        assert gefyra(folder, "plan", host=host).stdout.strip().endswith("No changes.")
+    assert any("/containers/json" in request for request in seen), seen
+    with tcp_engine_proxy(Rule(r"GET (/v[\d.]+)?/networks", 500, "tcp hiccup")) as (host, _):
+        line = error_line(gefyra(folder, "plan", host=host))
+    assert "listing networks: tcp hiccup (HTTP 500" in line, line
 
 
 def test_a_no_op_plan_reads_over_the_socket_without_the_docker_sdk(project):
