@@ -36,8 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gefyra.dataplane.cargo import container_ip  # noqa: E402
-from gefyra.dataplane.images import ensure_images  # noqa: E402
+from gefyra.providers.docker.dataplane.cargo import container_ip  # noqa: E402
+from gefyra.providers.docker.dataplane.images import ensure_images  # noqa: E402
 from tests.dataplane.testbed import HTTP_PORT, TESTKIT, Testbed, new_run_id  # noqa: E402
 
 
@@ -114,8 +114,8 @@ def start_docker_pair(bed: Testbed, mtu: str, go_env: dict[str, str]) -> str:
     """Baseline `pair`: wireguard-go in two Cargo-image containers on their own Docker network (B learns
     A's endpoint from the handshake), a testkit client in A's and a server in B's network namespace.
     Returns the server's tunnel address."""
-    from gefyra.dataplane.files import put_files
-    from gefyra.dataplane.images import image_tag
+    from gefyra.providers.docker.dataplane.files import put_files
+    from gefyra.providers.docker.dataplane.images import image_tag
 
     network, _, _ = bed.network("pair")
     keys = {}
@@ -186,7 +186,7 @@ def wireguard_go_from_image(client, folder: Path) -> Path:
     import io
     import tarfile
 
-    from gefyra.dataplane.images import image_tag
+    from gefyra.providers.docker.dataplane.images import image_tag
 
     holder = client.containers.create(image_tag("cargo"), entrypoint=["true"], network_disabled=True)
     try:

@@ -9,6 +9,8 @@ ifname=${CARGO_INTERFACE:-wg0}
 run=/run/cargo
 log() { echo "cargo: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=../shared/wg-up.sh
+source /usr/local/lib/gefyra/wg-up.sh
 
 [ -r "$conf" ] || die "WireGuard config $conf is not mounted"
 # The config holds the private key: refuse one that others than its owner may read or write.
@@ -70,25 +72,7 @@ if [ "$mtu" = "auto" ]; then
 fi
 
 pids=()
-if ip link add "$ifname" type wireguard 2>/dev/null; then
-  log "using the kernel WireGuard module"
-else
-  log "using wireguard-go (userspace)"
-  # Go runtime of wireguard-go: half the CPUs this container may use, at least 1 (CARGO_GOMAXPROCS overrides).
-  # On a machine that also runs the traffic's other end (apps, the peer, the kernel's forwarding), one P per CPU
-  # lets idle Ps spin and bounce goroutines between CPUs; on 2 CPUs one P moved 20-30 % more (docs/dataplane.md).
-  procs=${CARGO_GOMAXPROCS:-$(( $(nproc) / 2 ))}
-  [[ "$procs" =~ ^[0-9]+$ ]] || die "CARGO_GOMAXPROCS must be a whole number, not '$procs'"
-  (( procs >= 1 )) || procs=1
-  log "wireguard-go with GOMAXPROCS=$procs"
-  # A SIGKILLed wireguard-go leaves its socket in the container layer: without this, the wait below would
-  # pass at once and `wg` would talk to a dead socket after `docker kill` + `docker start`.
-  rm -f "/var/run/wireguard/$ifname.sock"
-  GOMAXPROCS=$procs WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
-  [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
-fi
+wg_up "$ifname" CARGO_GOMAXPROCS
 # wg's error messages quote the offending value (a key, say): never let them reach the logs, which end up
 # in user-visible errors. Name the malformed key field instead; otherwise pass wg's message with values cut.
 wg_error=$(wg setconf "$ifname" "$run/setconf" 2>&1 >/dev/null) || {

@@ -19,13 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gefyra.dataplane.cargo import container_ip, create_cargo, wait_tunnel
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.gateway import patch_default_route
-from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.render import app_dns_settings, render_cargo_wg_config, render_dnsmasq_conf
-from gefyra.dataplane.stowaway import StowawayClient
 from gefyra.model import labels
+from gefyra.providers.docker.dataplane.cargo import container_ip, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.gateway import patch_default_route
+from gefyra.providers.docker.dataplane.images import image_tag
+from gefyra.providers.docker.engine import Engine
+from gefyra.stowaway.client import StowawayClient
 
 TEST_LABEL = labels.TEST
 TESTKIT = Path(__file__).with_name("testkit.py")
@@ -37,8 +38,9 @@ HTTP_PORT, TCP_PORT = 8080, 9000
 @dataclass
 class Testbed:
     __test__ = False  # not a test class, despite the name
-    client: object
+    client: object  # the docker SDK: the stand's own objects are made with it
     run_id: str
+    engine: Engine = field(default_factory=Engine.from_env, repr=False)  # what gefyra's helpers take
     cluster_net: str = ""
     project_net: str = ""
     cluster_subnet: str = ""
@@ -87,11 +89,12 @@ class Testbed:
             detach=True,
             **create,
         )
-        put_files(container, {TESTKIT_PATH: TESTKIT.read_text()}, mode=0o644)
+        put_files(self.engine, container.id, {TESTKIT_PATH: TESTKIT.read_text()}, mode=0o644)
         container.start()
+        container.reload()
         self.containers[role] = container
         if network:
-            self.ips[role] = container_ip(container, network)
+            self.ips[role] = container_ip(self.engine, container.id, network)
         return container
 
     def start_cluster(self) -> None:
@@ -108,10 +111,10 @@ class Testbed:
             detach=True,
         )
         conf = render_dnsmasq_conf({SVC_NAME: self.ips["svc"]})
-        put_files(dns, {"/etc/cluster-dns.conf": conf}, mode=0o644)
+        put_files(self.engine, dns.id, {"/etc/cluster-dns.conf": conf}, mode=0o644)
         dns.start()
         self.containers["dns"] = dns
-        self.ips["dns"] = container_ip(dns, self.cluster_net)
+        self.ips["dns"] = container_ip(self.engine, dns.id, self.cluster_net)
         self.start_stowaway()
 
     def start_stowaway(self) -> None:
@@ -131,10 +134,11 @@ class Testbed:
             labels=self.labels,
             detach=True,
         )
-        put_files(stowaway, {"/run/secrets/stowaway/token": self.token})
+        put_files(self.engine, stowaway.id, {"/run/secrets/stowaway/token": self.token})
         stowaway.start()
+        stowaway.reload()
         self.containers["stowaway"] = stowaway
-        self.ips["stowaway"] = container_ip(stowaway, self.cluster_net)
+        self.ips["stowaway"] = container_ip(self.engine, stowaway.id, self.cluster_net)
         ports = stowaway.attrs["NetworkSettings"]["Ports"]
         if self.nodeport:
             self.wg_port = self.add_nodeport(self.publish_ip or self.project_gateway, self.ips["stowaway"])
@@ -162,12 +166,12 @@ class Testbed:
         text = render_cargo_wg_config(config, endpoint, mtu=mtu, local_subnets=[self.project_subnet])
         since = time.time() - 1
         cargo = create_cargo(
-            self.client, name=self.name(role), network=network, wg_config=text, labels=self.labels
+            self.engine, name=self.name(role), network=network, wg_config=text, labels=self.labels
         )
-        self.containers[role] = cargo
-        wait_tunnel(cargo, 30, since=int(since))
-        self.ips[role] = container_ip(cargo, network)
-        return cargo
+        self.containers[role] = self.client.containers.get(cargo)
+        wait_tunnel(self.engine, cargo, 30, since=int(since))
+        self.ips[role] = container_ip(self.engine, cargo, network)
+        return self.containers[role]
 
     def start_app(self, role: str = "app", cargo_role: str = "cargo") -> object:
         dns = app_dns_settings(self.ips[cargo_role], "default")
@@ -183,7 +187,7 @@ class Testbed:
             dns_search=dns.dns_search,
             dns_opt=dns.dns_opt,
         )
-        patch_default_route(self.client, app, self.ips[cargo_role])
+        patch_default_route(self.engine, app.id, self.ips[cargo_role])
         return app
 
     def _published_ports(self) -> dict:
@@ -228,6 +232,7 @@ class Testbed:
             container.remove(force=True)
         for network in self.client.networks.list(filters=mine):
             network.remove()
+        self.engine.close()
 
 
 @contextlib.contextmanager

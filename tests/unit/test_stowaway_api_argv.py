@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 from gefyra.dataplane.models import ProxyRoute
-from gefyra.dataplane.stowaway import StowawayClient
+from gefyra.stowaway.client import StowawayClient
 
 SOURCE = Path(__file__).resolve().parents[2] / "images/stowaway/stowaway_api.py"
 # Commands the API may run at all; anything else is a change this test has to learn about.

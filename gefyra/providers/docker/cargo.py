@@ -2,202 +2,210 @@
 
 Cargo takes a fixed address (the last host of the project subnet), so app containers can use it as gateway
 and DNS server before and after Cargo is recreated. Its create copies the peer config from the connection's
-holder into Cargo (mode 600), waits for the WireGuard handshake, then points every running app container's
-default route at it; the post-start hook does the same for each app container started later (create,
-replace, drift repair, watch restart, `gefyra run`). Each routing is noted in Cargo (the start's endpoint id);
-an app container started outside gefyra (`docker restart`) has a new endpoint, so the plan shows
-`routed.<kind>/<name>` as changed and the in-place update routes it again.
+holder into Cargo (mode 600), waits for the WireGuard handshake, then points the default route of every
+running app container at it; the post-start hook does the same for each app container started later
+(create, replace, watch restart, `gefyra run`). Each routing is noted in Cargo (the start's endpoint id).
+Which app is routed is an observed fact, not part of the spec: an app started outside gefyra (`docker
+restart`) has a new endpoint, `read` reports "container/web is not routed through Cargo" as drift, and the
+in-place `update` routes it again.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
-from gefyra.dataplane.cargo import cargo_address, cargo_health, create_cargo, wait_tunnel
-from gefyra.dataplane.gateway import endpoint_of, route_and_note, routed_endpoint
-from gefyra.dataplane.images import ensure_images, image_tag
+from gefyra.config.model import Config
+from gefyra.dataplane.cargo_layout import cargo_address
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ProviderError
 from gefyra.model import labels
+from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, INFRA_KIND, CargoSpec, cargo_name
 from gefyra.model.desired import NETWORK, network_name
-from gefyra.model.resources import Resource, ResourceKey
+from gefyra.model.resources import Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker import actions
-from gefyra.providers.docker.connection import (
-    CONNECTION,
-    ConnectionKind,
-    network_subnet,
-    read_container,
-    read_held_config,
-)
-from gefyra.providers.docker.observe import DockerSnapshot, labels_for, read_notes
+from gefyra.providers.docker.dataplane.cargo import cargo_health, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.gateway import route_and_note, routed_endpoint
+from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
+from gefyra.providers.docker.engine import ContainerInfo, ContainerRow, Engine
+from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container, read_notes
+from gefyra.providers.docker.peering import connection_spec, read_held_config
+from gefyra.providers.errors import EngineError
 
-CARGO = ResourceKey("cargo", "default")
 TUNNEL_TIMEOUT_S = 30
-APP_KINDS = ("container", "run")
-
-
-def cargo_name(project: str) -> str:
-    return f"gefyra-{project}.cargo"
 
 
 class CargoKind(Kind):
     kind = "cargo"
     provider = "docker"
 
-    def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
-        if not ConnectionKind().desired(config, snapshot):
+    def desired(self, config: Config, snapshot: Snapshot) -> list[Resource]:
+        if connection_spec(config) is None:
             return []
-        docker: DockerSnapshot = snapshot.of("docker")
         project = config.project.name
-        network = network_name(project)
-        apps = running_apps(docker, network)
-        spec = {
-            "docker_name": cargo_name(project),
-            "image": image_tag("cargo"),
-            "image_id": docker.images.get(image_tag("cargo")),
-            "network": network,
-            # every running app container, by the start (endpoint) that must be routed through Cargo
-            "routed": {app_key(item): endpoint_of(item, network)[:12] for item in apps},
-        }
-        return [
-            Resource(
-                kind=self.kind,
-                name=CARGO.name,
-                spec=spec,
-                depends_on=(NETWORK, CONNECTION),
-                mutable=("routed",),
-            )
-        ]
+        spec = CargoSpec(
+            docker_name=cargo_name(project),
+            image=image_tag("cargo"),
+            image_id=docker_snapshot(snapshot).images.get(image_tag("cargo")),
+            network=network_name(project),
+        )
+        return [Resource(kind=self.kind, name=CARGO.name, spec=spec.dump(), depends_on=(NETWORK, CONNECTION))]
 
-    def amend(self, desired: list[Resource], config: Any) -> list[Resource]:
-        """App containers start after Cargo (so their post-start hook finds it) and use Cargo's constant DNS
-        address with Pod-like search domains (Docker fixes DNS when a container is created)."""
-        if not any(r.key == CARGO for r in desired):
+    def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
+        """App containers start after Cargo (so their post-start hook finds it), in a namespace held by an
+        infra container that is routed before they start, and use Cargo's constant DNS address with Pod-like
+        search domains (Docker fixes DNS when a container is created)."""
+        if config.cluster is None or not any(r.key == CARGO for r in desired):
             return desired
-        dns = app_dns_settings(CARGO_DNS_ADDRESS, config.cluster.namespace)
         return [
-            r.evolve(spec={**r.spec, "dns": dns.dns, "dns_search": dns.dns_search}, after=(*r.after, CARGO))
+            r.evolve(spec=routed_spec(r.spec, config.cluster.namespace), after=(*r.after, CARGO))
             if r.kind == "container"
             else r
             for r in desired
         ]
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
-        docker: DockerSnapshot = snapshot.of("docker")
+        docker = docker_snapshot(snapshot)
         found = []
         for item in docker.containers_of(self.kind):
-            state = item.get("State", "unknown")
-            healthy = state == "running" and "unhealthy" not in item.get("Status", "")
-            resource = read_container(item, state, healthy)
-            notes = docker.notes.get(item["Id"], {})
-            network = resource.spec.get("network", "")
-            routed = {app_key(app): routed_endpoint(notes, app)[:12] for app in running_apps(docker, network)}
-            spec = {**resource.spec, "routed": routed}
-            found.append(resource.evolve(spec=spec, spec_hash=resource.spec_hash))
+            healthy = item.state == "running" and "unhealthy" not in item.status
+            resource = read_container(item, item.state, healthy)
+            # the spec as labelled (maybe by another gefyra version): read only what drift needs
+            network = str(resource.spec.get("network", ""))
+            notes = docker.notes.get(item.id, {})
+            missing = unrouted(docker.containers, notes, network) if healthy else []
+            drift = tuple(f"{owner(app)} is not routed through Cargo" for app in missing)
+            observed = resource.observed.model_copy(update={"drift": drift}) if resource.observed else None
+            # A Cargo labelled with fields CargoSpec no longer has (an earlier gefyra's `routed`) cannot be
+            # relabelled in place: replace it once, so the plan converges.
+            outdated = set(resource.spec) - set(CargoSpec.model_fields)
+            spec_hash = f"outdated:{resource.spec_hash}" if outdated else resource.spec_hash
+            found.append(resource.evolve(observed=observed, spec_hash=spec_hash))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
-        client = ctx.session.client("docker")
-        spec = resource.spec
-        image_id = ensure_images(client, ["cargo"])["cargo"]
-        if spec.get("image_id") != image_id:  # the label must carry the hash the next plan computes
-            resource = resource.evolve(spec={**spec, "image_id": image_id})
-        existing = actions.find_container(client, spec["docker_name"])
-        if existing is not None:
-            actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
-            actions.remove_container(client, existing["Id"])
-        address = cargo_address(network_subnet(client, spec["network"]))
+        engine = ctx.session.client_of("docker", Engine)
+        spec = CargoSpec.model_validate(resource.spec)
+        image_id = ensure_images(engine, ["cargo"])["cargo"]
+        if spec.image_id != image_id:  # the label must carry the hash the next plan computes
+            resource = resource.evolve(spec=spec.model_copy(update={"image_id": image_id}).dump())
+        actions.clear_name(engine, spec.docker_name, ctx.project)
+        address = cargo_address(actions.network_subnet(engine, spec.network))
         try:
-            cargo = create_cargo(
-                client,
-                name=spec["docker_name"],
-                network=spec["network"],
-                wg_config=read_held_config(client, ctx.project),
+            made = create_cargo(
+                engine,
+                name=spec.docker_name,
+                network=spec.network,
+                wg_config=read_held_config(engine, ctx.project),
                 labels={**labels_for(ctx.project, resource), labels.NOTES: "true"},
-                image=spec["image"],
+                image=spec.image,
                 ip=address,
             )
-        except Exception as error:  # noqa: BLE001 - docker.errors.APIError, imported lazily
-            why = getattr(error, "explanation", None) or error
-            raise ProviderError(f"cannot create {resource.key}: {why}") from error
-        wait_tunnel(cargo, TUNNEL_TIMEOUT_S)
+        except EngineError as error:
+            raise ProviderError(f"cannot create {resource.key}: {error}") from error
+        wait_tunnel(engine, made, TUNNEL_TIMEOUT_S)
         ctx.log(f"tunnel up, gateway {address}", str(resource.key))
-        for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
-            if (item.get("Labels") or {}).get(labels.KIND) in APP_KINDS:
-                app = client.containers.get(item["Id"])
-                route_and_note(client, cargo, app, address, spec["network"], image=spec["image"])
-        ctx.started(resource, cargo.id)
+        cargo = engine.inspect_container(made)
+        for item in routables(
+            engine.containers(all=False, labels=[labels.project_filter(ctx.project)]), spec.network
+        ):
+            route(engine, cargo, item, spec.network)
+        ctx.started(resource, made)
 
     def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
         """Route again every running app container whose current start Cargo has not routed (started
-        outside gefyra); re-checks the world, the plan's endpoint ids may be stale."""
+        outside gefyra); re-checks the world, the plan's facts may be stale."""
         assert previous.observed is not None
-        client = ctx.session.client("docker")
-        cargo = client.containers.get(previous.observed.ref)
-        network = resource.spec["network"]
-        address = cargo.attrs["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
-        if not address:
-            raise ProviderError(f"Cargo has no address on {network}")
-        notes = read_notes(client, cargo.id, labels.NOTES_FOLDER)
-        for item in client.api.containers(filters={"label": [labels.project_filter(ctx.project)]}):
-            if (item.get("Labels") or {}).get(labels.KIND) not in APP_KINDS:
-                continue
-            endpoint = endpoint_of(item, network)
-            if not endpoint or routed_endpoint(notes, item) == endpoint:
-                continue  # not on the project network (nothing to route), or routed already
+        engine = ctx.session.client_of("docker", Engine)
+        cargo = engine.inspect_container(previous.observed.ref)
+        network = CargoSpec.model_validate(resource.spec).network
+        notes = read_notes(engine, cargo.id, labels.NOTES_FOLDER)
+        running = engine.containers(all=False, labels=[labels.project_filter(ctx.project)])
+        for item in unrouted(running, notes, network):
             try:
-                app = client.containers.get(item["Id"])
-                route_and_note(client, cargo, app, address, network, image=cargo.attrs["Config"]["Image"])
-            except Exception:  # noqa: BLE001 - docker.errors.NotFound, ProviderError: gone or stopped meanwhile?
-                still = client.api.containers(filters={"id": [item["Id"]]})  # running ones only
-                if still:
+                restarted = route(engine, cargo, item, network)
+            except ProviderError:  # gone or stopped meanwhile?
+                if engine.containers(all=False, ids=[item.id]):  # still running: a real failure
                     raise
                 continue  # removed or stopped by a parallel step: its next start is routed by the hook
-            ctx.log(f"routed {app.name} through Cargo again (started outside gefyra)", str(resource.key))
+            again = f"; restarted {', '.join(restarted)} into it" if restarted else ""
+            ctx.log(
+                f"routed {owner(item)} through Cargo again (started outside gefyra){again}", str(resource.key)
+            )
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
-        actions.remove_container(ctx.session.client("docker"), actual.observed.ref)
+        ctx.session.client_of("docker", Engine).remove_container(actual.observed.ref)
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
         assert actual.observed is not None
-        client = ctx.session.client("docker")
-        cargo = client.containers.get(actual.observed.ref)
-        cargo.restart(timeout=2)
-        wait_tunnel(cargo, TUNNEL_TIMEOUT_S)
-        _, why = cargo_health(cargo)
+        engine = ctx.session.client_of("docker", Engine)
+        engine.restart(actual.observed.ref, timeout=2)
+        wait_tunnel(engine, actual.observed.ref, TUNNEL_TIMEOUT_S)
+        _, why = cargo_health(engine, actual.observed.ref)
         ctx.log(f"restarted ({why})", str(actual.key))
 
 
-def running_apps(docker: DockerSnapshot, network: str) -> list[dict[str, Any]]:
-    """Running app containers (kinds container and run) of the snapshot attached to `network`."""
+def routed_spec(spec: dict[str, object], namespace: str) -> dict[str, object]:
+    """An app container's spec routed through Cargo: an infra container's namespace, Cargo's DNS."""
+    dns = app_dns_settings(CARGO_DNS_ADDRESS, namespace)
+    return {**spec, "netns": "infra", "dns": dns.dns, "dns_search": dns.dns_search}
+
+
+def routables(containers: Iterable[ContainerRow], network: str) -> list[ContainerRow]:
+    """Running containers whose network namespace must route through Cargo: infra containers, and app
+    containers (kinds container and run) with a namespace of their own, attached to `network`."""
     return [
         item
-        for kind in APP_KINDS
-        for item in docker.containers_of(kind)
-        if item.get("State") == "running" and endpoint_of(item, network)
+        for item in containers
+        if item.kind in (INFRA_KIND, *APP_KINDS) and item.state == "running" and item.endpoint(network)
     ]
 
 
-def app_key(item: dict[str, Any]) -> str:
-    found = item.get("Labels") or {}
-    return f"{found.get(labels.KIND)}/{found.get(labels.NAME)}"
+def unrouted(containers: Iterable[ContainerRow], notes: dict[str, str], network: str) -> list[ContainerRow]:
+    """The routables whose current start (endpoint) Cargo's notes do not name."""
+    return [
+        item
+        for item in routables(containers, network)
+        if routed_endpoint(notes, item) != item.endpoint(network)
+    ]
+
+
+def owner(item: ContainerRow) -> str:
+    """The resource a routable belongs to, as the plan names it (`container/web`; an infra container is
+    labelled with its app's `<kind>.<name>`)."""
+    if item.kind == INFRA_KIND:
+        return item.resource_name.replace(".", "/", 1)
+    return f"{item.kind}/{item.resource_name}"
+
+
+def route(
+    engine: Engine, cargo: ContainerInfo, item: ContainerRow | ContainerInfo, network: str
+) -> list[str]:
+    """Point the default route of `item`'s namespace at Cargo and note it in Cargo. Apps that joined an
+    infra container before its current start sit in a namespace that is gone: they are restarted into the
+    routed one. Returns the names of the apps restarted."""
+    address = cargo.ip_on(network)
+    if not address:
+        raise ProviderError(f"Cargo has no address on {network}")
+    route_and_note(engine, cargo.id, item.id, address, network, image=cargo.config.image)
+    infra = engine.inspect_container(item.id)
+    restarted = []
+    for app in engine.containers(all=False, labels=[labels.project_filter(infra.project)]):
+        if app.network_mode == f"container:{infra.id}":
+            if engine.inspect_container(app.id).state.started < infra.state.started:
+                engine.restart(app.id, timeout=1)
+                restarted.append(app.name)
+    return restarted
 
 
 def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
     """Post-start hook: a started app container gets Cargo as its default gateway (when Cargo runs)."""
-    client = ctx.session.client("docker")
-    cargo = actions.find_container(client, cargo_name(ctx.project))
-    if cargo is None or not cargo["State"]["Running"]:
-        return  # no cluster connection in this project (or not up yet: Cargo's create patches later)
-    network = network_name(ctx.project)
-    address = cargo["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
-    if not address:
-        raise ProviderError(f"Cargo has no address on {network}")
-    app = client.containers.get(container_id)
-    image = cargo["Config"]["Image"]
-    route_and_note(client, client.containers.get(cargo["Id"]), app, address, network, image=image)
+    engine = ctx.session.client_of("docker", Engine)
+    cargo = engine.find_container(cargo_name(ctx.project))
+    if cargo is None or not cargo.state.running:
+        return  # no cluster connection in this project (or not up yet: Cargo's create routes later)
+    route(engine, cargo, engine.inspect_container(container_id), network_name(ctx.project))
 
 
 HOOKS = [PostStartHook(name="cargo.route", kinds=APP_KINDS, run=_route_through_cargo)]

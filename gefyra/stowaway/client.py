@@ -8,9 +8,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, TypeAdapter
 
 from gefyra.dataplane.models import PeerConfig, PeerStatus, ProxyRoute, ServerInfo
 from gefyra.errors import ProviderError
@@ -33,7 +32,10 @@ class StowawayClient:
     def __repr__(self) -> str:  # never the token
         return f"StowawayClient({self.base_url!r})"
 
-    def _request(self, method: str, path: str, body: dict | None = None, *, auth: bool = True) -> Any:
+    def _request(
+        self, method: str, path: str, body: dict[str, object] | None = None, *, auth: bool = True
+    ) -> object:
+        """The answer's JSON (validated by the caller), None for an empty body."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
@@ -54,9 +56,10 @@ class StowawayClient:
 
     def healthy(self) -> bool:
         try:
-            return self._request("GET", "/healthz", auth=False).get("status") == "ok"
+            payload = self._request("GET", "/healthz", auth=False)
         except StowawayError:
             return False
+        return isinstance(payload, dict) and payload.get("status") == "ok"
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -92,7 +95,7 @@ class StowawayClient:
         return True
 
     def peers(self) -> list[PeerStatus]:
-        return [PeerStatus.model_validate(p) for p in self._request("GET", "/v1/peers")]
+        return TypeAdapter(list[PeerStatus]).validate_python(self._request("GET", "/v1/peers"))
 
     def put_route(self, route: ProxyRoute) -> ProxyRoute:
         body = route.model_dump(exclude={"name"})
@@ -108,4 +111,4 @@ class StowawayClient:
         return True
 
     def routes(self) -> list[ProxyRoute]:
-        return [ProxyRoute.model_validate(r) for r in self._request("GET", "/v1/routes")]
+        return TypeAdapter(list[ProxyRoute]).validate_python(self._request("GET", "/v1/routes"))

@@ -10,18 +10,25 @@ import ipaddress
 import re
 from pathlib import Path
 
-from gefyra.dataplane.gateway import helper_stderr, run_in_netns
 from gefyra.errors import ProviderError
+from gefyra.providers.docker.dataplane.gateway import HelperFailed, run_in_netns
+from gefyra.providers.docker.engine import Engine
+from gefyra.providers.errors import EngineError
 
 MODULE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def copy_from_carrier(
-    client, cargo, carrier_ip: str, module: str, dest: Path, *, port: int = 873, image: str | None = None
+    engine: Engine,
+    cargo: str,
+    carrier_ip: str,
+    module: str,
+    dest: Path,
+    *,
+    port: int = 873,
+    image: str | None = None,
 ) -> None:
     """`rsync -a --delete rsync://<carrier>:<port>/<module>/ <dest>/` through the tunnel."""
-    import docker.errors
-
     carrier_ip = str(ipaddress.ip_address(carrier_ip))
     if not MODULE_RE.match(module):
         raise ValueError(f"invalid rsync module name {module!r}")
@@ -30,16 +37,15 @@ def copy_from_carrier(
     source = f"rsync://{carrier_ip}:{int(port)}/{module}/"
     try:
         run_in_netns(
-            client,
+            engine,
             cargo,
             "rsync",
             ["-a", "--delete", "--timeout=20", source, "/dest/"],
             role="rsync",
             image=image,
-            volumes={str(dest): {"bind": "/dest", "mode": "rw"}},
+            binds=[f"{dest}:/dest:rw"],
         )
-    except docker.errors.ContainerError as error:
-        raise ProviderError(f"rsync from {source} failed: {helper_stderr(error)}") from None
-    except docker.errors.APIError as error:
-        why = error.explanation
-        raise ProviderError(f"cannot enter Cargo {cargo.name}'s network namespace: {why}") from None
+    except HelperFailed as error:
+        raise ProviderError(f"rsync from {source} failed: {error.stderr}") from None
+    except EngineError as error:
+        raise ProviderError(f"cannot enter Cargo {cargo}'s network namespace: {error}") from None

@@ -16,8 +16,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from gefyra.dataplane.models import PeerConfig
-from gefyra.dataplane.stowaway import StowawayClient
 from gefyra.errors import ConfigError
+from gefyra.stowaway.client import StowawayClient
 
 ENV_URL = "GEFYRA_STOWAWAY_URL"
 ENV_TOKEN_FILE = "GEFYRA_STOWAWAY_TOKEN_FILE"

@@ -1,0 +1,85 @@
+"""The infra container that holds an app container's network namespace (like a Pod's sandbox).
+
+With Cargo, an app's network must be routed before its process runs: the infra container (Cargo's image,
+`sleep infinity`, no privileges) is created on the project network with the app's aliases, published ports
+and DNS settings, started, routed through Cargo by the post-start hooks, and only then does the app start
+with `network_mode: container:<infra>` (Docker gives it the infra's resolv.conf and hosts too). An app
+restart keeps the namespace and so its route; a restart of the infra itself is the drift case (kind cargo).
+"""
+
+from __future__ import annotations
+
+from gefyra.model import labels
+from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_name, infra_owner
+from gefyra.model.resources import Resource
+from gefyra.providers.docker import actions
+from gefyra.providers.docker.dataplane.images import ensure_images
+from gefyra.providers.docker.engine import ContainerCreate, ContainerInfo, Engine, PortBinding
+from gefyra.providers.errors import EngineError
+
+
+def infra_labels(project: str, resource: Resource) -> dict[str, str]:
+    return {
+        labels.PROJECT: project,
+        labels.KIND: INFRA_KIND,
+        labels.NAME: infra_owner(resource.kind, resource.name),
+    }
+
+
+def find_infra(engine: Engine, app_docker_name: str) -> ContainerInfo | None:
+    return engine.find_container(infra_name(app_docker_name)) if app_docker_name else None
+
+
+def start_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec) -> str:
+    """(Re)create and start the namespace holder of `resource`; returns its id. A stale one goes first."""
+    actions.clear_name(engine, infra_name(spec.docker_name), project)
+    image = ensure_images(engine, ["cargo"])["cargo"]
+    infra = engine.create_container(
+        ContainerCreate(
+            image=image,
+            name=infra_name(spec.docker_name),
+            entrypoint=["sleep", "infinity"],
+            labels=infra_labels(project, resource),
+            network=spec.network,
+            aliases=list(spec.aliases),
+            ports=[
+                PortBinding(
+                    container_port=p.container_port,
+                    protocol=p.protocol,
+                    host_port=p.host_port,
+                    host_ip=p.host_ip,
+                )
+                for p in spec.ports
+            ],
+            dns=spec.dns,
+            dns_search=spec.dns_search,
+            hostname=resource.name,
+            healthcheck_off=True,  # the image's health check is Cargo's
+        )
+    )
+    try:
+        engine.start(infra)
+    except EngineError:
+        engine.remove_container(infra)  # no `Created` leftover holding the name or the ports
+        raise
+    return infra
+
+
+def remove_infra(engine: Engine, project: str, app_docker_name: str) -> None:
+    """Remove the namespace holder of an app (after the app), if it has one; refuses an unlabelled container
+    of that name."""
+    if app_docker_name:
+        actions.clear_name(engine, infra_name(app_docker_name), project)
+
+
+def collect_finished(engine: Engine, project: str) -> list[str]:
+    """Remove the infra containers of one-offs (`gefyra run`) that finished or were removed: nothing else
+    ends them (an app container's infra goes with the app's delete). Returns the names removed."""
+    rows = engine.containers(labels=[labels.project_filter(project)])
+    running = {row.name for row in rows if row.state == "running" and row.kind == labels.KIND_RUN}
+    removed = []
+    for row in rows:
+        if row.kind == INFRA_KIND and row.resource_name.startswith(f"{labels.KIND_RUN}."):
+            if row.name.removesuffix(".infra") not in running and engine.remove_container(row.id):
+                removed.append(row.name)
+    return removed
