@@ -4,7 +4,7 @@
 set -euo pipefail
 log() { echo "carrier: $*" >&2; }
 
-: "${CARRIER_CONFIG_URL:?CARRIER_CONFIG_URL must point at the nginx config to serve}"
+# The config comes from CARRIER_CONFIG_URL, or by default from the Operator (carrier_ctl.py: config_source).
 rsync_port=${CARRIER_RSYNC_PORT:-873}
 # name=path pairs separated by ';' - every module is read-only.
 modules=${CARRIER_RSYNC_MODULES:-serviceaccount=/var/run/secrets/kubernetes.io/serviceaccount}

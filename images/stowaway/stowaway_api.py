@@ -19,6 +19,7 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 IFNAME = os.environ.get("STOWAWAY_INTERFACE", "wg0")
 STATE = Path(os.environ.get("STOWAWAY_STATE", "/var/lib/stowaway"))
@@ -30,6 +31,8 @@ CLUSTER_ROUTES = [c.strip() for c in os.environ.get("STOWAWAY_CLUSTER_ROUTES", "
 DNS = [d.strip() for d in os.environ.get("STOWAWAY_DNS", "").split(",") if d.strip()]
 MTU = os.environ.get("STOWAWAY_MTU", "1420")
 ENDPOINT = os.environ.get("STOWAWAY_ENDPOINT") or None
+# Seconds a connection may wait for (the rest of) a request before it is closed; idle keep-alives included.
+IDLE_TIMEOUT = float(os.environ.get("STOWAWAY_API_IDLE_TIMEOUT", "5"))
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MAX_BODY = 64 * 1024
 LOCK = threading.Lock()
@@ -259,6 +262,24 @@ def render_route(route: dict) -> str:
     )
 
 
+def check_target(host: str, peers: dict[str, dict]) -> None:
+    """A proxy route reaches a developer's containers through the tunnel: its target must lie in some current
+    peer's routed subnets or be a peer's tunnel address. Anything else (the cluster, a metadata service such
+    as 169.254.169.254, the internet) would make Stowaway an open relay for whoever holds the API token."""
+    address = ipaddress.ip_address(host)
+    allowed = []
+    for peer in peers.values():
+        for cidr in [peer["address"], *peer.get("routed_subnets", [])]:
+            if address in ipaddress.ip_network(cidr, strict=False):
+                return
+            allowed.append(f"{cidr} ({peer['name']})")
+    raise ApiError(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        f"target_host {host} is outside every peer's routed subnets and tunnel address "
+        f"(allowed: {', '.join(allowed) or 'none: no peer'})",
+    )
+
+
 def validate_route(name: str, body: dict) -> dict:
     try:
         route = {
@@ -274,6 +295,7 @@ def validate_route(name: str, body: dict) -> dict:
             raise ApiError(HTTPStatus.BAD_REQUEST, f"port {port} out of range")
     if route["listen_port"] in (API_PORT,):
         raise ApiError(HTTPStatus.CONFLICT, f"port {route['listen_port']} is the control API's")
+    check_target(route["target_host"], load_peers())
     for other in list_routes():
         if other["name"] != name and other["listen_port"] == route["listen_port"]:
             port = route["listen_port"]
@@ -328,10 +350,24 @@ def authorized(header: str | None) -> bool:
 class Handler(BaseHTTPRequestHandler):
     server_version = "stowaway"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT  # socket timeout of each read: a silent connection ends after it
+
+    def logged_path(self) -> str:
+        """The path without query or fragment: a client may put a token into the URL."""
+        try:
+            return urlsplit(getattr(self, "path", "") or "").path or "-"
+        except ValueError:
+            return "-"
+
+    def log_request(self, code="-", size="-") -> None:  # noqa: ARG002 - stdlib signature
+        # Method, path and status only: never a query string, headers (the token) or bodies (keys).
+        status = code.value if isinstance(code, HTTPStatus) else code
+        sys.stderr.write(f"stowaway-api: {self.command or '-'} {self.logged_path()} {status}\n")
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
-        # Request line and status only: never headers (the token) or bodies (keys).
-        sys.stderr.write(f"stowaway-api: {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
+        # Errors of the stdlib (send_error, timeouts) quote the raw request line: only their first words.
+        status = f" {args[0]}" if format.startswith("code %d") and args else ""
+        sys.stderr.write(f"stowaway-api: {format.split('%')[0].rstrip(' ,:')}{status}\n")
 
     def send_json(self, status: HTTPStatus, payload) -> None:
         data = b"" if payload is None else json.dumps(payload).encode()
@@ -433,7 +469,7 @@ class Handler(BaseHTTPRequestHandler):
             case ("DELETE", ["routes", name]):
                 delete_route(name)
                 return HTTPStatus.OK, {"deleted": name}
-        raise ApiError(HTTPStatus.NOT_FOUND, f"no {method} {self.path}")
+        raise ApiError(HTTPStatus.NOT_FOUND, f"no {method} {self.logged_path()}")
 
     do_GET = do_PUT = do_DELETE = dispatch
 

@@ -8,10 +8,14 @@ import ipaddress
 import random
 import shutil
 import socket
+import subprocess
+import threading
+import time
 
 import pytest
 
 from tests.sandbox.fixtures import echo_info, fetch_from_pod, http_get, wait_for
+from tests.sandbox.runner import proxy
 
 pytest_plugins = ("tests.sandbox.fixtures",)  # sandbox, sandbox_kube, sandbox_ns, echo_image
 pytestmark = [pytest.mark.docker, pytest.mark.cluster]
@@ -178,3 +182,117 @@ def test_udp_node_port_from_host(sandbox, sandbox_kube, sandbox_ns, echo_image):
                 return None
 
         assert wait_for(exchange, timeout=10, what="UDP answer through the NodePort") == b"pong:ping"
+
+
+UDP_WHO = (
+    "import os, socket\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "s.bind(('0.0.0.0', 5353))\n"
+    "while True:\n"
+    "    data, peer = s.recvfrom(2048)\n"
+    "    s.sendto(os.environ['WHO'].encode(), peer)\n"
+)
+
+
+class SteadyClient:
+    """Sends to one address from one source port every 50 ms (as WireGuard does) and keeps every answer."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.answers, self.sent = target, [], 0
+        self.stopping = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("0.0.0.0", 0))
+        self.sock.settimeout(0.05)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.sock.sendto(b"ping", self.target)
+            self.sent += 1
+            try:
+                self.answers.append((time.monotonic(), self.sock.recvfrom(2048)[0]))
+            except OSError:  # timeout, or the ICMP error of an earlier packet
+                pass
+
+    def first_answer_after(self, since: float, who: bytes) -> float | None:
+        return next((t for t, data in list(self.answers) if t >= since and data == who), None)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+def _unnated_flow(address: str, node_port: int) -> bool:
+    """A conntrack entry of a flow to address:node_port that no DNAT rule caught (it went to the host)."""
+    listed = subprocess.run(
+        ["conntrack", "-L", "-p", "udp", "--orig-dst", address, "--orig-port-dst", str(node_port)],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return any(f"src={address} " in line.split("dport=", 1)[-1] for line in listed.splitlines())
+
+
+def test_udp_node_port_follows_a_replaced_pod_on_every_node_address(
+    sandbox, sandbox_kube, sandbox_ns, echo_image
+):
+    """Stowaway's Pod deleted and recreated (new Pod IP, same NodePort) while a client keeps sending from one
+    source port to a node address other than the Node IP and 127.0.0.1: while the Service has no endpoints
+    the client's flow goes to the host; once the new Pod is ready that flow must be forgotten (as kube-proxy
+    does on every node address), so traffic reaches the new Pod within seconds, not after the client pauses
+    for 30 s."""
+    core = sandbox_kube.core
+    shown = subprocess.run(["ip", "-4", "-o", "address", "show"], capture_output=True, text=True).stdout
+    address = next(a for a in proxy.node_addresses(shown) if not a.startswith("127."))
+    node_port = random.randint(30000, 32767)
+    core.create_namespaced_service(
+        sandbox_ns,
+        {
+            "metadata": {"name": "wg"},
+            "spec": {
+                "type": "NodePort",
+                "selector": {"app": "wg"},
+                "ports": [{"port": 5353, "protocol": "UDP", "nodePort": node_port}],
+            },
+        },
+    )
+
+    def pod(name: str) -> dict:
+        command = ["python3", "-u", "-c", UDP_WHO]
+        container = {
+            "name": "main",
+            "image": echo_image,
+            "command": command,
+            "env": [{"name": "WHO", "value": name}],
+        }
+        return {"metadata": {"name": name, "labels": {"app": "wg"}}, "spec": {"containers": [container]}}
+
+    core.create_namespaced_pod(sandbox_ns, pod("first"))
+    first = sandbox_kube.wait_running(sandbox_ns, "first")
+    client = SteadyClient((address, node_port))
+    try:
+        wait_for(
+            lambda: client.first_answer_after(0, b"first"), timeout=10, what="an answer of the first Pod"
+        )
+        core.delete_namespaced_pod("first", sandbox_ns)
+
+        def no_endpoints() -> bool:
+            subsets = core.read_namespaced_endpoints("wg", sandbox_ns).subsets or []
+            return not any(s.addresses for s in subsets)
+
+        wait_for(no_endpoints, timeout=20, what="the Service without endpoints")
+        wait_for(lambda: _unnated_flow(address, node_port), timeout=10, what="the client's flow to the host")
+        core.create_namespaced_pod(sandbox_ns, pod("second"))
+        second = sandbox_kube.wait_running(sandbox_ns, "second")
+        assert second.status.pod_ip != first.status.pod_ip or second.metadata.uid != first.metadata.uid
+        ready = time.monotonic()
+        answered = wait_for(
+            lambda: client.first_answer_after(ready - 5, b"second"),
+            timeout=5,
+            what="an answer of the new Pod",
+        )
+        print(f"udp: the new Pod answered {answered - ready:.2f}s after it was Ready")
+        assert answered - ready < 5
+    finally:
+        client.close()

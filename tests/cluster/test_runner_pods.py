@@ -249,15 +249,36 @@ def test_failed_and_succeeded_pods(sandbox_kube, sandbox_ns, echo_image):
     assert wait_for(lambda: sandbox_kube.pod(sandbox_ns, "bad").status.phase == "Failed", what="bad Failed")
 
 
-def test_missing_image_and_missing_configmap_wait(sandbox_kube, sandbox_ns, echo_image):
-    core = sandbox_kube.core
-    core.create_namespaced_pod(
+def test_missing_image_says_how_to_get_it_and_the_pod_starts_once_it_is_there(
+    sandbox, sandbox_kube, sandbox_ns, echo_image, docker_client
+):
+    """No registry here: a missing image gets ErrImagePull, then ImagePullBackOff, with a message saying how
+    to get it; the sandbox keeps looking (back-off), so the Pod starts once the image is built - nothing else
+    has to touch the Pod."""
+    missing = f"local/never-built-{sandbox_ns}:1"
+    sandbox_kube.core.create_namespaced_pod(
         sandbox_ns,
-        {
-            "metadata": {"name": "noimage"},
-            "spec": {"containers": [{"name": "main", "image": "gefyra-sandbox-never-built:1"}]},
-        },
+        {"metadata": {"name": "noimage"}, "spec": {"containers": [{"name": "main", "image": missing}]}},
     )
+
+    def waiting():
+        statuses = sandbox_kube.pod(sandbox_ns, "noimage").status.container_statuses or []
+        return statuses and statuses[0].state.waiting
+
+    first = wait_for(waiting, what="noimage waiting")
+    assert first.reason in ("ErrImagePull", "ImagePullBackOff"), first.reason
+    assert f'image "{missing}" is not on this machine' in first.message
+    assert f"docker build -t {missing}" in first.message and "docker load" in first.message
+    assert wait_for(lambda: waiting().reason == "ImagePullBackOff", what="ImagePullBackOff")
+    docker_client.images.get(echo_image).tag(missing)  # "docker build" happened
+    try:
+        sandbox_kube.wait_running(sandbox_ns, "noimage", timeout=30)
+    finally:
+        docker_client.images.remove(missing)  # the tag only: the echo image keeps its own
+
+
+def test_missing_configmap_waits(sandbox_kube, sandbox_ns, echo_image):
+    core = sandbox_kube.core
     core.create_namespaced_pod(
         sandbox_ns,
         {
@@ -274,7 +295,6 @@ def test_missing_image_and_missing_configmap_wait(sandbox_kube, sandbox_ns, echo
         statuses = sandbox_kube.pod(sandbox_ns, name).status.container_statuses or []
         return statuses and statuses[0].state.waiting and statuses[0].state.waiting.reason
 
-    assert wait_for(lambda: waiting("noimage"), what="noimage waiting") == "ErrImageNeverPull"
     assert wait_for(lambda: waiting("nocm"), what="nocm waiting") == "CreateContainerConfigError"
     core.create_namespaced_config_map(sandbox_ns, {"metadata": {"name": "later"}, "data": {"X": "1"}})
     sandbox_kube.wait_running(sandbox_ns, "nocm")

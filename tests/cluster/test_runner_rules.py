@@ -59,13 +59,22 @@ def test_proxy_spreads_over_endpoints_and_adds_node_ports():
 
 
 def test_udp_flush_is_scoped_to_this_instance():
-    commands = proxy.flush_commands(SETTINGS, ("10.243.7.30", 53, 30053), ("10.242.7.5:5353",))
+    local = proxy.node_addresses(
+        "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n"
+        "2: eth0    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0\\       valid_lft forever\n"
+        "3: gsbx-b    inet 10.242.3.1/24 brd 10.242.3.255 scope global gsbx-b\\       valid_lft forever\n"
+        "4: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\\       valid_lft forever\n"
+    )
+    assert local == ["127.0.0.1", "172.17.0.1", "192.0.2.2"]  # not another sandbox's Node IP
+    commands = proxy.flush_commands(SETTINGS, ("10.243.7.30", 53, 30053), ("10.242.7.5:5353",), local)
     assert ["conntrack", "-D", "-p", "udp", "--orig-dst", "10.243.7.30", "--orig-port-dst", "53"] in commands
     for command in commands:  # never "every flow to this nodePort": always our ClusterIP, Node IP or Pods
         assert {"--orig-dst", "--reply-src"} & set(command), command
     udp = ["conntrack", "-D", "-p", "udp"]
     assert [*udp, "--orig-dst", "10.242.7.1", "--orig-port-dst", "30053"] in commands
     assert [*udp, "--orig-port-dst", "30053", "--reply-src", "10.242.7.5"] in commands
+    for address in local:  # flows that reached no sandbox (no rule yet): on every node address
+        assert [*udp, "--orig-dst", address, "--orig-port-dst", "30053", "--reply-src", address] in commands
 
 
 def test_proxy_without_endpoints_writes_no_rule():

@@ -22,19 +22,21 @@ import sys
 import time
 from pathlib import Path
 
+from .images import MissingImage
+from .privatedir import FILE_FLAGS, UnsafeFolder
 from .runner.cleanup import alive
-from .runner.settings import STATE_ROOT
+from .runner.settings import state_root
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANCE = re.compile(r"[a-z0-9]{1,8}")
 
 
 def ready_file(instance: str) -> Path:
-    return STATE_ROOT / instance / "ready.json"
+    return state_root() / instance / "ready.json"
 
 
 def log_file(instance: str) -> Path:
-    return STATE_ROOT / f"{instance}.log"
+    return state_root() / f"{instance}.log"
 
 
 def read_ready(instance: str) -> dict | None:
@@ -43,19 +45,18 @@ def read_ready(instance: str) -> dict | None:
 
 
 def lock_file(instance: str) -> Path:
-    return STATE_ROOT / f"{instance}.lock"
+    return state_root() / f"{instance}.lock"
 
 
 def pid_file(instance: str) -> Path:
-    return STATE_ROOT / f"{instance}.pid"
+    return state_root() / f"{instance}.pid"
 
 
 def try_lock(instance: str) -> int | None:
     """The instance's lock as an fd, or None while another `up`/`down`/sandbox process holds it. The lock
     belongs to the open file, so the `serve` process that inherits the fd keeps holding it after `up` exits,
     for its whole life. A lock file that `down` unlinked meanwhile does not count (hence the inode check)."""
-    STATE_ROOT.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_file(instance), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_file(instance), os.O_RDWR | os.O_CREAT | FILE_FLAGS, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         if os.fstat(fd).st_ino == os.stat(lock_file(instance)).st_ino:
@@ -92,8 +93,23 @@ def stop_process(pid: int, timeout: float = 30.0) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def require_base() -> None:
+    """MissingImage (saying how to make it) when the base image is missing: the serve process would only
+    fail later, with a traceback in its log."""
+    import docker
+
+    from .images import require_base as check
+
+    client = docker.from_env()
+    try:
+        check(client)
+    finally:
+        client.close()
+
+
 def up(instance: str, timeout: float) -> int:
     deadline = time.monotonic() + timeout
+    require_base()
     while True:
         info = read_ready(instance)
         if info and alive(info["pid"]):
@@ -219,9 +235,9 @@ def all_instances() -> list[str]:
         }
     finally:
         client.close()
-    if STATE_ROOT.is_dir():
-        found |= {p.name for p in STATE_ROOT.iterdir() if p.is_dir()}
-        found |= {p.stem for p in STATE_ROOT.glob("*.lock") if not p.name.startswith(".")}
+    root = state_root()
+    found |= {p.name for p in root.iterdir() if p.is_dir()}
+    found |= {p.stem for p in root.glob("*.lock") if not p.name.startswith(".")}
     return sorted(n for n in found if INSTANCE.fullmatch(n))
 
 
@@ -330,6 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.all or args.stale) and args.command != "down":
         parser.error("--all and --stale only go with down")
+    try:
+        return run(args)
+    except (UnsafeFolder, MissingImage) as error:  # a problem to fix, with what to do: no traceback
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
     if args.command == "up":
         return up(args.instance, args.timeout)
     if args.command == "down":

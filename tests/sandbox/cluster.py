@@ -16,12 +16,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from .images import BASE_IMAGE, require_base
 from .runner import cleanup, netsetup
 from .runner.runner import Runner
 from .runner.settings import Settings
 
 log = logging.getLogger(__name__)
-INFRA_IMAGE = "debian:bookworm-slim"  # the Pod infra ("pause") container only sleeps
+INFRA_IMAGE = BASE_IMAGE  # the Pod infra ("pause") container only sleeps
 
 
 def random_instance() -> str:
@@ -55,6 +56,7 @@ class Sandbox:
         owner = cleanup.owner_pid(self.instance)
         if owner is not None and owner != os.getpid() and cleanup.alive(owner):
             raise RuntimeError(f"sandbox {self.instance!r} is in use by process {owner}")
+        require_base(self.docker)  # MissingImage saying how to make it, before anything is made
         try:
             cleanup.reap_orphans(self.docker)
             with netsetup.slot_lock():  # the slot (network + route) is taken as one step

@@ -26,16 +26,21 @@ def test_dump_skips_the_interface_line_and_reads_peers(api):
     )
     status = api.parse_wg_dump(text)
     assert status == {
-        "peerA=": {"endpoint": "172.18.0.1:40000", "latest_handshake": 1764000000, "rx_bytes": 1200,
-                   "tx_bytes": 3400},
+        "peerA=": {
+            "endpoint": "172.18.0.1:40000",
+            "latest_handshake": 1764000000,
+            "rx_bytes": 1200,
+            "tx_bytes": 3400,
+        },
         "peerB=": {"endpoint": None, "latest_handshake": 0, "rx_bytes": 0, "tx_bytes": 0},
     }
     assert "cHJpdmF0ZQ==" not in repr(status)
 
 
 def test_route_renders_one_stream_server(api):
-    text = api.render_route({"name": "br-a", "listen_port": 10080, "target_host": "172.30.0.3",
-                             "target_port": 8080})
+    text = api.render_route(
+        {"name": "br-a", "listen_port": 10080, "target_host": "172.30.0.3", "target_port": 8080}
+    )
     assert "listen 10080;" in text and "proxy_pass 172.30.0.3:8080;" in text
     assert "proxy_half_close on;" in text
 
@@ -57,8 +62,11 @@ def test_routed_subnet_may_not_overlap_tunnel_cluster_routes_or_attached_network
         ("10.96.0.0/12", "a cluster route"),
         ("172.20.0.0/16", "a network Stowaway is attached to"),
     ]
-    for subnet, what in [("100.87.0.128/25", "tunnel subnet"), ("10.100.0.0/16", "cluster route"),
-                         ("172.20.5.0/24", "attached to")]:
+    for subnet, what in [
+        ("100.87.0.128/25", "tunnel subnet"),
+        ("10.100.0.0/16", "cluster route"),
+        ("172.20.5.0/24", "attached to"),
+    ]:
         with pytest.raises(api.ApiError, match=what) as caught:
             api.check_routed_subnets("p", [subnet], {}, reserved)
         assert caught.value.status == 409

@@ -25,8 +25,15 @@ from gefyra.stowaway.client import StowawayClient
 
 SOURCE = Path(__file__).resolve().parents[2] / "images/stowaway/stowaway_api.py"
 # Commands the API may run at all; anything else is a change this test has to learn about.
-KNOWN = {("wg", "genkey"), ("wg", "pubkey"), ("wg", "set"), ("wg", "show"), ("ip", "-4"), ("nginx", "-t"),
-         ("nginx", "-s")}
+KNOWN = {
+    ("wg", "genkey"),
+    ("wg", "pubkey"),
+    ("wg", "set"),
+    ("wg", "show"),
+    ("ip", "-4"),
+    ("nginx", "-t"),
+    ("nginx", "-s"),
+}
 
 
 def _key() -> str:
@@ -65,8 +72,10 @@ class Recorder:
             case ["wg", "show", ifname, "dump"]:
                 # Line 1 is the interface and carries the server's private key, as the real dump does.
                 lines = [f"{self.server_key}\t{_public(self.server_key)}\t51820\toff"]
-                lines += [f"{p}\t(none)\t172.18.0.1:40000\t100.87.0.2/32\t1764000000\t{rx}\t99\toff"
-                          for p, rx in self.peers.items()]
+                lines += [
+                    f"{p}\t(none)\t172.18.0.1:40000\t100.87.0.2/32\t1764000000\t{rx}\t99\toff"
+                    for p, rx in self.peers.items()
+                ]
                 out = "\n".join(lines) + "\n"
                 assert ifname == "wg0"
             case ["ip", "-4", "-o", "address", "show"]:
@@ -105,8 +114,9 @@ def stowaway(tmp_path, monkeypatch):
     thread.start()
     client = StowawayClient(f"http://127.0.0.1:{server.server_address[1]}", token)
     try:
-        yield SimpleNamespace(module=module, recorder=recorder, client=client, token=token,
-                              server_key=server_key, state=state)
+        yield SimpleNamespace(
+            module=module, recorder=recorder, client=client, token=token, server_key=server_key, state=state
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -178,3 +188,34 @@ def test_the_interface_line_of_the_dump_stays_inside(stowaway):
     _drive_every_endpoint(stowaway)
     listing = repr(stowaway.client.peers()) + repr(stowaway.client.server())
     assert stowaway.server_key not in listing
+
+
+def test_routes_reach_peers_only(stowaway):
+    """A route's target must be a peer's tunnel address or lie in a peer's routed subnets (nginx reached only
+    then); 169.254.169.254 (a cloud metadata service) and the cluster are refused with 422."""
+    from gefyra.dataplane.stowaway import StowawayError
+
+    client = stowaway.client
+    routed = client.put_peer("dev1", routed_subnets=["172.31.1.0/24"])
+    bare = client.put_peer("dev2")
+    tunnel_ip = bare.address.split("/")[0]
+    assert (
+        client.put_route(
+            ProxyRoute(name="in-subnet", listen_port=10080, target_host="172.31.1.9", target_port=80)
+        ).target_host
+        == "172.31.1.9"
+    )
+    assert (
+        client.put_route(
+            ProxyRoute(name="tunnel", listen_port=10081, target_host=tunnel_ip, target_port=80)
+        ).target_host
+        == tunnel_ip
+    )
+    reloads = sum(argv[:2] == ["nginx", "-s"] for argv, _ in stowaway.recorder.calls)
+    for target in ("169.254.169.254", "10.96.0.1"):
+        with pytest.raises(StowawayError, match=f"422 target_host {target} is outside") as caught:
+            client.put_route(ProxyRoute(name="out", listen_port=10082, target_host=target, target_port=80))
+        assert caught.value.status == 422
+    assert sum(argv[:2] == ["nginx", "-s"] for argv, _ in stowaway.recorder.calls) == reloads
+    assert [r.name for r in client.routes()] == ["in-subnet", "tunnel"]
+    assert routed.routed_subnets == ["172.31.1.0/24"]

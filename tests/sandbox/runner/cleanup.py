@@ -9,13 +9,13 @@ import shutil
 from pathlib import Path
 
 from . import netsetup
-from .settings import LABEL, LABEL_ROLE, STATE_ROOT, Settings
+from .settings import LABEL, LABEL_ROLE, Settings, state_root
 
 log = logging.getLogger(__name__)
 
 
 def saved_settings(instance: str) -> Settings | None:
-    path = STATE_ROOT / instance / "settings.json"
+    path = state_root() / instance / "settings.json"
     if path.exists():
         return Settings.model_validate(json.loads(path.read_text()))
     return None
@@ -42,7 +42,7 @@ def alive(pid: int) -> bool:
 def owner_pid(instance: str) -> int | None:
     """The pid recorded by the process that started the instance (None if unknown or still starting)."""
     try:
-        return int(json.loads((STATE_ROOT / instance / "owner.json").read_text())["pid"])
+        return int(json.loads((state_root() / instance / "owner.json").read_text())["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -89,7 +89,7 @@ def remove_all(client, instance: str) -> list[str]:
         # still a local bridge, the Service range must still fail fast instead of following the default route.
         if settings is not None:
             netsetup.remove_route(client, settings)
-    shutil.rmtree(STATE_ROOT / instance, ignore_errors=True)
+    shutil.rmtree(state_root() / instance, ignore_errors=True)
     return leftovers(client, instance, settings)
 
 
@@ -138,6 +138,6 @@ def leftovers(client, instance: str, settings: Settings | None) -> list[str]:
     found += [f"network {n.name}" for n in client.networks.list(filters=label)]
     if settings is not None:
         found += [f"host: {line}" for line in netsetup.leftover_rules(settings)]
-    if (STATE_ROOT / instance).exists():
-        found.append(f"directory {STATE_ROOT / instance}")
+    if (state_root() / instance).exists():
+        found.append(f"directory {state_root() / instance}")
     return found

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import podstatus
 from .events import Recorder
+from .imagepull import Images
 from .informer import Informer
 from .kubeapi import MERGE, Kube, status_code
 from .podenv import ConfigError, container_env, expand
@@ -48,6 +49,7 @@ class Kubelet:
         self.workers = Workers("kubelet")
         self.queue = self.workers.queue
         self.files = PodFiles(settings, kube, configmaps, secrets)
+        self.images = Images(runtime.client)
         self.events = events
         self._restart_floor: dict[tuple[str, str], int] = {}  # (pod uid, container) -> next restart count
         self.prober = Prober(self.queue.add, self._unhealthy)
@@ -157,6 +159,7 @@ class Kubelet:
         grace = min(int(pod["metadata"].get("deletionGracePeriodSeconds") or 0), MAX_GRACE)
         self._stop_and_remove(self.runtime.pod_containers(pod["metadata"]["uid"]), grace)
         self.files.remove(pod["metadata"]["uid"])
+        self.images.forget(pod["metadata"]["uid"])
         if pod["metadata"].get("finalizers"):
             return
         try:
@@ -308,13 +311,14 @@ class Kubelet:
             waiting[name] = {"reason": "CreateContainerConfigError", "message": str(error)}
             self.events.record(pod, "Pod", "Failed", f"Error: {error}", warning=True)
             return None
-        if not self._image_present(container["image"]):
-            message = (
-                f'image "{container["image"]}" is not present on the node (the sandbox never pulls: '
-                "build or tag it locally)"
+        missing = self.images.missing(pod["metadata"]["uid"], container)
+        if missing is not None:  # no registry to pull from: say how to get it, look again after a back-off
+            waiting[name], delay = missing
+            self.events.record(
+                pod, "Pod", "Failed", f"Failed to pull image: {waiting[name]['message']}", warning=True
             )
-            waiting[name] = {"reason": "ErrImageNeverPull", "message": message}
-            self.events.record(pod, "Pod", "ErrImageNeverPull", message, warning=True)
+            if delay is not None:
+                self.queue.add_after(self._key(pod), delay)
             return None
         spec = {
             **container,
@@ -340,15 +344,6 @@ class Kubelet:
             return 0.0
         delay = min(0.5 * 2**current.restarts, 20.0) if current.restarts else 0.0
         return max(0.0, ended + delay - time.time())
-
-    def _image_present(self, image: str) -> bool:
-        import docker.errors
-
-        try:
-            self.runtime.client.images.get(image)
-            return True
-        except docker.errors.ImageNotFound:
-            return False
 
     # --- status ---------------------------------------------------------------------------------------------
     def _write_status(self, pod: Obj, pod_ip: str, initialized: bool, waiting: dict[str, Obj]) -> None:

@@ -13,11 +13,13 @@ import contextlib
 import fcntl
 import ipaddress
 import logging
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from .settings import LABEL, LABEL_ROLE, POD_SUPERNET, STATE_ROOT, Settings
+from ..privatedir import FILE_FLAGS
+from .settings import LABEL, LABEL_ROLE, POD_SUPERNET, Settings, state_root
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +87,12 @@ def used_subnets(client) -> list[ipaddress.IPv4Network]:
 def slot_lock() -> Iterator[None]:
     """Serialise taking a slot (network + route) and giving it back (network, then route) across processes,
     so a sandbox being removed never deletes the fresh route of another that just took the same slot."""
-    STATE_ROOT.mkdir(parents=True, exist_ok=True)
-    with open(STATE_ROOT / ".slots.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    fd = os.open(state_root() / ".slots.lock", os.O_RDWR | os.O_CREAT | FILE_FLAGS, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def find_existing(client, instance: str) -> Settings | None:

@@ -6,6 +6,7 @@ unreachable route and fail fast.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import shutil
 import subprocess
@@ -89,11 +90,27 @@ def udp_targets(services: list[Obj], endpoints: dict[tuple[str, str], Obj]) -> d
     return found
 
 
-def flush_commands(settings: Settings, key: tuple, old_targets: tuple[str, ...]) -> list[list[str]]:
-    """conntrack deletions for one UDP Service port whose endpoints changed, scoped to this instance: its
-    ClusterIP, its Node IP, flows DNAT-ed to its old endpoints (Pod IPs are this instance's own) and
-    un-NATed flows to 127.0.0.1 (they reached no sandbox at all). Another sandbox's flows on the same nodePort
-    number stay."""
+def node_addresses(ip_output: str) -> list[str]:
+    """Local IPv4 addresses NodePorts answer on besides the Node IP (`ip -4 -o address show` output): every
+    one outside the sandboxes' Pod ranges - 127.0.0.1, Docker gateways, the host's own (pure)."""
+    found = set()
+    for line in ip_output.splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[2] == "inet":
+            address = ipaddress.ip_interface(fields[3]).ip
+            if address not in POD_SUPERNET:
+                found.add(str(address))
+    return sorted(found, key=ipaddress.ip_address)
+
+
+def flush_commands(
+    settings: Settings, key: tuple, old_targets: tuple[str, ...], local: list[str]
+) -> list[list[str]]:
+    """conntrack deletions for one UDP Service port whose endpoints changed, scoped to what this instance
+    owns, like kube-proxy: its ClusterIP:port, its Node IP:nodePort, flows DNAT-ed to its old endpoints (Pod
+    IPs are this instance's own) and, on every other node address in `local`, the un-NATed flows to the
+    nodePort (reply source = original destination: made while no rule matched, so they reached no sandbox).
+    Another sandbox's flows on the same nodePort number stay."""
     cluster_ip, port, node_port = key
     udp = ["conntrack", "-D", "-p", "udp"]
     commands = [[*udp, "--orig-dst", cluster_ip, "--orig-port-dst", str(port)]]
@@ -101,7 +118,7 @@ def flush_commands(settings: Settings, key: tuple, old_targets: tuple[str, ...])
         np = ["--orig-port-dst", str(node_port)]
         commands.append([*udp, "--orig-dst", settings.gateway, *np])
         commands += [[*udp, *np, "--reply-src", ip] for ip in sorted({t.split(":")[0] for t in old_targets})]
-        commands.append([*udp, "--orig-dst", "127.0.0.1", *np, "--reply-src", "127.0.0.1"])
+        commands += [[*udp, "--orig-dst", ip, *np, "--reply-src", ip] for ip in local]
     return commands
 
 
@@ -113,7 +130,8 @@ def flush_udp(settings: Settings, key: tuple, old_targets: tuple[str, ...]) -> N
     if shutil.which("conntrack") is None:
         log.warning("conntrack not installed: UDP flows to changed Services may stay stale for a while")
         return
-    for command in flush_commands(settings, key, old_targets):
+    shown = subprocess.run(["ip", "-4", "-o", "address", "show"], capture_output=True, text=True)
+    for command in flush_commands(settings, key, old_targets, node_addresses(shown.stdout)):
         subprocess.run(command, capture_output=True)  # exit 1 just means "nothing to delete"
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator
+
+from ..privatedir import private_dir
 
 LABEL = "dev.gefyra.sandbox"  # value: the instance name; on every Docker object the runner makes
 LABEL_ROLE = "dev.gefyra.sandbox.role"  # network | infra | container | dns
@@ -20,7 +23,13 @@ POD_SUPERNET = ipaddress.ip_network("10.242.0.0/16")  # slot k -> Pods in 10.242
 SERVICE_SUPERNET = ipaddress.ip_network(
     "10.243.0.0/16"
 )  # slot k -> Services in 10.243.k.0/24 (unreachable route)
-STATE_ROOT = Path("/tmp/gefyra-sandbox")
+# State of every instance (settings, API certificates, kubeconfig, pid and lock files); see state_root().
+STATE_ROOT = Path(os.environ.get("GEFYRA_SANDBOX_STATE") or "/tmp/gefyra-sandbox")
+
+
+def state_root() -> Path:
+    """STATE_ROOT, made (0700) and checked to be a private folder of ours (privatedir.py) before each use."""
+    return private_dir(STATE_ROOT)
 
 
 class Settings(BaseModel):
@@ -88,7 +97,7 @@ class Settings(BaseModel):
 
     @property
     def state_dir(self) -> Path:
-        return STATE_ROOT / self.instance
+        return state_root() / self.instance
 
     @property
     def labels(self) -> dict[str, str]:

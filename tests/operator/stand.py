@@ -1,0 +1,113 @@
+"""Helpers for the Operator's cluster tests: images built locally (the sandbox never pulls), gefyra installed
+into the sandbox from the install manifests, and removed again afterwards."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from gefyra import __version__
+from gefyra.cluster import names, rbac
+from gefyra.cluster.install import InstallSettings, install_manifests
+from gefyra.dataplane.images import CONTENT_HASH_LABEL, context_hash, ensure_images
+
+REPO = Path(__file__).resolve().parents[2]
+OPERATOR_CONTEXT = REPO / "images" / "operator"
+
+
+def build_operator_image(docker_client: Any) -> str:
+    """prepare.sh (wheels downloaded on the host once, code copied), then a build if the context changed."""
+    subprocess.run(["bash", str(OPERATOR_CONTEXT / "prepare.sh")], check=True, capture_output=True)
+    digest = context_hash(OPERATOR_CONTEXT)
+    tag = f"gefyra/operator:{__version__}-{digest[:12]}"
+    try:
+        if (docker_client.images.get(tag).labels or {}).get(CONTENT_HASH_LABEL) == digest:
+            return tag
+    except Exception:  # noqa: BLE001 - docker.errors.ImageNotFound
+        pass
+    for chunk in docker_client.api.build(
+        path=str(OPERATOR_CONTEXT),
+        tag=tag,
+        labels={CONTENT_HASH_LABEL: digest},
+        rm=True,
+        forcerm=True,
+        decode=True,
+    ):
+        if "error" in chunk:
+            raise RuntimeError(f"building {tag}: {chunk['error']}")
+    return tag
+
+
+def images(docker_client: Any) -> dict[str, str]:
+    from gefyra.dataplane.images import image_tag
+
+    ensure_images(docker_client, ["stowaway", "carrier"])
+    return {
+        "operator": build_operator_image(docker_client),
+        "stowaway": image_tag("stowaway"),
+        "carrier": image_tag("carrier"),
+    }
+
+
+def install_settings(sandbox: Any, tags: dict[str, str], **extra: Any) -> InstallSettings:
+    s = sandbox.settings
+    return InstallSettings(
+        operator_image=tags["operator"],
+        stowaway_image=tags["stowaway"],
+        carrier_image=tags["carrier"],
+        image_pull_policy="Never",
+        cluster_routes=[str(s.pod_cidr), str(s.service_cidr)],
+        cluster_dns=[s.dns_service_ip],
+        endpoint=f"{sandbox.node_ip}:{names.DEFAULT_NODE_PORT}",
+        **extra,
+    )
+
+
+def apply(api_client: Any, manifests: list[dict[str, Any]]) -> None:
+    from kubernetes import utils
+
+    for manifest in manifests:
+        utils.create_from_dict(api_client, manifest)
+
+
+def remove(api_client: Any, namespace: str = names.NAMESPACE, timeout: float = 60) -> None:
+    """Delete what an install made (namespace last waits until it is gone)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    core, ext, auth = (
+        client.CoreV1Api(api_client),
+        client.ApiextensionsV1Api(api_client),
+        client.RbacAuthorizationV1Api(api_client),
+    )
+    calls = [
+        *[(ext.delete_custom_resource_definition, (crd,)) for crd in rbac.crd_names()],
+        (auth.delete_cluster_role_binding, (names.OPERATOR,)),
+        (auth.delete_cluster_role, (names.OPERATOR,)),
+        (core.delete_namespace, (namespace,)),
+    ]
+    for call, args in calls:
+        try:
+            call(*args)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            core.read_namespace(namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return
+            raise
+        time.sleep(0.2)
+    raise AssertionError(f"namespace {namespace} still there after {timeout}s")
+
+
+def without(manifests: list[dict[str, Any]], *kinds_names: tuple[str, str]) -> list[dict[str, Any]]:
+    return [m for m in manifests if (m["kind"], m["metadata"]["name"]) not in kinds_names]
+
+
+__all__ = ["apply", "images", "install_manifests", "install_settings", "remove", "without"]
