@@ -25,6 +25,6 @@ rm -rf "$build/src"
 mkdir -p "$build/src/gefyra"
 cp -r "$repo/operator/gefyra_operator" "$build/src/"
 cp "$repo/gefyra/__init__.py" "$repo/gefyra/errors.py" "$build/src/gefyra/"
-cp -r "$repo/gefyra/cluster" "$repo/gefyra/dataplane" "$build/src/gefyra/"
+cp -r "$repo/gefyra/cluster" "$repo/gefyra/dataplane" "$repo/gefyra/stowaway" "$build/src/gefyra/"
 find "$build/src" -name __pycache__ -prune -exec rm -rf {} +
 echo "$build"

@@ -9,7 +9,7 @@ import secrets
 from pydantic import SecretStr
 
 from gefyra.cluster import names
-from gefyra.dataplane.stowaway import StowawayClient, StowawayError
+from gefyra.stowaway.client import StowawayClient, StowawayError
 from gefyra_operator import kube
 from gefyra_operator.reconcile import is_terminating
 from gefyra_operator.settings import Settings
