@@ -32,7 +32,8 @@ from gefyra.providers.kube.observe import InstallState, kube_snapshot
 from gefyra.providers.kube.provider import KubeConnector
 from gefyra.providers.kube.waiting import wait_object
 
-READY_TIMEOUT_S = 240  # first start pulls nothing but may build nothing either: Pods start in seconds
+READY_TIMEOUT_S = 240
+NODE_PORTS = (30000, 32767)  # the NodePort range  # first start pulls nothing but may build nothing either: Pods start in seconds
 
 
 class InstallKind(Kind):
@@ -46,13 +47,16 @@ class InstallKind(Kind):
             return []
         refs = image_refs()
         endpoint = cluster.endpoint if cluster.endpoint != "auto" else None
+        node_port = names.DEFAULT_NODE_PORT
+        if endpoint is not None and NODE_PORTS[0] <= int(endpoint.rsplit(":", 1)[1]) <= NODE_PORTS[1]:
+            node_port = int(endpoint.rsplit(":", 1)[1])  # where the user reaches it: that NodePort
         if endpoint is None and facts.node_address:
-            endpoint = f"{facts.node_address}:{names.DEFAULT_NODE_PORT}"
+            endpoint = f"{facts.node_address}:{node_port}"
         spec = InstallSpec(
             namespace=names.NAMESPACE,
             images=refs,
             image_pull_policy="IfNotPresent",
-            node_port=names.DEFAULT_NODE_PORT,
+            node_port=node_port,
             cluster_routes=facts.cluster_routes,
             cluster_dns=facts.cluster_dns,
             endpoint=endpoint,
