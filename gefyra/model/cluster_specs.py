@@ -8,7 +8,7 @@ local container's current IP) are never part of a spec: they are `Observed.drift
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -61,7 +61,7 @@ class InstallSpec(_Spec):
 
     namespace: str
     images: ImageRefs
-    image_pull_policy: str
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"]
     node_port: int
     cluster_routes: list[str]
     cluster_dns: list[str]

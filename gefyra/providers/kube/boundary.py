@@ -11,21 +11,19 @@ Config: `kubernetes` reads KUBECONFIG when it is imported, so the file is resolv
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gefyra.errors import ProviderError
 from gefyra.providers.errors import EngineError, EngineUnavailable, NotFound, from_status
-
-if TYPE_CHECKING:
-    from kubernetes.client import ApiClient
 
 Json = dict[str, JsonValue]
 PatchType = Literal["merge", "strategic", "json"]
@@ -168,10 +166,10 @@ def _reason(body: object) -> str:
 class Kube:
     """Typed calls on one API server. Build it with `Kube.connect(ref)`."""
 
-    def __init__(self, api: ApiClient, ref: ClusterRef) -> None:
-        self._api = api
+    def __init__(self, api: object, ref: ClusterRef) -> None:
+        self._api: Any = cast(Any, api)  # the official client is untyped; it never leaves this class
         self.ref = ref
-        self.host = str(api.configuration.host)
+        self.host = str(self._api.configuration.host)
 
     @classmethod
     def connect(cls, ref: ClusterRef) -> Kube:
@@ -181,8 +179,7 @@ class Kube:
                 f"kubeconfig {ref.kubeconfig} does not exist",
                 hint="set cluster.kubeconfig in gefyra.yaml or KUBECONFIG",
             )
-        from kubernetes import config
-
+        config: Any = importlib.import_module("kubernetes.config")
         try:
             api = config.new_client_from_config(
                 config_file=ref.kubeconfig, context=ref.context, persist_config=False
@@ -223,7 +220,7 @@ class Kube:
                 body=body,
                 auth_settings=["BearerToken"],
             )
-            response = self._api.call_api(*request, _request_timeout=timeout)
+            response: Any = self._api.call_api(*request, _request_timeout=timeout)
             raw = response.read()
         if not 200 <= response.status <= 299:
             raise from_status(response.status, f"{what}: {response.status} {_reason(raw)}".strip())
@@ -330,8 +327,7 @@ class Kube:
         timeout_s: float = 30,
     ) -> Iterator[WatchEvent]:
         """Events of `kind` from `resource_version` until the server ends the watch after `timeout_s`."""
-        from kubernetes.watch.watch import iter_resp_lines
-
+        iter_resp_lines: Any = importlib.import_module("kubernetes.watch.watch").iter_resp_lines
         query = {"watch": "true", "timeoutSeconds": str(max(1, int(timeout_s)))}
         if fields:
             query["fieldSelector"] = fields
@@ -342,7 +338,7 @@ class Kube:
             request = self._api.param_serialize(
                 "GET", path, query_params=list(query.items()), auth_settings=["BearerToken"]
             )
-            response = self._api.call_api(*request, _request_timeout=(10, timeout_s + 10))
+            response: Any = self._api.call_api(*request, _request_timeout=(10, timeout_s + 10))
             if response.status != 200:
                 raw = response.read()
                 raise from_status(response.status, f"watch {path}: {_reason(raw)}")

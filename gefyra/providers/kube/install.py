@@ -32,8 +32,8 @@ from gefyra.providers.kube.observe import InstallState, kube_snapshot
 from gefyra.providers.kube.provider import KubeConnector
 from gefyra.providers.kube.waiting import wait_object
 
-READY_TIMEOUT_S = 240
-NODE_PORTS = (30000, 32767)  # the NodePort range  # first start pulls nothing but may build nothing either: Pods start in seconds
+READY_TIMEOUT_S = 240  # local images start in seconds; a registry pull may take longer
+NODE_PORTS = (30000, 32767)  # the NodePort range
 
 
 class InstallKind(Kind):
@@ -133,7 +133,7 @@ def manifests(spec: InstallSpec) -> list[dict[str, object]]:
         operator_image=spec.images.operator,
         stowaway_image=spec.images.stowaway,
         carrier_image=spec.images.carrier,
-        image_pull_policy=spec.image_pull_policy,  # type: ignore[arg-type] - one of the three, from our spec
+        image_pull_policy=spec.image_pull_policy,
         node_port=spec.node_port,
         cluster_routes=spec.cluster_routes,
         cluster_dns=spec.cluster_dns,

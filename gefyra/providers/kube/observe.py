@@ -112,7 +112,8 @@ def cluster_facts(kube: Kube) -> ClusterFacts:
     for node in nodes:
         cidrs = node.spec.get("podCIDRs") or [node.spec.get("podCIDR")]
         routes += [c for c in cidrs if isinstance(c, str) and c] if isinstance(cidrs, list) else []
-        for item in node.status.get("addresses") or []:
+        addresses = node.status.get("addresses")
+        for item in addresses if isinstance(addresses, list) else []:
             if isinstance(item, dict) and item.get("type") == "InternalIP" and address is None:
                 address = str(item.get("address"))
     api_ip = kube.get("Service", "kubernetes", "default").spec.get("clusterIP")
