@@ -13,6 +13,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ from tests.sandbox.fixtures import echo_info, fetch_from_pod, http_get, wait_for
 pytest_plugins = ("tests.sandbox.fixtures",)
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "bridge" / "gefyra.yaml"
+EXAMPLE = REPO / "examples" / "bridge"
 LOCAL_MESSAGE = "hello from the local container"
 
 
@@ -36,25 +37,41 @@ def _docker0() -> str:
 
 @pytest.fixture
 def project(sandbox, sandbox_ns, tmp_path):
-    """Environment of the CLI: the sandbox's kubeconfig, a private client id folder, a NodePort of its own."""
+    """examples/bridge copied with this test's values (a project name of its own, the test namespace, a
+    NodePort no other test uses), and the CLI's environment: the sandbox's kubeconfig, a private config
+    home."""
+    folder = tmp_path / "bridge"
+    shutil.copytree(EXAMPLE, folder)
+    name = f"e2e-{secrets.token_hex(3)}"
+    # The sandbox's node address lies in its Pod range (routed into the tunnel): reach the NodePort on the
+    # host's docker0 address instead.
+    endpoint = f"{_docker0()}:{random.randint(31000, 32700)}"
+    text = (folder / "gefyra.yaml").read_text()
+    for old, new in (
+        ("name: bridge-demo", f"name: {name}"),
+        ("namespace: default", f"namespace: {sandbox_ns}"),
+        ("endpoint: auto", f"endpoint: {endpoint}"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    (folder / "gefyra.yaml").write_text(text)
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "KUBECONFIG": str(sandbox.kubeconfig),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "BRIDGE_PROJECT": f"e2e-{secrets.token_hex(3)}",
-        "BRIDGE_NAMESPACE": sandbox_ns,
-        # The sandbox's node address lies in its Pod range (routed into the tunnel): reach the NodePort on
-        # the host's docker0 address instead, on a port no other test uses.
-        "GEFYRA_ENDPOINT": f"{_docker0()}:{random.randint(31000, 32700)}",
+        "GEFYRA_PROJECT_NAME": name,
+        "GEFYRA_FILE": str(folder / "gefyra.yaml"),
     }
+    for variable in ("GEFYRA_STOWAWAY_URL", "GEFYRA_STOWAWAY_TOKEN_FILE"):
+        env.pop(variable, None)
     yield env
     gefyra(env, "down", check=False)  # a failed test leaves nothing behind either
 
 
 def gefyra(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "gefyra", *args, "-f", str(EXAMPLE)],
+        [sys.executable, "-m", "gefyra", *args, "-f", env["GEFYRA_FILE"]],
         env=env,
         capture_output=True,
         text=True,
@@ -162,7 +179,7 @@ def _sweep(kube, env: dict[str, str], namespace: str) -> list[str]:
             for k in (pod.metadata.annotations or {})
             if k.startswith("bridge.gefyra.dev/")
         ]
-    project = env["BRIDGE_PROJECT"]
+    project = env["GEFYRA_PROJECT_NAME"]
     docker = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label=dev.gefyra.project={project}"],
         capture_output=True,
@@ -206,7 +223,7 @@ def test_apply_bridges_traffic_both_ways_and_down_restores_exactly(
     port = _node_port(kube, sandbox_ns, "web")
     assert json.loads(http_get(f"http://{sandbox.node_ip}:{port}/"))["message"] == LOCAL_MESSAGE
     # The local container reaches another cluster Service by its short name (Cargo's DNS, search domains).
-    local = docker_client.containers.get(f"gefyra-{env['BRIDGE_PROJECT']}-web")
+    local = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}-web")
     fetched = local.exec_run(
         [
             "python3",

@@ -14,6 +14,7 @@ from gefyra.providers.base import Provider, narrow
 from gefyra.providers.kube import cleanup, identity
 from gefyra.providers.kube.boundary import ClusterRef, Kube
 from gefyra.providers.kube.observe import KubeSnapshot, observe, project_selector
+from gefyra.stowaway.peers import peer_source_from_env
 
 
 class KubeConnector:
@@ -61,9 +62,13 @@ class KubeProvider(Provider):
     name = "kube"
 
     def active(self, config: Config | None) -> bool:
+        """With `cluster:` (unless the Stowaway escape hatch stands in for the cluster), or while the
+        project still has objects in a cluster."""
         if config is None:
             return bool(identity.recorded_projects())
-        return config.cluster is not None or identity.recorded(config.project.name) is not None
+        if identity.recorded(config.project.name) is not None:
+            return True
+        return config.cluster is not None and peer_source_from_env() is None
 
     def connect(self, config: Config | None) -> KubeConnector:
         return KubeConnector(config)
