@@ -1,18 +1,21 @@
 """Kind `connection`: this client's WireGuard peer in the cluster and its config held locally.
 
-The seed's way: Stowaway generates the keys and hands the peer's config out; gefyra keeps it in a holder
-container `gefyra-<project>.connection` (created, never started, no network: a labelled Docker object the
-engine observes like any other) as a mode-600 file, from which Cargo's create copies it. Until the Operator
-serves peers (GefyraClient), the peer comes from Stowaway's control API named by GEFYRA_STOWAWAY_URL and
-GEFYRA_STOWAWAY_TOKEN_FILE; without them the kind produces nothing (the Operator path takes over later).
+Stowaway generates the keys; the Operator puts this machine's peer config into the Secret of its
+GefyraClient (kind `client`, which this kind depends on). gefyra copies it from there into a holder container
+`gefyra-<project>.connection` (created, never started, no network: a labelled Docker object the engine
+observes like any other) as a mode-600 file, from which Cargo's create copies it; it never touches the host's
+disk. A new GefyraClient (new keys) replaces the holder and with it Cargo. Escape hatch without an Operator:
+GEFYRA_STOWAWAY_URL and GEFYRA_STOWAWAY_TOKEN_FILE ask Stowaway's control API directly (see peering.py).
 """
 
 from __future__ import annotations
 
 from gefyra.config.model import Config
 from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
+from gefyra.dataplane.models import PeerConfig
 from gefyra.dataplane.render import render_cargo_wg_config
 from gefyra.errors import GefyraError, ProviderError
+from gefyra.model.cluster_specs import CLIENT
 from gefyra.model.dataplane_specs import CONNECTION, ConnectionSpec
 from gefyra.model.desired import NETWORK
 from gefyra.model.resources import Resource
@@ -22,7 +25,9 @@ from gefyra.providers.docker.dataplane.files import put_files
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
 from gefyra.providers.docker.engine import ContainerCreate, Engine
 from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container
-from gefyra.providers.docker.peering import connection_spec, token_file
+from gefyra.providers.docker.peering import connection_spec, from_secret, peer_from_secret, token_file
+from gefyra.providers.errors import NotFound
+from gefyra.providers.kube.provider import KubeConnector
 from gefyra.stowaway.peers import StowawayPeerSource
 
 
@@ -34,7 +39,8 @@ class ConnectionKind(Kind):
         spec = connection_spec(config)
         if spec is None:
             return []
-        return [Resource(kind=self.kind, name=CONNECTION.name, spec=spec.dump(), depends_on=(NETWORK,))]
+        deps = (NETWORK,) if from_secret(spec) is None else (NETWORK, CLIENT)
+        return [Resource(kind=self.kind, name=CONNECTION.name, spec=spec.dump(), depends_on=deps)]
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         found = []
@@ -47,10 +53,8 @@ class ConnectionKind(Kind):
     def create(self, ctx: StepContext, resource: Resource) -> None:
         engine = ctx.session.client_of("docker", Engine)
         spec = ConnectionSpec.model_validate(resource.spec)
-        source = StowawayPeerSource(spec.stowaway, token_file())
         subnet = actions.network_subnet(engine, spec.network)
-        # Stowaway routes the project subnet to this peer: its proxy ports reach app containers by IP.
-        peer = source.peer(spec.peer, routed_subnets=[subnet])
+        peer = _peer(ctx, spec, subnet)
         endpoint = None if spec.endpoint == "auto" else spec.endpoint
         if endpoint is None and not peer.endpoint:
             raise ProviderError(
@@ -73,12 +77,13 @@ class ConnectionKind(Kind):
             )
         )
         put_files(engine, created, {CARGO_CONFIG_PATH: text})
-        ctx.log(f"peer {spec.peer} at {spec.stowaway}: {peer.address}", str(resource.key))
+        ctx.log(f"peer {spec.peer} from {spec.stowaway}: {peer.address}", str(resource.key))
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         engine = ctx.session.client_of("docker", Engine)
         peer, stowaway = actual.spec.get("peer"), actual.spec.get("stowaway")
-        if isinstance(peer, str) and isinstance(stowaway, str) and peer and stowaway:
+        # The cluster path's peer goes with its GefyraClient (kind `client`); only the escape hatch's is ours.
+        if isinstance(peer, str) and isinstance(stowaway, str) and peer and stowaway.startswith("http"):
             try:
                 StowawayPeerSource(stowaway, token_file()).remove(peer)
             except GefyraError as error:  # unreachable, no token, unsafe token file: go on locally
@@ -91,6 +96,24 @@ class ConnectionKind(Kind):
                 )
         assert actual.observed is not None
         engine.remove_container(actual.observed.ref)
+
+
+def _peer(ctx: StepContext, spec: ConnectionSpec, subnet: str) -> PeerConfig:
+    """The peer config: from the GefyraClient's Secret, or (escape hatch) from Stowaway's control API, which
+    then routes the project subnet to this peer (its proxy ports reach app containers by IP)."""
+    secret = from_secret(spec)
+    if secret is None:
+        return StowawayPeerSource(spec.stowaway, token_file()).peer(spec.peer, routed_subnets=[subnet])
+    namespace, name = secret
+    kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+    try:
+        found = kube.get("Secret", name, namespace)
+    except NotFound:
+        raise ProviderError(
+            f"the peer Secret {namespace}/{name} is missing",
+            hint="the Operator writes it once the GefyraClient is Ready: check `gefyra status`",
+        ) from None
+    return peer_from_secret(found.data, f"{namespace}/{name}")
 
 
 KIND = ConnectionKind()

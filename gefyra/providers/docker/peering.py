@@ -1,39 +1,76 @@
-"""What the `connection` and `cargo` kinds share: whether this project has a peer, and the peer config held
-in the connection's holder container (kinds never import each other; both use this)."""
+"""What the `connection` and `cargo` kinds share: whether this project has a peer, where its config comes
+from, and the peer config held in the connection's holder container (kinds never import each other).
+
+The peer comes from the cluster: the Operator writes it into the Secret `gefyra-peer-<client>` of this
+machine's GefyraClient (kind `client`). Escape hatch for a Stowaway without an Operator (data-plane tests, a
+hand-run Stowaway): GEFYRA_STOWAWAY_URL and GEFYRA_STOWAWAY_TOKEN_FILE name its control API and token; then
+the peer is asked from Stowaway directly and no GefyraClient is involved.
+"""
 
 from __future__ import annotations
 
+import base64
 import io
 import tarfile
 from pathlib import Path
 
+from gefyra.cluster import names
 from gefyra.config.model import Config
 from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
+from gefyra.dataplane.models import PeerConfig
 from gefyra.errors import ProviderError
+from gefyra.model.cluster_specs import client_name
 from gefyra.model.dataplane_specs import ConnectionSpec, connection_name, peer_name
 from gefyra.model.desired import network_name
 from gefyra.providers.docker.engine import EngineReads
 from gefyra.providers.errors import NotFound
+from gefyra.providers.kube import identity
 from gefyra.stowaway.peers import peer_source_from_env
+
+SECRET_SOURCE = "secret:"  # ConnectionSpec.stowaway of the cluster path: "secret:<namespace>/<name>"
 
 
 def connection_spec(config: Config) -> ConnectionSpec | None:
-    """The project's peer, or None without `cluster:` or without a configured peer source (the Operator
-    path takes over later)."""
+    """The project's peer, or None without `cluster:`."""
     if config.cluster is None:
         return None
-    source = peer_source_from_env()
-    if source is None:
-        return None
     project = config.project.name
+    source = peer_source_from_env()
+    if source is not None:
+        peer, where = peer_name(project), source.url
+    else:
+        peer = client_name(project, identity.client_id())
+        where = f"{SECRET_SOURCE}{names.NAMESPACE}/{names.peer_secret_name(peer)}"
     return ConnectionSpec(
         docker_name=connection_name(project),
-        peer=peer_name(project),
-        stowaway=source.url,
+        peer=peer,
+        stowaway=where,
         endpoint=config.cluster.endpoint,
         mtu=str(config.cluster.mtu),
         network=network_name(project),
     )
+
+
+def from_secret(spec: ConnectionSpec) -> tuple[str, str] | None:
+    """(namespace, Secret name) when the peer comes from the cluster, None for the Stowaway escape hatch."""
+    if not spec.stowaway.startswith(SECRET_SOURCE):
+        return None
+    namespace, _, name = spec.stowaway[len(SECRET_SOURCE) :].partition("/")
+    return namespace, name
+
+
+def peer_from_secret(data: dict[str, str], where: str) -> PeerConfig:
+    """The PeerConfig in a peer Secret's `peer.json` (base64, as the API returns Secret data)."""
+    raw = data.get(PEER_KEY)
+    if not raw:
+        raise ProviderError(f"the peer Secret {where} has no {PEER_KEY}")
+    try:
+        return PeerConfig.model_validate_json(base64.b64decode(raw))
+    except ValueError as error:
+        raise ProviderError(f"the peer Secret {where} does not hold a peer config: {error}") from None
+
+
+PEER_KEY = "peer.json"  # the key of the peer Secret the Operator writes
 
 
 def token_file() -> Path:
@@ -42,7 +79,7 @@ def token_file() -> Path:
     if source is None:
         raise ProviderError(
             "GEFYRA_STOWAWAY_URL / GEFYRA_STOWAWAY_TOKEN_FILE are not set",
-            hint="until the Operator provides peers, point them at Stowaway's control API and its token",
+            hint="the escape hatch needs both (without them the peer comes from the GefyraClient's Secret)",
         )
     return source.token_file
 

@@ -1,0 +1,220 @@
+"""Kind `bridge`: each `bridges:` entry as a GefyraBridge of this machine's client.
+
+The Operator swaps the target's Pods to Carrier; this kind creates the bridge with the local container's
+current IP and waits (watch events) until every Pod is bridged, or fails with the bridge's own reason
+(`PortMissing: ...`). Drift the plan shows and apply repairs: the local container got another IP (update:
+the new `localIp`), a Pod not bridged (yet) - e.g. a replaced Pod - (update: wait for the Operator to
+bridge it), the bridge deleted by hand (create). A Failed bridge is replaced, so its reason shows again.
+"""
+
+from __future__ import annotations
+
+from gefyra.cluster import names
+from gefyra.cluster.crds import GefyraBridgeSpec, GefyraBridgeStatus
+from gefyra.config.model import Config
+from gefyra.errors import ProviderError
+from gefyra.model.cluster_specs import CLIENT, BridgeSpec, bridge_object_name, client_name
+from gefyra.model.dataplane_specs import CARGO
+from gefyra.model.desired import container_name, network_name
+from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.providers.base import Kind, Snapshot, StepContext
+from gefyra.providers.docker.engine import Engine
+from gefyra.providers.docker.observe import DockerSnapshot
+from gefyra.providers.kube import cleanup, identity
+from gefyra.providers.kube.boundary import KubeObject
+from gefyra.providers.kube.observe import kube_snapshot, object_meta, resource_from
+from gefyra.providers.kube.provider import KubeConnector
+from gefyra.providers.kube.waiting import wait_object
+
+ACTIVE_TIMEOUT_S = 120
+
+
+class BridgeKind(Kind):
+    kind = "bridge"
+    provider = "kube"
+
+    def desired(self, config: Config, snapshot: Snapshot) -> list[Resource]:
+        if config.cluster is None:
+            return []
+        project = config.project.name
+        client = client_name(project, identity.client_id())
+        found = []
+        for name, bridge in sorted(config.bridges.items()):
+            spec = BridgeSpec(
+                object_name=bridge_object_name(client, name),
+                target=str(bridge.target),
+                namespace=bridge.namespace,
+                container=bridge.container,
+                ports={str(port): local for port, local in sorted(bridge.ports.items())},
+                client=client,
+                local=bridge.local,
+                local_docker_name=container_name(project, bridge.local),
+                network=network_name(project),
+            )
+            after = (ResourceKey("container", bridge.local), CARGO)
+            found.append(
+                Resource(kind=self.kind, name=name, spec=spec.dump(), depends_on=(CLIENT,), after=after)
+            )
+        return found
+
+    def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
+        """`after` only what is part of the project (a local container may be missing: the loader says so)."""
+        keys = {resource.key for resource in desired}
+        return [
+            r.evolve(after=tuple(k for k in r.after if k in keys)) if r.kind == self.kind else r
+            for r in desired
+        ]
+
+    def read(self, snapshot: Snapshot) -> list[Resource]:
+        docker = snapshot.providers.get("docker")
+        found = []
+        for obj in kube_snapshot(snapshot).of_kind(self.kind):
+            resource = resource_from(obj, Observed(status="unknown", healthy=True))
+            local_ip = _local_ip(docker, resource.spec) if isinstance(docker, DockerSnapshot) else None
+            found.append(resource.evolve(observed=observe_bridge(obj, local_ip)))
+        return found
+
+    def create(self, ctx: StepContext, resource: Resource) -> None:
+        spec = BridgeSpec.model_validate(resource.spec)
+        kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+        local_ip = _running_ip(ctx.session.client_of("docker", Engine), spec)
+        body = GefyraBridgeSpec(
+            target=spec.target,
+            namespace=spec.namespace,
+            container=spec.container,
+            ports=spec.ports,
+            client=spec.client,
+            local_ip=local_ip,
+        ).model_dump(mode="json", by_alias=True, exclude_none=True)
+        manifest = {
+            "apiVersion": names.API_VERSION,
+            "kind": names.BRIDGE_KIND,
+            "metadata": {
+                "name": spec.object_name,
+                "namespace": names.NAMESPACE,
+                **object_meta(ctx.project, spec.client, resource, "bridge"),
+            },
+            "spec": body,
+        }
+        kube.apply(manifest)
+        ctx.log(f"GefyraBridge {spec.object_name}: {describe(spec)} to {local_ip}", str(resource.key))
+        self._wait_active(ctx, resource, spec)
+
+    def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
+        """Point the bridge at the local container's current IP, then wait until every Pod is bridged."""
+        spec = BridgeSpec.model_validate(resource.spec)
+        kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+        local_ip = _running_ip(ctx.session.client_of("docker", Engine), spec)
+        meta = object_meta(ctx.project, spec.client, resource, "bridge")
+        kube.patch(
+            names.BRIDGE_KIND,
+            spec.object_name,
+            {"metadata": {"annotations": meta["annotations"]}, "spec": {"localIp": local_ip}},
+            names.NAMESPACE,
+        )
+        self._wait_active(ctx, resource, spec)
+
+    def _wait_active(self, ctx: StepContext, resource: Resource, spec: BridgeSpec) -> None:
+        kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+        seen: set[str] = set()
+
+        def progress(obj: KubeObject) -> None:
+            line = _problem(status_of(obj))
+            if line and line not in seen:
+                seen.add(line)
+                ctx.log(f"waiting: {line}", str(resource.key))
+
+        status = wait_object(
+            kube,
+            names.BRIDGE_KIND,
+            spec.object_name,
+            names.NAMESPACE,
+            _active,
+            timeout_s=ACTIVE_TIMEOUT_S,
+            what=f"bridge {resource.name} Active ({describe(spec)})",
+            progress=progress,
+        )
+        ctx.log(f"active: {pods_line(status)}", str(resource.key))
+
+    def delete(self, ctx: StepContext, actual: Resource) -> None:
+        name = str(actual.spec.get("object_name") or "")
+        kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+        found = kube.find(names.BRIDGE_KIND, name, names.NAMESPACE) if name else None
+        if found is not None:
+            cleanup.remove_bridge(kube, found, lambda text: ctx.log(text, str(actual.key)))
+
+
+def describe(spec: BridgeSpec) -> str:
+    """`deployment/web:web 80->8080` (container and ports when given)."""
+    ports = " ".join(f"{port}->{local}" for port, local in spec.ports.items()) or "every port"
+    return f"{spec.target}{':' + spec.container if spec.container else ''} {ports}"
+
+
+def status_of(obj: KubeObject) -> GefyraBridgeStatus:
+    try:
+        return GefyraBridgeStatus.model_validate(obj.status)
+    except ValueError:
+        return GefyraBridgeStatus()
+
+
+def _problem(status: GefyraBridgeStatus) -> str:
+    for condition in status.conditions:
+        if condition.type == "Ready" and condition.status != "True":
+            return f"{condition.reason}: {condition.message}" if condition.message else condition.reason
+    return ""
+
+
+def pods_line(status: GefyraBridgeStatus) -> str:
+    pods = ", ".join(f"{p.name} {p.state}" + (f" ({p.reason})" if p.reason else "") for p in status.pods)
+    return f"{len(status.pods)} Pod(s): {pods}" if status.pods else "no Pods"
+
+
+def _active(obj: KubeObject | None) -> GefyraBridgeStatus | None:
+    if obj is None:
+        raise ProviderError("the GefyraBridge was deleted while waiting for it")
+    status = status_of(obj)
+    if status.phase == "Failed":
+        raise ProviderError(f"bridge {obj.name} failed: {_problem(status) or 'no reason given'}")
+    bridged = status.pods and all(p.state == "Bridged" for p in status.pods)
+    return status if status.phase == "Active" and bridged else None
+
+
+def _local_ip(docker: DockerSnapshot, spec: dict[str, object]) -> str | None:
+    for row in docker.containers:
+        if row.name == spec.get("local_docker_name"):
+            endpoint = row.networks.get(str(spec.get("network")))
+            return endpoint.ip if endpoint else None
+    return None
+
+
+def _running_ip(engine: Engine, spec: BridgeSpec) -> str:
+    found = engine.find_container(spec.local_docker_name)
+    address = found.ip_on(spec.network) if found is not None and found.state.running else ""
+    if not address:
+        raise ProviderError(
+            f"the local container {spec.local} ({spec.local_docker_name}) is not running on {spec.network}",
+            hint="the bridge sends traffic to it: check `gefyra status`",
+        )
+    return address
+
+
+def observe_bridge(obj: KubeObject, local_ip: str | None) -> Observed:
+    status = status_of(obj)
+    deleting = obj.metadata.deletion_timestamp is not None
+    drift: list[str] = []
+    if local_ip and obj.spec.get("localIp") != local_ip:
+        drift.append(f"the local container moved to {local_ip} (bridge points at {obj.spec.get('localIp')})")
+    if status.phase == "Active":
+        drift += [f"Pod {p.name} is {p.state}" for p in status.pods if p.state != "Bridged"]
+    problem = _problem(status)
+    return Observed(
+        status="deleting" if deleting else status.phase.lower(),
+        healthy=status.phase != "Failed" and not deleting,
+        detail=f"{pods_line(status)}" + (f"; {problem}" if problem else ""),
+        ref=obj.name,
+        info={"local_ip": str(obj.spec.get("localIp") or "")},
+        drift=tuple(drift),
+    )
+
+
+KIND = BridgeKind()

@@ -1,0 +1,285 @@
+"""The acceptance test: examples/bridge against the sandbox, through the real CLI.
+
+`gefyra apply` installs gefyra (install: auto), connects, and bridges the Deployment `web` behind a NodePort
+Service to the local container; a request to the Service (ClusterIP from another Pod, the NodePort from the
+host) answers from the local container; the local container reaches another cluster Service by name; a bridge
+deleted by hand is drift apply repairs; `gefyra down` restores each Pod's spec exactly and a label sweep finds
+nothing, also when the Operator is gone by then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gefyra.cluster import names
+from tests.sandbox.fixtures import echo_info, fetch_from_pod, http_get, wait_for
+
+pytest_plugins = ("tests.sandbox.fixtures",)
+pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "bridge"
+LOCAL_MESSAGE = "hello from the local container"
+
+
+def _docker0() -> str:
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "docker0"], capture_output=True, text=True).stdout
+    return out.split()[3].split("/")[0]
+
+
+@pytest.fixture
+def project(sandbox, sandbox_ns, tmp_path):
+    """examples/bridge copied with this test's values (a project name of its own, the test namespace, a
+    NodePort no other test uses), and the CLI's environment: the sandbox's kubeconfig, a private config
+    home."""
+    folder = tmp_path / "bridge"
+    shutil.copytree(EXAMPLE, folder)
+    name = f"e2e-{secrets.token_hex(3)}"
+    # The sandbox's node address lies in its Pod range (routed into the tunnel): reach the NodePort on the
+    # host's docker0 address instead.
+    endpoint = f"{_docker0()}:{random.randint(31000, 32700)}"
+    text = (folder / "gefyra.yaml").read_text()
+    for old, new in (
+        ("name: bridge-demo", f"name: {name}"),
+        ("namespace: default", f"namespace: {sandbox_ns}"),
+        ("endpoint: auto", f"endpoint: {endpoint}"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    (folder / "gefyra.yaml").write_text(text)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "KUBECONFIG": str(sandbox.kubeconfig),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "GEFYRA_PROJECT_NAME": name,
+        "GEFYRA_FILE": str(folder / "gefyra.yaml"),
+    }
+    for variable in ("GEFYRA_STOWAWAY_URL", "GEFYRA_STOWAWAY_TOKEN_FILE"):
+        env.pop(variable, None)
+    yield env
+    gefyra(env, "down", check=False)  # a failed test leaves nothing behind either
+
+
+def gefyra(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "gefyra", *args, "-f", env["GEFYRA_FILE"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"gefyra {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
+def _workload(name: str, image: str, replicas: int) -> list[dict]:
+    labels = {"app": name}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": image,
+                            "env": [{"name": "MESSAGE", "value": f"cluster {name}"}],
+                            "ports": [{"containerPort": 8080}],
+                        }
+                    ]
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"type": "NodePort", "selector": labels, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+    return [deployment, service]
+
+
+@pytest.fixture
+def workloads(sandbox_kube, sandbox_ns, echo_image):
+    """`web` (2 Pods, bridged) and `other` (1 Pod, reached from the local container), both behind Services."""
+    for manifest in _workload("web", echo_image, 2) + _workload("other", echo_image, 1):
+        if manifest["kind"] == "Deployment":
+            sandbox_kube.apps.create_namespaced_deployment(sandbox_ns, manifest)
+        else:
+            sandbox_kube.core.create_namespaced_service(sandbox_ns, manifest)
+
+    def running(app: str, count: int):
+        pods = sandbox_kube.core.list_namespaced_pod(sandbox_ns, label_selector=f"app={app}").items
+        ready = [p for p in pods if p.status.phase == "Running" and p.status.pod_ip]
+        return ready if len(ready) == count == len(pods) else None
+
+    web = wait_for(lambda: running("web", 2), 90, "2 web Pods running")
+    wait_for(lambda: running("other", 1), 90, "the other Pod running")
+    return {p.metadata.name: _plain(sandbox_kube, p) for p in web}
+
+
+def _plain(kube, pod) -> dict:
+    """A Pod without status and bookkeeping fields (what `down` must restore exactly)."""
+    data = kube.api_client.sanitize_for_serialization(pod)
+    meta = data["metadata"]
+    return {
+        "spec": data["spec"],
+        "labels": meta.get("labels"),
+        "annotations": meta.get("annotations"),
+        "ip": data["status"].get("podIP"),
+    }
+
+
+def _pods(kube, namespace: str, names_: list[str]) -> dict[str, dict]:
+    return {name: _plain(kube, kube.core.read_namespaced_pod(name, namespace)) for name in names_}
+
+
+def _node_port(kube, namespace: str, service: str) -> int:
+    return kube.core.read_namespaced_service(service, namespace).spec.ports[0].node_port
+
+
+def _sweep(kube, env: dict[str, str], namespace: str) -> list[str]:
+    """Everything the label sweep can find: gefyra's cluster objects, bridged Pods, Docker objects."""
+    from kubernetes.client.exceptions import ApiException
+
+    left = []
+    for item in kube.core.list_namespace(label_selector=names.selector()).items:
+        left.append(f"namespace {item.metadata.name}")
+    ext = __import__("kubernetes").client.ApiextensionsV1Api(kube.api_client)
+    left += [
+        f"crd {c.metadata.name}"
+        for c in ext.list_custom_resource_definition(label_selector=names.selector()).items
+    ]
+    try:
+        kube.core.read_namespace(names.NAMESPACE)
+        left.append("namespace gefyra")
+    except ApiException as error:
+        assert error.status == 404
+    for pod in kube.core.list_namespaced_pod(namespace).items:
+        left += [
+            f"pod {pod.metadata.name} {k}"
+            for k in (pod.metadata.annotations or {})
+            if k.startswith("bridge.gefyra.dev/")
+        ]
+    project = env["GEFYRA_PROJECT_NAME"]
+    docker = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=dev.gefyra.project={project}"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    networks = subprocess.run(
+        ["docker", "network", "ls", "-q", "--filter", f"label=dev.gefyra.project={project}"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return left + [f"container {c}" for c in docker] + [f"network {n}" for n in networks]
+
+
+def _carrier_on_all(kube, namespace: str, pods: list[str]) -> bool:
+    for name in pods:
+        pod = kube.core.read_namespaced_pod(name, namespace)
+        if not pod.spec.containers[0].image.startswith("gefyra/carrier:"):
+            return False
+        if "bridge.gefyra.dev/web" not in (pod.metadata.annotations or {}):
+            return False
+    return True
+
+
+def test_apply_bridges_traffic_both_ways_and_down_restores_exactly(
+    project, workloads, sandbox, sandbox_kube, sandbox_ns, docker_client
+):
+    kube, env = sandbox_kube, project
+    before = workloads
+    gefyra(env, "apply", "--yes")
+
+    # The world first: both Pods run Carrier and carry the restore annotation.
+    assert _carrier_on_all(kube, sandbox_ns, list(before))
+    # ClusterIP from another Pod, the NodePort from the host: the local container answers.
+    other = kube.core.list_namespaced_pod(sandbox_ns, label_selector="app=other").items[0]
+    reply = wait_for(
+        lambda: echo_info(fetch_from_pod(other.status.pod_ip, f"http://web.{sandbox_ns}.svc/")),
+        30,
+        "ClusterIP",
+    )
+    assert reply["message"] == LOCAL_MESSAGE
+    port = _node_port(kube, sandbox_ns, "web")
+    assert json.loads(http_get(f"http://{sandbox.node_ip}:{port}/"))["message"] == LOCAL_MESSAGE
+    # The local container reaches another cluster Service by its short name (Cargo's DNS, search domains).
+    local = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}-web")
+    fetched = local.exec_run(
+        [
+            "python3",
+            "-c",
+            "import urllib.request as u; print(u.urlopen('http://other/', timeout=10).read().decode())",
+        ]
+    )
+    assert fetched.exit_code == 0, fetched.output
+    assert json.loads(fetched.output)["message"] == "cluster other"
+
+    assert gefyra(env, "plan", check=False).returncode == 0  # nothing left to do
+    status = gefyra(env, "status").stdout
+    assert "handshake" in status and "Bridged" in status
+
+    # A bridge deleted by hand is drift: the plan shows it, apply makes it again.
+    from kubernetes import client
+
+    custom = client.CustomObjectsApi(kube.api_client)
+    bridge = next(
+        b["metadata"]["name"]
+        for b in custom.list_namespaced_custom_object(
+            names.GROUP, names.VERSION, names.NAMESPACE, names.BRIDGE_PLURAL
+        )["items"]
+    )
+    custom.delete_namespaced_custom_object(
+        names.GROUP, names.VERSION, names.NAMESPACE, names.BRIDGE_PLURAL, bridge
+    )
+    wait_for(
+        lambda: not _carrier_on_all(kube, sandbox_ns, list(before)), 60, "the Operator restored the Pods"
+    )
+    planned = gefyra(env, "plan", check=False)
+    assert planned.returncode == 2 and "+ bridge/web" in planned.stdout, planned.stdout
+    gefyra(env, "apply", "--yes")
+    assert _carrier_on_all(kube, sandbox_ns, list(before))
+
+    gefyra(env, "down")
+    assert _pods(kube, sandbox_ns, list(before)) == before
+    assert _sweep(kube, env, sandbox_ns) == []
+
+
+def test_down_restores_pods_when_the_operator_is_gone(project, workloads, sandbox_kube, sandbox_ns):
+    kube, env = sandbox_kube, project
+    before = workloads
+    gefyra(env, "apply", "--yes")
+    assert _carrier_on_all(kube, sandbox_ns, list(before))
+    kube.apps.delete_namespaced_deployment(names.OPERATOR, names.NAMESPACE)
+    wait_for(
+        lambda: (
+            not kube.core.list_namespaced_pod(
+                names.NAMESPACE, label_selector=names.selector("operator")
+            ).items
+        ),
+        60,
+        "the Operator gone",
+    )
+    done = gefyra(env, "down")
+    assert "nothing left" in done.stdout
+    assert _pods(kube, sandbox_ns, list(before)) == before
+    assert _sweep(kube, env, sandbox_ns) == []
