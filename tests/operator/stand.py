@@ -3,52 +3,24 @@ into the sandbox from the install manifests, and removed again afterwards."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from gefyra import __version__
 from gefyra.cluster import names, rbac
 from gefyra.cluster.install import InstallSettings, install_manifests
-from gefyra.dataplane.images import CONTENT_HASH_LABEL, context_hash, ensure_images
+from gefyra.providers.docker.engine import Engine
+from gefyra.providers.kube.images import build_local, image_refs
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATOR_CONTEXT = REPO / "images" / "operator"
 
 
-def build_operator_image(docker_client: Any) -> str:
-    """prepare.sh (wheels downloaded on the host once, code copied), then a build if the context changed."""
-    subprocess.run(["bash", str(OPERATOR_CONTEXT / "prepare.sh")], check=True, capture_output=True)
-    digest = context_hash(OPERATOR_CONTEXT)
-    tag = f"gefyra/operator:{__version__}-{digest[:12]}"
-    try:
-        if (docker_client.images.get(tag).labels or {}).get(CONTENT_HASH_LABEL) == digest:
-            return tag
-    except Exception:  # noqa: BLE001 - docker.errors.ImageNotFound
-        pass
-    for chunk in docker_client.api.build(
-        path=str(OPERATOR_CONTEXT),
-        tag=tag,
-        labels={CONTENT_HASH_LABEL: digest},
-        rm=True,
-        forcerm=True,
-        decode=True,
-    ):
-        if "error" in chunk:
-            raise RuntimeError(f"building {tag}: {chunk['error']}")
-    return tag
-
-
 def images(docker_client: Any) -> dict[str, str]:
-    from gefyra.dataplane.images import image_tag
-
-    ensure_images(docker_client, ["stowaway", "carrier"])
-    return {
-        "operator": build_operator_image(docker_client),
-        "stowaway": image_tag("stowaway"),
-        "carrier": image_tag("carrier"),
-    }
+    """This checkout's Operator, Stowaway and Carrier images, built by the product's builder when missing."""
+    refs = image_refs()
+    build_local(Engine.from_env(), refs)
+    return {"operator": refs.operator, "stowaway": refs.stowaway, "carrier": refs.carrier}
 
 
 def install_settings(sandbox: Any, tags: dict[str, str], **extra: Any) -> InstallSettings:

@@ -193,7 +193,7 @@ def test_the_interface_line_of_the_dump_stays_inside(stowaway):
 def test_routes_reach_peers_only(stowaway):
     """A route's target must be a peer's tunnel address or lie in a peer's routed subnets (nginx reached only
     then); 169.254.169.254 (a cloud metadata service) and the cluster are refused with 422."""
-    from gefyra.dataplane.stowaway import StowawayError
+    from gefyra.stowaway.client import StowawayError
 
     client = stowaway.client
     routed = client.put_peer("dev1", routed_subnets=["172.31.1.0/24"])
