@@ -298,16 +298,21 @@ def restore_pods(key: str, namespace: str | None) -> int:
     return restored
 
 
-def remove_bridge(settings: Settings, body: Obj) -> None:
-    """Restore every Pod and wait until none runs Carrier any more, then drop the guard and the routes at
-    Stowaway (best effort: a gone Stowaway has none)."""
+RESTART_WAIT_RETRIES = 60  # about a minute: a kubelet that never restarts the container must not block us
+
+
+def remove_bridge(settings: Settings, body: Obj, retry: int = 0) -> None:
+    """Restore every Pod and wait until none runs Carrier any more (for a while), then drop the guard and the
+    routes at Stowaway (best effort: a gone Stowaway has none)."""
     meta = body["metadata"]
     key = reconcile.bridge_key(meta["namespace"], meta["name"])
     namespace = (body.get("spec") or {}).get("namespace")
     restore_pods(key, namespace)
     waiting = _still_carrier(settings, namespace, (body.get("status") or {}).get("pods") or [])
-    if waiting:
+    if waiting and retry < RESTART_WAIT_RETRIES:
         raise kopf.TemporaryError(f"waiting for {', '.join(waiting)} to run their own image again", delay=1)
+    if waiting:
+        log.warning("bridge %s: %s still run Carrier; removing its guard anyway", key, ", ".join(waiting))
     prefix = reconcile.guard_name(meta["namespace"], meta["name"])
     try:
         api = stowaway.client(settings)
