@@ -2,10 +2,10 @@
 
 Namespace `gefyra`: CRDs, the Operator (kopf, one replica, its own ServiceAccount and RBAC, a Service for
 Carrier's config), Stowaway (one replica; UDP NodePort for WireGuard, ClusterIP for its control API). Stowaway
-needs NET_ADMIN and /dev/net/tun (a hostPath CharDevice), never `privileged`. Its API token Secret is not part
-of the manifests: the Operator makes it in the cluster, so the token never passes through a client or a
-printed manifest; Stowaway's Pod waits for it. Every object carries `gefyra.dev/managed-by=gefyra` and a
-`gefyra.dev/component`.
+needs NET_ADMIN and /dev/net/tun (a hostPath CharDevice), never `privileged`. Its API token and server key
+Secrets are not part of the manifests: the Operator makes them in the cluster, so neither passes through a
+client or a printed manifest; Stowaway's Pod waits for them. Every object carries
+`gefyra.dev/managed-by=gefyra` and a `gefyra.dev/component`.
 """
 
 from __future__ import annotations
@@ -203,6 +203,13 @@ def stowaway_manifests(s: InstallSettings) -> list[Manifest]:
             {"name": "tun", "mountPath": "/dev/net/tun"},
             {"name": "token", "mountPath": "/run/secrets/stowaway", "readOnly": True},
             {"name": "state", "mountPath": "/var/lib/stowaway"},
+            # The server key from a Secret the Operator made: a new Pod keeps the server's public key.
+            {
+                "name": "server-key",
+                "mountPath": f"/var/lib/stowaway/{names.SERVER_KEY_FILE}",
+                "subPath": names.SERVER_KEY_FILE,
+                "readOnly": True,
+            },
         ],
     }
     pod = {
@@ -215,6 +222,10 @@ def stowaway_manifests(s: InstallSettings) -> list[Manifest]:
             {"name": "tun", "hostPath": {"path": "/dev/net/tun", "type": "CharDevice"}},
             {"name": "token", "secret": {"secretName": names.STOWAWAY_TOKEN, "defaultMode": 0o400}},
             {"name": "state", "emptyDir": {}},
+            {
+                "name": "server-key",
+                "secret": {"secretName": names.STOWAWAY_SERVER_KEY, "defaultMode": 0o400},
+            },
         ],
     }
     selector = {names.COMPONENT: "stowaway", names.MANAGED_BY: names.MANAGED_BY_VALUE}

@@ -20,6 +20,10 @@ STOWAWAY = "gefyra-stowaway"  # Deployment, ServiceAccount
 STOWAWAY_WIREGUARD = "gefyra-stowaway-wireguard"  # UDP NodePort Service
 STOWAWAY_API = "gefyra-stowaway-api"  # ClusterIP Service of the control API
 STOWAWAY_TOKEN = "gefyra-stowaway-token"  # Secret (key `token`); made in the cluster by the Operator
+# Secret (key `server.key`): Stowaway's WireGuard private key, made by the Operator, so a new Stowaway Pod
+# keeps the server's public key (peers' configs stay valid).
+STOWAWAY_SERVER_KEY = "gefyra-stowaway-server"
+SERVER_KEY_FILE = "server.key"
 CLIENT_ROLE_PREFIX = "gefyra-client-"  # per client: ServiceAccount, Role, RoleBinding
 PEER_SECRET_PREFIX = "gefyra-peer-"  # per client: the WireGuard peer config
 
@@ -29,6 +33,8 @@ WIREGUARD_PORT = 51820
 DEFAULT_NODE_PORT = 31820
 # Proxy ports on Stowaway, one per bridged port (a stream server each); the API port is outside.
 ROUTE_PORTS = range(10100, 11100)
+# Carrier's rsync daemon (the Pod's service-account directory, read-only); Stowaway guards it per bridge.
+CARRIER_RSYNC_PORT = 873
 
 # Labels: every installed object carries COMPONENT and MANAGED_BY; per-client objects also CLIENT.
 PREFIX = "gefyra.dev/"
@@ -44,6 +50,8 @@ MANAGED_BY_VALUE = "gefyra"
 INSTALLED_BY = "gefyra.dev/installed-by"
 # ... and at least one client has been seen since (a fresh install waiting for its first client stays).
 HAD_CLIENTS = "gefyra.dev/had-clients"
+# kopf's finalizer on GefyraClients and GefyraBridges (their delete handlers restore Pods, remove peers).
+FINALIZER = "gefyra.dev/finalizer"
 # On a bridged Pod, one per bridged container: JSON {"bridge": "<ns>/<name>", "originalImage": "<image>"}.
 # Anyone can restore the Pod from it, even without the Operator.
 BRIDGED_PREFIX = "bridge.gefyra.dev/"

@@ -13,7 +13,7 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from gefyra.cluster import names
+from gefyra.cluster import bridged, names
 from gefyra.cluster.crds import BridgedPod, GefyraBridgeSpec, GefyraClientSpec, RoutePort
 from gefyra.dataplane.models import ProxyRoute
 from gefyra_operator import carrier, kube, reconcile, stowaway
@@ -50,29 +50,29 @@ def reconcile_bridge(settings: Settings, body: Obj) -> Obj:
             ),
             "observedGeneration": meta.get("generation"),
         }
-    bridged = [p for p in status["pods"] if p["state"] == "Bridged"]
+    done = [p for p in status["pods"] if p["state"] == "Bridged"]
     failed = [p for p in status["pods"] if p["state"] == "Failed"]
     if failed:
         reason, message = "PodsNotBridged", "; ".join(f"{p['name']}: {p['reason']}" for p in failed)
-    elif bridged:
-        reason, message = "Bridged", f"{len(bridged)} Pod(s) bridged"
+    elif done:
+        reason, message = "Bridged", f"{len(done)} Pod(s) bridged"
     else:
         reason, message = "NoPods", "the target has no running Pod yet"
-    status["phase"] = "Active" if bridged else ("Failed" if failed else "Pending")
+    status["phase"] = "Active" if done else ("Failed" if failed else "Pending")
     status["conditions"] = reconcile.set_condition(
-        conditions, "Ready", bool(bridged) and not failed, reason, message
+        conditions, "Ready", bool(done) and not failed, reason, message
     )
     status["observedGeneration"] = meta.get("generation")
     return status
 
 
 def _reconcile(settings: Settings, body: Obj, key: str) -> Obj:
-    meta = body["metadata"]
+    meta, previous = body["metadata"], body.get("status") or {}
     try:
         spec = GefyraBridgeSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
         raise Blocked(Problem(reason="InvalidSpec", message=str(error).replace("\n", " "))) from None
-    client_spec = _client(meta["namespace"], spec.client)
+    client_spec, tunnel_address = _client(meta["namespace"], spec.client)
     problem = reconcile.local_ip_problem(spec.local_ip, client_spec.routed_subnets, spec.client)
     if problem:
         raise Blocked(problem)
@@ -84,15 +84,22 @@ def _reconcile(settings: Settings, body: Obj, key: str) -> Obj:
     if problem:
         raise Blocked(problem)
     ports, problem = reconcile.bridge_ports(spec, container, spec.target)
+    problem = problem or reconcile.probe_problem(container, ports, spec.target)
     if problem:
         raise Blocked(problem)
     _check_conflicts(meta, spec)
     stowaway_ip = stowaway.pod_ip(settings.namespace)
     if stowaway_ip is None:
         raise Blocked(Problem(reason="StowawayNotReady", message="no running Stowaway Pod"), phase="Pending")
-    routes = _ensure_routes(settings, meta, spec, ports)
+    if tunnel_address is None:
+        message = f"GefyraClient {spec.client} has no tunnel address yet"
+        raise Blocked(Problem(reason="ClientNotReady", message=message), phase="Pending")
+    before = {r["route"]: r["listenPort"] for r in previous.get("routes") or []}
+    routes = _ensure_routes(settings, meta, spec, ports, before)
+    # The guard first: a Carrier never serves its rsync module while any peer could reach it.
+    _ensure_guard(settings, meta, _guarded_ips(pods, container["name"], key), tunnel_address)
     states = [_bridge_pod(settings, pod, container["name"], key) for pod in pods]
-    old = (body.get("status") or {}).get("stowawayAddress")
+    old = previous.get("stowawayAddress")
     if old and old != stowaway_ip:  # Carriers proxy to Stowaway's Pod IP: tell them to fetch again
         carrier.reload([p.get("status", {}).get("podIP") for p in pods], settings.carrier_control_port)
     return {
@@ -103,18 +110,20 @@ def _reconcile(settings: Settings, body: Obj, key: str) -> Obj:
     }
 
 
-def _client(namespace: str, name: str) -> GefyraClientSpec:
+def _client(namespace: str, name: str) -> tuple[GefyraClientSpec, str | None]:
+    """The client's spec and its tunnel address (None until its peer is provisioned)."""
     client = kube.get(kube.custom(namespace, names.CLIENT_PLURAL, name))
     if client is None or reconcile.is_terminating(client):
         raise Blocked(
             Problem(reason="ClientMissing", message=f"GefyraClient {namespace}/{name} does not exist")
         )
     try:
-        return GefyraClientSpec.model_validate(client.get("spec") or {})
+        spec = GefyraClientSpec.model_validate(client.get("spec") or {})
     except ValidationError:
         raise Blocked(
             Problem(reason="ClientInvalid", message=f"GefyraClient {name} has an invalid spec")
         ) from None
+    return spec, (client.get("status") or {}).get("tunnelAddress")
 
 
 def _check_conflicts(meta: Obj, spec: GefyraBridgeSpec) -> None:
@@ -176,14 +185,16 @@ def _owned_by(pod: Obj, workload: Obj) -> bool:
 
 
 def _ensure_routes(
-    settings: Settings, meta: Obj, spec: GefyraBridgeSpec, ports: dict[int, int]
+    settings: Settings, meta: Obj, spec: GefyraBridgeSpec, ports: dict[int, int], before: dict[str, int]
 ) -> list[RoutePort]:
-    """One Stowaway route per port (PUT is idempotent; a restarted Stowaway gets them back); routes of ports
-    the bridge no longer has are removed."""
+    """One Stowaway route per port (PUT is idempotent; a new Stowaway gets them back on the ports they had);
+    routes of ports the bridge no longer has are removed."""
     api = stowaway.client(settings)
     try:
         existing = {r.name: r.listen_port for r in api.routes()}
-        routes = reconcile.plan_routes(meta["namespace"], meta["name"], ports, existing, existing.values())
+        routes = reconcile.plan_routes(
+            meta["namespace"], meta["name"], ports, existing, existing.values(), previous=before
+        )
         for route in routes:
             api.put_route(
                 ProxyRoute(
@@ -193,7 +204,7 @@ def _ensure_routes(
                     target_port=route.local_port,
                 )
             )
-        prefix = reconcile.route_name(meta["namespace"], meta["name"], 0)[:-1]
+        prefix = reconcile.guard_name(meta["namespace"], meta["name"]) + "-"
         for name in set(existing) - {r.route for r in routes}:
             if name.startswith(prefix):
                 api.delete_route(name)
@@ -204,21 +215,47 @@ def _ensure_routes(
     return routes
 
 
+def _guarded_ips(pods: list[Obj], container: str, key: str) -> list[str]:
+    """Pod IPs whose Carrier this bridge runs or will run (not those another bridge holds)."""
+    ips = []
+    for pod in pods:
+        record = bridged.bridged_record(pod, container)
+        ip = (pod.get("status") or {}).get("podIP")
+        if ip and (record is None or record.get("bridge") == key):
+            ips.append(str(ip))
+    return sorted(ips)
+
+
+def _ensure_guard(settings: Settings, meta: Obj, pod_ips: list[str], tunnel_address: str) -> None:
+    """Only this bridge's client reaches Carrier's rsync daemon (the Pod's service-account token) through
+    the tunnel; Carrier itself admits Stowaway's address only (see carrier.rsync_directive)."""
+    guard = stowaway.Guard(
+        name=reconcile.guard_name(meta["namespace"], meta["name"]),
+        port=names.CARRIER_RSYNC_PORT,
+        destinations=pod_ips,
+        sources=[tunnel_address],
+    )
+    try:
+        stowaway.client(settings).put_guard(guard)
+    except stowaway.StowawayError as error:
+        raise kopf.TemporaryError(f"Stowaway: {error}", delay=3) from None
+
+
 def _bridge_pod(settings: Settings, pod: Obj, container: str, key: str) -> BridgedPod:
     meta = pod["metadata"]
     base = {"name": meta["name"], "uid": meta["uid"], "container": container}
-    record = reconcile.bridged_record(pod, container)
+    record = bridged.bridged_record(pod, container)
     if record is not None and record.get("bridge") != key:
         reason = f"container {container} is bridged by {record.get('bridge')}"
         return BridgedPod(**base, state="Failed", reason=reason)
     problem = reconcile.carrier_problem(pod["spec"], _container(pod, container), f"pod/{meta['name']}")
     if record is None and problem:
         return BridgedPod(**base, state="Failed", reason=problem.message)
-    original = record["originalImage"] if record else reconcile.current_image(pod, container)
+    original = record["originalImage"] if record else bridged.current_image(pod, container)
     if original is None:
         return BridgedPod(**base, state="Failed", reason=f"container {container} has no image")
-    if reconcile.current_image(pod, container) != settings.carrier_image or record is None:
-        patch = reconcile.bridge_patch(container, original, settings.carrier_image, key)
+    if bridged.current_image(pod, container) != settings.carrier_image or record is None:
+        patch = bridged.bridge_patch(container, original, settings.carrier_image, key)
         # The resourceVersion makes the patch conditional: the image recorded is the image replaced.
         patch["metadata"]["resourceVersion"] = meta["resourceVersion"]
         try:
@@ -243,11 +280,11 @@ def restore_pods(key: str, namespace: str | None) -> int:
         return 0
     restored = 0
     for pod in kube.items(kube.core(namespace, "pods")):
-        for container, image in reconcile.bridged_containers(pod, key).items():
+        for container, image in bridged.bridged_containers(pod, key).items():
             try:
                 kube.patch(
                     kube.core(namespace, "pods", pod["metadata"]["name"]),
-                    reconcile.restore_patch(container, image),
+                    bridged.restore_patch(container, image),
                     "strategic",
                 )
             except kube.KubeError as error:
@@ -261,16 +298,45 @@ def restore_pods(key: str, namespace: str | None) -> int:
     return restored
 
 
-def remove_bridge(settings: Settings, body: Obj) -> None:
-    """Restore every Pod, then drop the routes at Stowaway (best effort: a gone Stowaway has none)."""
+RESTART_WAIT_RETRIES = 60  # about a minute: a kubelet that never restarts the container must not block us
+
+
+def remove_bridge(settings: Settings, body: Obj, retry: int = 0) -> None:
+    """Restore every Pod and wait until none runs Carrier any more (for a while), then drop the guard and the
+    routes at Stowaway (best effort: a gone Stowaway has none)."""
     meta = body["metadata"]
     key = reconcile.bridge_key(meta["namespace"], meta["name"])
-    restore_pods(key, (body.get("spec") or {}).get("namespace"))
-    prefix = reconcile.route_name(meta["namespace"], meta["name"], 0)[:-1]
+    namespace = (body.get("spec") or {}).get("namespace")
+    restore_pods(key, namespace)
+    waiting = _still_carrier(settings, namespace, (body.get("status") or {}).get("pods") or [])
+    if waiting and retry < RESTART_WAIT_RETRIES:
+        raise kopf.TemporaryError(f"waiting for {', '.join(waiting)} to run their own image again", delay=1)
+    if waiting:
+        log.warning("bridge %s: %s still run Carrier; removing its guard anyway", key, ", ".join(waiting))
+    prefix = reconcile.guard_name(meta["namespace"], meta["name"])
     try:
         api = stowaway.client(settings)
+        api.delete_guard(prefix)
         for route in api.routes():
-            if route.name.startswith(prefix):
+            if route.name.startswith(prefix + "-"):
                 api.delete_route(route.name)
     except (stowaway.StowawayError, kube.KubeError) as error:
         log.warning("routes of bridge %s not removed at Stowaway: %s", key, error)
+
+
+def _still_carrier(settings: Settings, namespace: str | None, pods: list[Obj]) -> list[str]:
+    """Names of the bridge's Pods whose container still runs Carrier (the kubelet has not restarted it)."""
+    if not namespace:
+        return []
+    waiting = []
+    for item in pods:
+        pod = kube.get(kube.core(namespace, "pods", item["name"]))
+        if pod is None or reconcile.is_terminating(pod) or pod["metadata"].get("uid") != item.get("uid"):
+            continue
+        container = item.get("container") or ""
+        if bridged.current_image(pod, container) == settings.carrier_image:
+            continue  # not restored by this bridge: another one holds it
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            if status.get("name") == container and status.get("image") == settings.carrier_image:
+                waiting.append(item["name"])
+    return waiting

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gefyra.cluster import names
+from gefyra.cluster import bridged, names
 from gefyra.cluster.crds import RoutePort
 from gefyra.dataplane.render import render_carrier_nginx
 from gefyra_operator import kube, reconcile, stowaway
@@ -55,7 +55,7 @@ def config_for(settings: Settings, namespace: str, pod_name: str, token: str | N
         raise Refused(404, f"no Pod {namespace}/{pod_name}")
     authenticate(pod, token)
     for container in pod["spec"].get("containers") or []:
-        record = reconcile.bridged_record(pod, container["name"])
+        record = bridged.bridged_record(pod, container["name"])
         if record is None:
             continue
         bridge_ns, _, bridge_name = str(record.get("bridge", "")).partition("/")
@@ -65,8 +65,15 @@ def config_for(settings: Settings, namespace: str, pod_name: str, token: str | N
         address = stowaway.pod_ip(settings.namespace)
         if not routes or address is None:
             raise Refused(503, f"bridge {record.get('bridge')} has no route yet")
-        return render_carrier_nginx(reconcile.carrier_ports(routes, address))
+        return rsync_directive([address]) + render_carrier_nginx(reconcile.carrier_ports(routes, address))
     raise Refused(404, f"Pod {namespace}/{pod_name} is not bridged")
+
+
+def rsync_directive(hosts: list[str]) -> str:
+    """The line of the config that sets Carrier's rsync `hosts allow` (a bridged Pod's env cannot be
+    patched). Clients come through the tunnel, masqueraded by Stowaway: its Pod IP is what Carrier sees;
+    which peer may pass is Stowaway's guard for the bridge."""
+    return f"# carrier: rsync-hosts-allow {' '.join(hosts)}\n"
 
 
 def _bearer(request: web.Request) -> str | None:

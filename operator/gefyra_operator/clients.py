@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,11 +15,13 @@ from pydantic import ValidationError
 
 from gefyra.cluster import names, rbac
 from gefyra.cluster.crds import GefyraClientSpec
+from gefyra.dataplane.models import PeerConfig
 from gefyra_operator import kube, reconcile, stowaway
 from gefyra_operator.settings import Settings
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
+_PROVISIONING = threading.Lock()
 TUNNEL_FRESH = 180  # seconds: WireGuard re-handshakes every 2 minutes while traffic or keepalives flow
 
 
@@ -45,11 +48,13 @@ def ensure(settings: Settings, body: Obj) -> Obj:
         return _failed(body, "InvalidName", f"client name {name!r} must be a DNS label (it names the peer)")
     mark_had_clients(namespace)
     try:
-        peer = stowaway.client(settings).put_peer(name, spec.routed_subnets)
+        peer = provision(settings, namespace, name, spec.routed_subnets)
     except stowaway.StowawayError as error:
         if error.status in (400, 409):
             return _failed(body, "PeerRejected", str(error))
         raise kopf.TemporaryError(f"Stowaway: {error}", delay=3) from None
+    except ValueError as error:  # the tunnel subnet is full
+        return _failed(body, "PeerRejected", str(error))
     data = peer.model_dump(mode="json")
     data["private_key"] = peer.private_key.get_secret_value()
     write_secret(reconcile.peer_secret(name, namespace, uid, json.dumps(data, sort_keys=True)))
@@ -65,6 +70,25 @@ def ensure(settings: Settings, body: Obj) -> Obj:
         "peerSecret": names.peer_secret_name(name),
         "observedGeneration": meta.get("generation"),
     }
+
+
+def provision(settings: Settings, namespace: str, name: str, routed_subnets: list[str]) -> PeerConfig:
+    """PUT the peer. Its keys and address are cluster state: a peer kept in its Secret is put back with
+    them (a new Stowaway Pod lost its peers, the client's Cargo still has its config); a new one gets the
+    lowest address no Secret and no Stowaway peer has (so it never takes a kept peer's address before that
+    one is restored) and keys made by Stowaway. One at a time: two new clients never pick the same address."""
+    api = stowaway.client(settings)
+    with _PROVISIONING:
+        kept = reconcile.kept_peer(kube.get(kube.core(namespace, "secrets", names.peer_secret_name(name))))
+        if kept is not None:
+            return api.put_peer_kept(name, routed_subnets, kept.address, kept.private_key)
+        used = [p.address for p in api.peers()]
+        for secret in kube.items(kube.core(namespace, "secrets"), labelSelector=names.selector("peer")):
+            other = reconcile.kept_peer(secret)
+            if other is not None:
+                used.append(other.address)
+        address = reconcile.free_address(api.server().subnet, used)
+        return api.put_peer_kept(name, routed_subnets, address)
 
 
 def mark_had_clients(namespace: str) -> None:

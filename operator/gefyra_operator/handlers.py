@@ -62,5 +62,5 @@ def bridge_tick(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
 
 
 @kopf.on.delete(*BRIDGES)
-def bridge_deleted(body: kopf.Body, **_: Any) -> None:
-    bridges.remove_bridge(SETTINGS, dict(body))
+def bridge_deleted(body: kopf.Body, retry: int, **_: Any) -> None:
+    bridges.remove_bridge(SETTINGS, dict(body), retry)

@@ -9,13 +9,14 @@ from typing import Any
 
 import kopf
 
+from gefyra.cluster import names
 from gefyra_operator import carrier, janitor, stowaway
 from gefyra_operator.settings import Settings
 
 
 def configure(kopf_settings: kopf.OperatorSettings) -> None:
     """Keep kopf's bookkeeping under gefyra.dev (annotations, not status: the status schema is strict)."""
-    kopf_settings.persistence.finalizer = "gefyra.dev/finalizer"
+    kopf_settings.persistence.finalizer = names.FINALIZER
     kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="gefyra.dev")
     kopf_settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix="gefyra.dev", key="last-handled-configuration"
@@ -34,7 +35,7 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 
 async def start(settings: Settings, memo: Any) -> None:
     memo.server = await carrier.start_server(settings)
-    await asyncio.to_thread(stowaway.ensure_token, settings.namespace)
+    await asyncio.to_thread(stowaway.ensure_secrets, settings.namespace)
     memo.janitor = asyncio.create_task(janitor.run(settings))
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gefyra.cluster import names
 from gefyra.cluster.crds import DNS_LABEL, Condition, GefyraBridgeSpec, RoutePort
-from gefyra.dataplane.models import CarrierPort
+from gefyra.dataplane.models import CarrierPort, PeerConfig
 
 Obj = dict[str, Any]
 DNS_LABEL_RE = re.compile(DNS_LABEL)
@@ -68,6 +68,29 @@ def client_silent_for(latest_handshake: int, created: datetime, now: datetime) -
     """Seconds since the tunnel last spoke (or since the client was made, when it never did)."""
     since = datetime.fromtimestamp(latest_handshake, UTC) if latest_handshake > 0 else created
     return max(0.0, (now - since).total_seconds())
+
+
+def kept_peer(secret: Obj | None) -> PeerConfig | None:
+    """The peer config a client's Secret keeps (keys and address to restore at a new Stowaway), if any."""
+    raw = ((secret or {}).get("data") or {}).get("peer.json")
+    if not raw:
+        return None
+    try:
+        return PeerConfig.model_validate_json(base64.b64decode(raw))
+    except ValueError:
+        return None
+
+
+def free_address(subnet: str, used: Iterable[str]) -> str:
+    """The lowest peer address of the tunnel subnet nobody has (the first host is Stowaway's)."""
+    network = ipaddress.IPv4Network(subnet)
+    taken = {ipaddress.ip_interface(u).ip for u in used}
+    hosts = network.hosts()
+    next(hosts, None)  # Stowaway's own address
+    for host in hosts:
+        if host not in taken:
+            return f"{host}/32"
+    raise ValueError(f"tunnel subnet {subnet} is full")
 
 
 def peer_secret(client: str, namespace: str, owner_uid: str, peer_json: str) -> Obj:
@@ -158,6 +181,38 @@ def carrier_problem(pod_spec: Obj, container: Obj, target: str) -> Problem | Non
     return None
 
 
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def probe_problem(container: Obj, ports: Mapping[int, int], target: str) -> Problem | None:
+    """A Pod keeps its probes (they cannot be patched) and they now reach Carrier, which forwards them like
+    any traffic through the tunnel to the local container: fine on a bridged port; an exec probe would run
+    in Carrier's image (no such command: restarts, or a Pod that never turns Ready)."""
+    name = container["name"]
+    named = {p["name"]: int(p["containerPort"]) for p in container.get("ports") or [] if p.get("name")}
+    for kind in PROBES:
+        probe = container.get(kind) or {}
+        if "exec" in probe:
+            return Problem(
+                reason="ProbeNotSupported",
+                message=f"container {name} of {target} has an exec {kind}: it would run in Carrier's image "
+                "(an httpGet or tcpSocket probe on a bridged port is forwarded to the local container)",
+            )
+        for handler in ("httpGet", "tcpSocket", "grpc"):
+            if handler not in probe:
+                continue
+            port = probe[handler].get("port")
+            number = int(port) if isinstance(port, int) or str(port).isdigit() else named.get(port)
+            if number is None or int(number) not in ports:
+                bridged = ", ".join(map(str, ports)) or "none"
+                return Problem(
+                    reason="ProbePortNotBridged",
+                    message=f"the {kind} of container {name} of {target} uses port {port}, which the bridge "
+                    f"does not carry (bridged: {bridged}): add it to spec.ports",
+                )
+    return None
+
+
 def bridge_ports(
     spec: GefyraBridgeSpec, container: Obj, target: str
 ) -> tuple[dict[int, int], Problem | None]:
@@ -210,15 +265,19 @@ def plan_routes(
     existing: Mapping[str, int],
     taken: Iterable[int],
     pool: range = names.ROUTE_PORTS,
+    previous: Mapping[str, int] | None = None,
 ) -> list[RoutePort]:
-    """One Stowaway route per port. A route Stowaway already has keeps its listen port (restart-safe); new
-    routes take the lowest free ports of `pool`."""
+    """One Stowaway route per port. A route Stowaway already has keeps its listen port (restart-safe); a route
+    a new Stowaway lost gets the port it had (`previous`, from the bridge's status) while that is free, so
+    Carriers' configs stay valid; other new routes take the lowest free ports of `pool`."""
     used = set(taken) | set(existing.values())
+    wanted = {n: p for n, p in (previous or {}).items() if n not in existing and p not in used}
+    used |= set(wanted.values())
     free = (p for p in pool if p not in used)
     routes = []
     for port, local in ports.items():
         name = route_name(namespace, bridge, port)
-        listen = existing.get(name)
+        listen = existing.get(name) or wanted.get(name)
         if listen is None:
             listen = next(free, None)
             if listen is None:
@@ -227,60 +286,17 @@ def plan_routes(
     return routes
 
 
+def guard_name(namespace: str, bridge: str) -> str:
+    """The bridge's guard at Stowaway (its rsync port), named like its routes without the port."""
+    return route_name(namespace, bridge, 0).rsplit("-", 1)[0]
+
+
 def carrier_ports(routes: Iterable[RoutePort], stowaway_ip: str) -> list[CarrierPort]:
     """Carrier listens on each container port and proxies (raw TCP: any protocol) to Stowaway's route."""
     return [
         CarrierPort(port=r.port, upstream_host=stowaway_ip, upstream_port=r.listen_port, protocol="tcp")
         for r in routes
     ]
-
-
-def bridged_record(pod: Obj, container: str) -> Obj | None:
-    """The annotation a bridge left on a Pod for `container` ({"bridge", "originalImage"}), if any."""
-    raw = ((pod.get("metadata") or {}).get("annotations") or {}).get(names.bridged_annotation(container))
-    if raw is None:
-        return None
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def bridged_containers(pod: Obj, bridge: str) -> dict[str, str]:
-    """container -> original image, for every container of `pod` that bridge `ns/name` swapped."""
-    out = {}
-    for key in (pod.get("metadata") or {}).get("annotations") or {}:
-        if key.startswith(names.BRIDGED_PREFIX):
-            record = bridged_record(pod, key[len(names.BRIDGED_PREFIX) :])
-            if record and record.get("bridge") == bridge and isinstance(record.get("originalImage"), str):
-                out[key[len(names.BRIDGED_PREFIX) :]] = record["originalImage"]
-    return out
-
-
-def current_image(pod: Obj, container: str) -> str | None:
-    for item in (pod.get("spec") or {}).get("containers") or []:
-        if item["name"] == container:
-            image = item.get("image")
-            return str(image) if image is not None else None
-    return None
-
-
-def bridge_patch(container: str, original_image: str, carrier_image: str, bridge: str) -> Obj:
-    """One strategic-merge patch: Carrier's image for that container, and the record of the original."""
-    record = json.dumps({"bridge": bridge, "originalImage": original_image}, separators=(",", ":"))
-    return {
-        "metadata": {"annotations": {names.bridged_annotation(container): record}},
-        "spec": {"containers": [{"name": container, "image": carrier_image}]},
-    }
-
-
-def restore_patch(container: str, original_image: str) -> Obj:
-    """Undo `bridge_patch` exactly: the original image back, the annotation gone."""
-    return {
-        "metadata": {"annotations": {names.bridged_annotation(container): None}},
-        "spec": {"containers": [{"name": container, "image": original_image}]},
-    }
 
 
 def is_terminating(obj: Obj) -> bool:

@@ -3,6 +3,7 @@ into the sandbox from the install manifests, and removed again afterwards."""
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ def images(docker_client: Any) -> dict[str, str]:
 
 def install_settings(sandbox: Any, tags: dict[str, str], **extra: Any) -> InstallSettings:
     s = sandbox.settings
+    node_port = extra.pop("node_port", names.DEFAULT_NODE_PORT)
     return InstallSettings(
         operator_image=tags["operator"],
         stowaway_image=tags["stowaway"],
@@ -32,9 +34,16 @@ def install_settings(sandbox: Any, tags: dict[str, str], **extra: Any) -> Instal
         image_pull_policy="Never",
         cluster_routes=[str(s.pod_cidr), str(s.service_cidr)],
         cluster_dns=[s.dns_service_ip],
-        endpoint=f"{sandbox.node_ip}:{names.DEFAULT_NODE_PORT}",
+        node_port=node_port,
+        endpoint=f"{sandbox.node_ip}:{node_port}",
         **extra,
     )
+
+
+def random_node_port() -> int:
+    """A NodePort for Stowaway unlikely to be another sandbox's on this shared host: NodePorts on shared
+    addresses (Docker gateways, where our Cargo containers reach them) go to the newest sandbox using them."""
+    return random.randrange(30200, 32700)
 
 
 def apply(api_client: Any, manifests: list[dict[str, Any]]) -> None:

@@ -83,6 +83,26 @@ def test_stowaway_gets_net_admin_and_the_tun_device_never_privileged():
     assert token["secret"] == {"secretName": names.STOWAWAY_TOKEN, "defaultMode": 0o400}
 
 
+def test_stowaway_takes_its_server_key_from_a_secret_over_its_state_folder():
+    """The key file lies where stowaway-entry.sh looks for it (it makes one only when none is there), so a
+    new Pod keeps the server's public key; the rest of the state folder stays a writable emptyDir."""
+    deployment = _by("Deployment", names.STOWAWAY)
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = _containers(deployment)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["state"] == {"name": "state", "emptyDir": {}}
+    assert volumes["server-key"]["secret"] == {"secretName": "gefyra-stowaway-server", "defaultMode": 0o400}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/var/lib/stowaway"]["name"] == "state"
+    assert mounts["/var/lib/stowaway/server.key"] == {
+        "name": "server-key",
+        "mountPath": "/var/lib/stowaway/server.key",
+        "subPath": "server.key",
+        "readOnly": True,
+    }
+    assert not [m for m in install_manifests(SETTINGS) if m["kind"] == "Secret"]  # made in the cluster
+
+
 def test_services_udp_node_port_for_wireguard_cluster_ip_for_the_api():
     wireguard = _by("Service", names.STOWAWAY_WIREGUARD)["spec"]
     assert wireguard["type"] == "NodePort"

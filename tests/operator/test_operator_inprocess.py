@@ -77,7 +77,7 @@ def operator(sandbox, sandbox_kube, docker_client):
         from gefyra_operator import kube, stowaway
 
         kube.reset_client()
-        stowaway.ensure_token(NS)  # what the Operator does at startup; Stowaway's Pod waits for it
+        stowaway.ensure_secrets(NS)  # what the Operator does at startup; Stowaway's Pod waits for them
         # The host reaches Pod IPs, not ClusterIPs: the Operator talks to the Stowaway Pod directly.
         os.environ["GEFYRA_STOWAWAY_URL"] = f"http://{wait_for(lambda: _stowaway_ip(sandbox_kube), 120)}:8080"
         args = ["run", "--standalone", "--namespace", NS, "-m", "gefyra_operator.handlers"]

@@ -9,7 +9,7 @@ import pytest
 from gefyra_operator import reconcile
 from gefyra_operator.reconcile import Problem
 
-from gefyra.cluster import names
+from gefyra.cluster import bridged, names
 from gefyra.cluster.crds import GefyraBridgeSpec
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ def _spec(**extra):
 
 
 def test_bridge_patch_touches_only_that_containers_image_and_records_the_original():
-    patch = reconcile.bridge_patch("web", "shop/web:1", "gefyra/carrier:1", "gefyra/web")
+    patch = bridged.bridge_patch("web", "shop/web:1", "gefyra/carrier:1", "gefyra/web")
     assert patch["spec"] == {"containers": [{"name": "web", "image": "gefyra/carrier:1"}]}
     record = json.loads(patch["metadata"]["annotations"]["bridge.gefyra.dev/web"])
     assert record == {"bridge": "gefyra/web", "originalImage": "shop/web:1"}
@@ -39,9 +39,9 @@ def test_bridge_patch_touches_only_that_containers_image_and_records_the_origina
 
 def test_restore_patch_undoes_the_bridge_patch():
     pod = _pod(annotations={"bridge.gefyra.dev/web": '{"bridge":"gefyra/web","originalImage":"shop/web:1"}'})
-    assert reconcile.bridged_containers(pod, "gefyra/web") == {"web": "shop/web:1"}
-    assert reconcile.bridged_containers(pod, "gefyra/other") == {}
-    patch = reconcile.restore_patch("web", "shop/web:1")
+    assert bridged.bridged_containers(pod, "gefyra/web") == {"web": "shop/web:1"}
+    assert bridged.bridged_containers(pod, "gefyra/other") == {}
+    patch = bridged.restore_patch("web", "shop/web:1")
     assert patch == {
         "metadata": {"annotations": {"bridge.gefyra.dev/web": None}},
         "spec": {"containers": [{"name": "web", "image": "shop/web:1"}]},
@@ -49,7 +49,7 @@ def test_restore_patch_undoes_the_bridge_patch():
 
 
 def test_a_broken_annotation_is_not_a_record():
-    assert reconcile.bridged_record(_pod(annotations={"bridge.gefyra.dev/web": "not json"}), "web") is None
+    assert bridged.bridged_record(_pod(annotations={"bridge.gefyra.dev/web": "not json"}), "web") is None
 
 
 def test_container_must_be_named_when_the_pod_has_several():
@@ -195,3 +195,82 @@ def test_token_mounted_and_service_account_username():
     ]
     assert reconcile.token_mounted(pod)
     assert reconcile.service_account_username(pod) == "system:serviceaccount:shop:default"
+
+
+def test_a_route_a_new_stowaway_lost_gets_its_old_port_back():
+    name_a = reconcile.route_name("gefyra", "web", 8080)
+    name_b = reconcile.route_name("gefyra", "web", 9000)
+    previous = {name_a: 10107, name_b: 10100}
+    # A new Stowaway: no routes yet, and another bridge's route already took 10100.
+    other = {"b000000000000-80": 10100}
+    routes = reconcile.plan_routes(
+        "gefyra", "web", {8080: 8000, 9000: 9000}, other, [10100], previous=previous
+    )
+    assert [r.listen_port for r in routes] == [10107, 10101]
+
+
+def test_guard_is_named_like_the_routes_without_the_port():
+    guard = reconcile.guard_name("gefyra", "web")
+    assert reconcile.route_name("gefyra", "web", 8080) == f"{guard}-8080"
+    assert reconcile.DNS_LABEL_RE.match(guard)
+
+
+def _probed(**probes):
+    ports = [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090, "name": "admin"}]
+    return {"name": "web", "ports": ports, **probes}
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        {"httpGet": {"path": "/healthz", "port": 8080}},
+        {"httpGet": {"path": "/healthz", "port": "http"}},
+        {"tcpSocket": {"port": 8080}},
+        {"grpc": {"port": 8080}},
+    ],
+)
+def test_probes_on_a_bridged_port_are_forwarded(probe):
+    container = _probed(livenessProbe=probe, readinessProbe=probe, startupProbe=probe)
+    assert reconcile.probe_problem(container, {8080: 8000}, "deployment/web") is None
+
+
+def test_a_probe_on_a_port_the_bridge_does_not_carry_is_a_reason():
+    container = _probed(readinessProbe={"httpGet": {"path": "/", "port": "admin"}})
+    assert reconcile.probe_problem(container, {8080: 8000}, "deployment/web") == Problem(
+        reason="ProbePortNotBridged",
+        message="the readinessProbe of container web of deployment/web uses port admin, which the bridge "
+        "does not carry (bridged: 8080): add it to spec.ports",
+    )
+    assert reconcile.probe_problem(container, {8080: 8000, 9090: 9090}, "deployment/web") is None
+
+
+def test_an_exec_probe_is_a_reason():
+    container = _probed(livenessProbe={"exec": {"command": ["cat", "/tmp/ok"]}})
+    problem = reconcile.probe_problem(container, {8080: 8000}, "deployment/web")
+    assert problem is not None and problem.reason == "ProbeNotSupported"
+    assert problem.message.startswith("container web of deployment/web has an exec livenessProbe")
+
+
+def test_free_address_skips_stowaway_and_every_kept_peer():
+    assert reconcile.free_address("100.87.0.0/24", []) == "100.87.0.2/32"
+    assert reconcile.free_address("100.87.0.0/24", ["100.87.0.2/32", "100.87.0.3"]) == "100.87.0.4/32"
+    with pytest.raises(ValueError, match="full"):
+        reconcile.free_address("100.87.0.0/30", ["100.87.0.2/32"])
+
+
+def test_kept_peer_reads_the_secret_the_operator_wrote():
+    peer = {
+        "name": "alice",
+        "address": "100.87.0.5/32",
+        "private_key": "a2V5",
+        "public_key": "pub",
+        "server_public_key": "spub",
+        "allowed_ips": ["100.87.0.0/24"],
+        "dns": ["10.96.0.10"],
+    }
+    secret = reconcile.peer_secret("alice", "gefyra", "uid-1", json.dumps(peer))
+    kept = reconcile.kept_peer(secret)
+    assert kept is not None and kept.address == "100.87.0.5/32"
+    assert kept.private_key.get_secret_value() == "a2V5"
+    assert reconcile.kept_peer(None) is None
+    assert reconcile.kept_peer({"data": {"peer.json": "bm90IGpzb24="}}) is None
