@@ -76,12 +76,19 @@ def build_local(engine: Engine, refs: ImageRefs) -> None:
     if not refs.local:
         return
     ensure_images(engine, ["stowaway", "carrier"])
+    build_operator(engine, tag=refs.operator)
+
+
+def build_operator(engine: Engine, *, tag: str | None = None, force: bool = False) -> None:
+    """The Operator image (prepare.sh: wheels downloaded on the host, code copied; then `docker build`),
+    unless an image built from the same sources is there already."""
+    tag = tag or operator_tag()
     wanted = operator_hash()
-    found = engine.find_image(refs.operator)
+    found = None if force else engine.find_image(tag)
     if found is not None and found.labels.get(CONTENT_HASH_LABEL) == wanted:
         return
     context = _repo() / "images" / "operator"
     done = subprocess.run(["bash", str(context / "prepare.sh")], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ProviderError(f"preparing the Operator image failed: {done.stderr.strip()[-400:]}")
-    engine.build(str(context), tag=refs.operator, labels={CONTENT_HASH_LABEL: wanted})
+    engine.build(str(context), tag=tag, labels={CONTENT_HASH_LABEL: wanted})
