@@ -14,7 +14,7 @@ from gefyra.cluster.crds import GefyraBridgeSpec, GefyraBridgeStatus
 from gefyra.config.model import Config
 from gefyra.errors import ProviderError
 from gefyra.model.cluster_specs import CLIENT, BridgeSpec, bridge_object_name, client_name
-from gefyra.model.dataplane_specs import CARGO
+from gefyra.model.dataplane_specs import CARGO, infra_name
 from gefyra.model.desired import container_name, network_name
 from gefyra.model.resources import Observed, Resource, ResourceKey
 from gefyra.providers.base import Kind, Snapshot, StepContext
@@ -180,16 +180,25 @@ def _active(obj: KubeObject | None) -> GefyraBridgeStatus | None:
 
 
 def _local_ip(docker: DockerSnapshot, spec: dict[str, object]) -> str | None:
-    for row in docker.containers:
-        if row.name == spec.get("local_docker_name"):
-            endpoint = row.networks.get(str(spec.get("network")))
-            return endpoint.ip if endpoint else None
+    """The local container's address on the project network: its own, or its infra container's when it joined
+    that network namespace (race-free routing: the app itself then has no endpoint)."""
+    name, network = str(spec.get("local_docker_name")), str(spec.get("network"))
+    rows = {row.name: row for row in docker.containers}
+    for holder in (name, infra_name(name)):
+        endpoint = rows[holder].networks.get(network) if holder in rows else None
+        if endpoint:
+            return endpoint.ip
     return None
 
 
 def _running_ip(engine: Engine, spec: BridgeSpec) -> str:
     found = engine.find_container(spec.local_docker_name)
-    address = found.ip_on(spec.network) if found is not None and found.state.running else ""
+    address = ""
+    if found is not None and found.state.running:
+        address = found.ip_on(spec.network)
+        if not address:  # in its infra container's namespace
+            infra = engine.find_container(infra_name(spec.local_docker_name))
+            address = infra.ip_on(spec.network) if infra is not None and infra.state.running else ""
     if not address:
         raise ProviderError(
             f"the local container {spec.local} ({spec.local_docker_name}) is not running on {spec.network}",
