@@ -221,7 +221,9 @@ def test_apply_bridges_traffic_both_ways_and_down_restores_exactly(
     )
     assert reply["message"] == LOCAL_MESSAGE
     port = _node_port(kube, sandbox_ns, "web")
-    assert json.loads(http_get(f"http://{sandbox.node_ip}:{port}/"))["message"] == LOCAL_MESSAGE
+    # the NodePort's rule follows the endpoints, which change while the Pods swap to Carrier: poll, not race
+    node_reply = wait_for(lambda: json.loads(http_get(f"http://{sandbox.node_ip}:{port}/")), 30, "NodePort")
+    assert node_reply["message"] == LOCAL_MESSAGE
     # The local container reaches another cluster Service by its short name (Cargo's DNS, search domains).
     local = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}-web")
     fetched = local.exec_run(
