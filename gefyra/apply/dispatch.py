@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gefyra.apply.events import Event, EventSink
 from gefyra.planning.plan import Step
 from gefyra.providers.base import Kind, PostStartHook, Session, Snapshot, StepContext
+
+if TYPE_CHECKING:
+    from gefyra.config.model import Config
 
 
 def step_runner(
@@ -16,7 +19,7 @@ def step_runner(
     project: str,
     session: Session,
     snapshot: Snapshot,
-    config: Any,
+    config: Config | None,
     hooks: Sequence[PostStartHook],
     emit: EventSink,
 ) -> Callable[[Step], None]:
@@ -33,7 +36,7 @@ def step_runner(
             session=session,
             snapshot=snapshot,
             config=config,
-            options=step.options,
+            options=step.options.model_dump(),
             hooks=hooks,
             log_sink=log,
         )

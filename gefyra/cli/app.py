@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import Protocol, cast
 
 import typer
 
@@ -47,16 +48,13 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point: run the app behind one error boundary."""
-    try:
-        from typer._click.exceptions import ClickException  # typer >= 0.25 vendors click
-    except ImportError:  # pragma: no cover - older typer uses click itself
-        from click.exceptions import ClickException
+    click_error = _click_exception()
 
     try:
         result = app(standalone_mode=False)
-    except ClickException as error:
+    except click_error as error:
         # Usage errors exit 1, not click's 2: `gefyra plan` reserves 2 for "the plan has changes".
-        error.show()
+        cast(_UsageError, error).show()
         sys.exit(ExitCode.ERROR)
     except typer.Abort:
         print("gefyra: aborted", file=sys.stderr)
@@ -76,6 +74,19 @@ def main() -> None:
         print("hint: run again with --debug for a traceback", file=sys.stderr)
         sys.exit(ExitCode.ERROR)
     sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+class _UsageError(Protocol):
+    def show(self) -> None: ...
+
+
+def _click_exception() -> type[Exception]:
+    """click's usage error type: typer >= 0.25 vendors click, older typer uses click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions.ClickException
 
 
 def _report(error: GefyraError) -> None:

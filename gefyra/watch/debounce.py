@@ -92,7 +92,8 @@ class Debouncer:
 
     def take(self) -> list[Trigger]:
         """The due triggers, sorted (empty while the quiet period runs)."""
-        if not self._pending or self.wait_s() > 0:
+        wait = self.wait_s()
+        if wait is None or wait > 0:
             return []
         due, self._pending = sorted(self._pending), set()
         return due

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from gefyra.cli.commands._engine_common import check_output, file_option, output_option
 
+if TYPE_CHECKING:
+    from gefyra.config.model import Config
 
-def _project(project: str | None, file: Path | None, *, required: bool = True):
+
+def _project(project: str | None, file: Path | None) -> tuple[str, Config | None]:
     """(project name, config or None): --project wins, else gefyra.yaml."""
     from gefyra import api
 
