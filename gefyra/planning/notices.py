@@ -37,7 +37,6 @@ def cluster_notices(config: Config, desired: Sequence[Resource]) -> tuple[Notice
         )
     if config.bridges and "bridge" not in kinds:
         names = ", ".join(sorted(config.bridges))
-        found.append(
-            Notice(code=BRIDGES_IGNORED, message=f"`bridges:` ({names}) are not acted on yet: no bridge kind")
-        )
+        message = f"the `bridges:` section ({names}) is ignored: gefyra cannot bridge yet"
+        found.append(Notice(code=BRIDGES_IGNORED, message=message))
     return tuple(found)
