@@ -76,7 +76,7 @@ def test_a_double_ctrl_c_during_apply_reports_what_exists(engine_project) -> Non
         proc.wait()
     done = {e["address"] for e in events if e["event"] == "step_succeeded" and e["op"] == "create"}
     cancelled = {e["address"] for e in events if e["event"] == "step_cancelled"}
-    running = wait_for("the engine to settle", lambda: _stable_running(engine_project), timeout=30)
+    running = wait_for("the engine to settle", Unchanged(lambda: _running(engine_project), 0.5), timeout=30)
     assert {f"container/{name}" for name in running} == done - {"network/default"}
     assert cancelled == {f"container/{name}" for name in names} - done
     finished = [e for e in events if e["event"] == "apply_finished"][-1]["data"]
@@ -84,11 +84,21 @@ def test_a_double_ctrl_c_during_apply_reports_what_exists(engine_project) -> Non
     assert (finished["succeeded"], finished["cancelled"]) == (len(done), len(cancelled))
 
 
-def _stable_running(project) -> set[str] | None:
-    """Names of the project's running containers, once two looks 0.5 s apart agree (requests the engine
-    still carries out after the CLI exited would change them)."""
+def _running(project) -> frozenset[str]:
     selector = {"label": [f"{labels.PROJECT}={project.name}"], "status": "running"}
-    look = lambda: {c["Labels"][labels.NAME] for c in project.client.api.containers(filters=selector)}  # noqa: E731
-    first = look()
-    time.sleep(0.5)  # the condition is "nothing changed for 0.5 s": a span of time, polled by wait_for
-    return first if look() == first and first else None
+    return frozenset(c["Labels"][labels.NAME] for c in project.client.api.containers(filters=selector))
+
+
+class Unchanged:
+    """A wait_for check: the value of `look` once it has not changed for `quiet_s` (requests the engine still
+    carries out after the CLI exited would change it)."""
+
+    def __init__(self, look, quiet_s: float) -> None:
+        self.look, self.quiet_s = look, quiet_s
+        self.value, self.since = None, 0.0
+
+    def __call__(self):
+        value = self.look()
+        if value != self.value:
+            self.value, self.since = value, time.monotonic()
+        return value if value and time.monotonic() - self.since >= self.quiet_s else None
