@@ -15,43 +15,47 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
-from gefyra.apply.events import Event, EventSink, discard
-from gefyra.apply.observe import (
-    Planned,
-    active_kinds,
-    actual,
-    desired,
-    make_plan,
-    notices,
-    observe,
-    open_session,
-)
-from gefyra.apply.observe import session as _session
-from gefyra.apply.results import ApplyOutcome, Outcome, failure_message
-from gefyra.errors import ProviderError
-from gefyra.model.resources import Resource, ResourceKey
-from gefyra.planning import planner
-from gefyra.planning.plan import Plan, Step
-from gefyra.providers import registry
-from gefyra.providers.base import Snapshot
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # everything else is imported where it is used: `gefyra list` needs no planner
+    from gefyra.apply.events import Event, EventSink
+    from gefyra.apply.observe import Planned as Planned
+    from gefyra.apply.observe import active_kinds as active_kinds
+    from gefyra.apply.observe import actual as actual
+    from gefyra.apply.observe import desired as desired
+    from gefyra.apply.observe import make_plan as make_plan
+    from gefyra.apply.observe import notices as notices
+    from gefyra.apply.observe import observe as observe
+    from gefyra.apply.results import ApplyOutcome as ApplyOutcome
+    from gefyra.apply.results import DownReport as DownReport
+    from gefyra.apply.session import open_session as open_session
     from gefyra.config.model import Config
+    from gefyra.model.resources import Resource, ResourceKey
+    from gefyra.planning.plan import Plan, Step
     from gefyra.planning.status import StatusReport
 
 DEFAULT_PARALLELISM = 4
-__all__ = [  # observation and planning for tools, from gefyra.apply.observe
-    "ApplyOutcome",
-    "Planned",
-    "actual",
-    "desired",
-    "make_plan",
-    "notices",
-    "observe",
-    "open_session",
-]
+_REEXPORTED = {  # name -> module: observation and planning for tools, results for callers
+    **dict.fromkeys(
+        ("Planned", "active_kinds", "actual", "desired", "make_plan", "notices", "observe"),
+        "gefyra.apply.observe",
+    ),
+    "open_session": "gefyra.apply.session",
+    "ApplyOutcome": "gefyra.apply.results",
+    "DownReport": "gefyra.apply.results",
+}
+__all__ = sorted(_REEXPORTED)
+
+
+def __getattr__(name: str) -> object:
+    """The re-exported names, imported on first use."""
+    if name not in _REEXPORTED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_REEXPORTED[name]), name)
+
+
+def _discard(event: Event) -> None:
+    """The default event sink: drops everything."""
 
 
 def load(path: str | Path | None = None, *, cwd: Path | None = None) -> Config:
@@ -68,14 +72,17 @@ def plan(
     rebuild: frozenset[ResourceKey] = frozenset(),
 ) -> Plan:
     """What apply would do now (observes once, plans without further I/O)."""
-    with _session(config) as session:
-        return make_plan(config, session, force_replace=force_replace, rebuild=rebuild).plan
+    from gefyra.apply.observe import make_plan
+    from gefyra.apply.session import session
+
+    with session(config) as opened:
+        return make_plan(config, opened, force_replace=force_replace, rebuild=rebuild).plan
 
 
 def apply(
     config: Config,
     *,
-    emit: EventSink = discard,
+    emit: EventSink = _discard,
     confirm: Callable[[Plan], bool] | None = None,
     dry_run: bool = False,
     parallelism: int = DEFAULT_PARALLELISM,
@@ -94,6 +101,10 @@ def apply(
     from gefyra.apply.dispatch import step_runner
     from gefyra.apply.executor import Executor
     from gefyra.apply.lock import check_not_down, project_lock
+    from gefyra.apply.observe import active_kinds, make_plan
+    from gefyra.apply.results import ApplyOutcome
+    from gefyra.apply.session import session as _session
+    from gefyra.providers import registry
 
     project = config.project.name
     with project_lock(project, lock_timeout), _session(config) as session:
@@ -127,6 +138,7 @@ def apply(
 
 
 def _plan_event(plan: Plan) -> Event:
+    from gefyra.apply.events import Event
     from gefyra.render.plan_json import plan_to_dict
 
     return Event(event="plan", project=plan.project, data=plan_to_dict(plan), plan=plan)
@@ -135,15 +147,10 @@ def _plan_event(plan: Plan) -> Event:
 # ---- down --------------------------------------------------------------------------------------------------
 
 
-class DownReport(BaseModel):
-    project: str
-    removed: list[str]
-
-
 def down(
     project: str,
     *,
-    emit: EventSink = discard,
+    emit: EventSink = _discard,
     lock_timeout: float | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
     images: bool = False,
@@ -154,7 +161,13 @@ def down(
     from gefyra.apply.dispatch import step_runner
     from gefyra.apply.executor import Executor
     from gefyra.apply.lock import mark_down, project_lock
+    from gefyra.apply.observe import active_kinds, actual, observe
+    from gefyra.apply.results import DownReport, Outcome, failure_message
+    from gefyra.apply.session import session as _session
     from gefyra.apply.verify import settled
+    from gefyra.errors import ProviderError
+    from gefyra.planning import planner
+    from gefyra.providers import registry
 
     with project_lock(project, lock_timeout), _session(None) as session:
         mark_down(project)  # a running watch of the project stops instead of undoing this
@@ -197,6 +210,9 @@ def down(
 
 def projects() -> list[str]:
     """Every gefyra project with objects on this machine."""
+    from gefyra.apply.session import session as _session
+    from gefyra.providers import registry
+
     with _session(None) as session:
         found: set[str] = set()
         for name, provider in registry.providers().items():
@@ -206,7 +222,7 @@ def projects() -> list[str]:
 
 
 def down_all(
-    *, emit: EventSink = discard, only: Callable[[str], bool] | None = None, images: bool = False
+    *, emit: EventSink = _discard, only: Callable[[str], bool] | None = None, images: bool = False
 ) -> list[DownReport]:
     """`down` for every gefyra project here (`only` filters project names)."""
     return [
@@ -224,6 +240,8 @@ def _describe(resource: Resource) -> str:
 
 def status(config: Config) -> StatusReport:
     """Each resource: running / exited / missing / drifted (and why), from one observation."""
+    from gefyra.apply.observe import make_plan
+    from gefyra.apply.session import session as _session
     from gefyra.planning.status import status_of
 
     with _session(config) as session:
@@ -234,6 +252,10 @@ def status(config: Config) -> StatusReport:
 def restart(config: Config, name: str, *, kind: str = "container") -> None:
     """Restart one resource in place (watch `restart`); post-start hooks run again."""
     from gefyra.apply.lock import project_lock
+    from gefyra.apply.observe import observe
+    from gefyra.apply.session import session as _session
+    from gefyra.errors import ProviderError
+    from gefyra.providers import registry
     from gefyra.providers.base import StepContext
 
     with project_lock(config.project.name), _session(config) as session:
@@ -255,7 +277,7 @@ def restart(config: Config, name: str, *, kind: str = "container") -> None:
 def watch(
     config_path: str | Path | None = None,
     *,
-    emit: EventSink = discard,
+    emit: EventSink = _discard,
     drift_interval: float | None = None,
     quiet_s: float | None = None,
     stop: threading.Event | None = None,
@@ -295,6 +317,7 @@ def watch(
 
 def list_containers(project: str | None = None) -> list[dict[str, str]]:
     """Every gefyra container on this machine (or of one project): project, kind, name, docker_name, state."""
+    from gefyra.apply.session import session as _session
     from gefyra.providers.docker import oneoff
 
     with _session(None) as session:
@@ -303,6 +326,7 @@ def list_containers(project: str | None = None) -> list[dict[str, str]]:
 
 def logs(project: str, name: str, *, follow: bool = False, tail: int | None = None) -> Iterator[bytes]:
     """Log output of the project's container `name`, chunk by chunk (follows with follow=True)."""
+    from gefyra.apply.session import session as _session
     from gefyra.providers.docker import oneoff
 
     with _session(None) as session:
@@ -325,7 +349,9 @@ def run(
     """Start a one-off container (kind `run`) on the project network; returns its Docker name.
     Never planned by apply; removed by `down`. Post-start hooks for kind `run` apply."""
     from gefyra.apply.lock import project_lock
-    from gefyra.providers.base import StepContext
+    from gefyra.apply.session import session as _session
+    from gefyra.providers import registry
+    from gefyra.providers.base import Snapshot, StepContext
     from gefyra.providers.docker import oneoff
 
     resource = oneoff.run_resource(

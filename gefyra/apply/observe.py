@@ -1,36 +1,28 @@
 """Observe the world once and plan against it: the first half of plan, apply, status and watch.
 
-Sessions hold the provider clients of one API call; `make_plan` observes every active provider by label,
-asks every kind for desired and actual resources, and hands both to the pure planner.
+`make_plan` observes every active provider by label, asks every kind for desired and actual resources, and
+hands both to the pure planner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from gefyra.apply.session import open_session as open_session
+from gefyra.apply.session import session as session
 from gefyra.errors import GefyraError, ProviderError
 from gefyra.model.resources import Resource, ResourceKey
 from gefyra.planning import planner
 from gefyra.planning.notices import cluster_notices
 from gefyra.planning.plan import Notice, Plan, StepOptions
 from gefyra.providers import registry
-from gefyra.providers.base import Kind, Provider, Session, Snapshot
+from gefyra.providers.base import Kind, Session, Snapshot
 
 if TYPE_CHECKING:
     from gefyra.config.model import Config
-
-
-def open_session(config: Config | None = None) -> Session:
-    """Lazily connecting clients of every provider."""
-    return Session({name: _connector(provider, config) for name, provider in registry.providers().items()})
-
-
-def _connector(provider: Provider, config: Config | None) -> Callable[[], object]:
-    return lambda: provider.connect(config)
 
 
 def observe(session: Session, project: str | None, config: Config | None = None) -> Snapshot:
@@ -117,13 +109,3 @@ def _preflight(result: Plan, snapshot: Snapshot, session: Session) -> None:
         mine = [resource for resource in creating if resource.kind == kind.kind]
         if mine:
             kind.preflight(mine, snapshot, session)
-
-
-@contextmanager
-def session(config: Config | None) -> Iterator[Session]:
-    """A Session for the body, closed afterwards."""
-    opened = open_session(config)
-    try:
-        yield opened
-    finally:
-        opened.close()

@@ -100,3 +100,10 @@ def failure_message(result: ApplyResult) -> str:
         return f"apply did not finish: {len(result.skipped)} skipped, {len(result.cancelled)} cancelled"
     more = len(failed) - 1
     return f"{failed[0].step} failed: {failed[0].error}" + (f" (and {more} more failed)" if more else "")
+
+
+class DownReport(BaseModel):
+    """What `down` removed for one project."""
+
+    project: str
+    removed: list[str]

@@ -16,25 +16,12 @@ if TYPE_CHECKING:
 
 def register(app: typer.Typer) -> None:
     @app.command("plan")
-    def plan(file: Path | None = file_option(), output: str = output_option()) -> int:
+    def plan(file: Path | None = file_option(), output: str = output_option()) -> None:
         """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
-        from gefyra import api
-        from gefyra.errors import ExitCode
-        from gefyra.render import plan_text
-        from gefyra.render.console import Console
-        from gefyra.render.progress import notices
+        from gefyra.cli import readonly
 
         check_output(output)
-        result = api.plan(api.load(file))
-        console = Console()
-        if output == "json":
-            from gefyra.render import plan_json
-
-            console.json(plan_json.plan_to_dict(result))
-        else:
-            notices(console, result.notices)
-            console.plan(plan_text.render(result))
-        raise typer.Exit(ExitCode.CHANGES if result.has_changes else ExitCode.OK)
+        raise typer.Exit(readonly.plan(file, output))
 
     @app.command("apply")
     def apply(
@@ -122,18 +109,7 @@ def register(app: typer.Typer) -> None:
     @app.command("status")
     def status(file: Path | None = file_option(), output: str = output_option()) -> None:
         """Each resource: running / exited / missing / drifted, and why. Exit 0: all healthy, 2: not."""
-        from gefyra import api
-        from gefyra.errors import ExitCode
-        from gefyra.render.console import Console
+        from gefyra.cli import readonly
 
         check_output(output)
-        report = api.status(api.load(file))
-        console = Console()
-        if output == "json":
-            console.json({"format_version": 1, **report.model_dump(), "healthy": report.healthy})
-        else:
-            width = max([len(item.address) for item in report.resources] + [8]) + 2
-            console.data(f"Project {report.project}:")
-            for item in report.resources:
-                console.data(f"  {item.address:<{width}}{item.state:<14}{item.detail}".rstrip())
-        raise typer.Exit(ExitCode.OK if report.healthy else ExitCode.CHANGES)
+        raise typer.Exit(readonly.status(file, output))
