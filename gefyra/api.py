@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # everything else is imported where it is used: `gefyra list`
     from gefyra.planning.status import StatusReport
 
 DEFAULT_PARALLELISM = 4
+STOP_TIMEOUT_S = 0.0  # seconds a container may take to stop on restart (then it is killed)
 _REEXPORTED = {  # name -> module: observation and planning for tools, results for callers
     **dict.fromkeys(
         ("Planned", "active_kinds", "actual", "desired", "make_plan", "notices", "observe"),
@@ -249,8 +251,13 @@ def status(config: Config) -> StatusReport:
     return status_of(planned.plan, planned.actual)
 
 
-def restart(config: Config, name: str, *, kind: str = "container") -> None:
-    """Restart one resource in place (watch `restart`); post-start hooks run again."""
+def restart(
+    config: Config, *names: str, kind: str = "container", stop_timeout_s: float = STOP_TIMEOUT_S
+) -> None:
+    """Restart resources in place, at the same time (watch `restart`); post-start hooks run again. How long a
+    container may take to stop is the engine's call: `stop_timeout_s` in the step options (0: kill it, as
+    `down` does; dev containers need no graceful stop). ProviderError names every restart that failed."""
+    from gefyra.apply.executor import run_concurrently
     from gefyra.apply.lock import project_lock
     from gefyra.apply.observe import observe
     from gefyra.apply.session import session as _session
@@ -261,17 +268,22 @@ def restart(config: Config, name: str, *, kind: str = "container") -> None:
     with project_lock(config.project.name), _session(config) as session:
         snapshot = observe(session, config.project.name, config)
         handler = registry.kind(kind)
-        found = [r for r in handler.read(snapshot) if r.name == name] if handler else []
-        if handler is None or not found:
-            raise ProviderError(f"{kind}/{name} does not exist", hint="run `gefyra apply` first")
+        found = {r.name: r for r in handler.read(snapshot)} if handler else {}
+        missing = [name for name in names if name not in found]
+        if handler is None or missing:
+            raise ProviderError(f"{kind}/{missing[0]} does not exist", hint="run `gefyra apply` first")
         ctx = StepContext(
             project=config.project.name,
             session=session,
             snapshot=snapshot,
             config=config,
+            options={"stop_timeout_s": stop_timeout_s},
             hooks=registry.hooks(),
         )
-        handler.restart(ctx, found[0])
+        errors = run_concurrently([partial(handler.restart, ctx, found[name]) for name in names])
+        failed = [f"{kind}/{name}: {error}" for name, error in zip(names, errors, strict=True) if error]
+        if failed:
+            raise ProviderError("restart failed: " + "; ".join(failed))
 
 
 def watch(
@@ -304,8 +316,8 @@ def watch(
                 down_since=self.down_since,
             )
 
-        def restart(self, config: Config, name: str) -> None:
-            restart(config, name)
+        def restart(self, config: Config, names: Sequence[str]) -> None:
+            restart(config, *names)
 
     first = load(config_path)
     settings = WatchSettings.with_defaults(drift_interval=drift_interval, quiet_s=quiet_s)

@@ -236,6 +236,21 @@ _EVENTS = {
 }
 
 
+def run_concurrently(calls: Sequence[Callable[[], None]]) -> list[Exception | None]:
+    """Run `calls` at the same time on daemon threads; the error of each (None: it succeeded), in order.
+    The waiting thread stays interruptible (Ctrl-C abandons the calls, like a second one in `execute`)."""
+    futures = [_start_daemon(call) for call in calls]
+    while not all(future.done() for future in futures):
+        cf.wait(futures, timeout=_POLL_S)
+    errors: list[Exception | None] = []
+    for future in futures:
+        error = future.exception()
+        if error is not None and not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt, SystemExit: not a failure to report
+        errors.append(error)
+    return errors
+
+
 def _start_daemon(fn: Callable[..., T], *args: object) -> cf.Future[T]:
     """Run `fn(*args)` on its own daemon thread (the executor bounds how many run at once).
 

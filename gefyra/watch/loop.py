@@ -13,7 +13,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -62,7 +62,7 @@ class ApplyRequest:
 class WatchActions(Protocol):
     def load(self, path: Path) -> Config: ...
     def apply(self, config: Config, request: ApplyRequest) -> ApplyOutcome: ...
-    def restart(self, config: Config, name: str) -> None: ...
+    def restart(self, config: Config, names: Sequence[str]) -> None: ...
 
 
 def container(name: str) -> ResourceKey:
@@ -198,9 +198,10 @@ class WatchLoop:
         self._notify(outcome.plan.notices)
         renewed = outcome.result.keys(Outcome.SUCCEEDED, op="create") if outcome.result else frozenset()
         self._track_repairs(outcome, edited, held)
-        for name in sorted({t.container for t in due if t.reason == "restart"}):
-            if container(name) not in renewed and name in self.config.containers:
-                self._restart(name)  # not just (re)created: that one already runs the new files
+        restarting = {t.container for t in due if t.reason == "restart"} & set(self.config.containers)
+        stale = sorted(name for name in restarting if container(name) not in renewed)
+        if stale:  # not just (re)created: those already run the new files
+            self._restart(stale)
 
     def _apply(self, rebuild: dict[ResourceKey, str], hold: frozenset[ResourceKey]) -> ApplyOutcome | None:
         project = self.config.project.name
@@ -216,20 +217,17 @@ class WatchLoop:
             self.emit(Event(event="watch_error", project=project, message="apply failed", error=_why(error)))
         return None
 
-    def _restart(self, name: str) -> None:
+    def _restart(self, names: list[str]) -> None:
+        """Restart these containers at once (their stop is a kill: the engine decides, not the image)."""
         project = self.config.project.name
         try:
-            self.actions.restart(self.config, name)
-            self.emit(Event(event="log", project=project, address=str(container(name)), message="restarted"))
+            self.actions.restart(self.config, names)
         except Exception as error:  # noqa: BLE001 - as in _apply
-            self.emit(
-                Event(
-                    event="watch_error",
-                    project=project,
-                    message=f"restart of {name} failed",
-                    error=_why(error),
-                )
-            )
+            message = f"restart of {', '.join(names)} failed"
+            self.emit(Event(event="watch_error", project=project, message=message, error=_why(error)))
+            return
+        for name in names:
+            self.emit(Event(event="log", project=project, address=str(container(name)), message="restarted"))
 
     def _notify(self, notices: tuple[Notice, ...]) -> None:
         """Each notice once per watch (a drift tick every few seconds must not repeat it)."""

@@ -79,8 +79,8 @@ class Engine:
         request.emit(Event(event="plan", plan=Plan(project="t-eng-watch", changes=changes)))
         return outcome(self.recreate, notices=self.notices)
 
-    def restart(self, config, name: str) -> None:
-        self.restarted.append(name)
+    def restart(self, config, names) -> None:
+        self.restarted.extend(names)
 
 
 def _loop(engine: Engine) -> tuple[WatchLoop, list[Event]]:
@@ -190,3 +190,11 @@ def test_each_notice_is_emitted_once_per_watch() -> None:
         ("notice", "the `cluster:` section is ignored", {"code": "cluster-ignored"}),
         ("notice", "something else", {"code": "other"}),
     ]
+
+
+def test_containers_due_for_a_restart_restart_together() -> None:
+    engine = Engine(_config())
+    loop, events = _loop(engine)
+    loop._act([Trigger("restart", "api", "src/a.py"), Trigger("restart", "web", "web/x")])
+    assert engine.restarted == ["api", "web"]  # one call: the engine restarts them at the same time
+    assert [e.address for e in events if e.message == "restarted"] == ["container/api", "container/web"]

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from gefyra.apply.events import Event
-from gefyra.apply.executor import Executor
+from gefyra.apply.executor import Executor, run_concurrently
 from gefyra.apply.lock import project_lock
 from gefyra.apply.results import Outcome
 from gefyra.errors import LockError
@@ -233,3 +233,17 @@ def test_a_cancel_without_ctrl_c_returns_an_interrupted_result() -> None:
     result = Executor(run, cancel=cancel).execute(_from_zero("a"))
     assert result.interrupted and not result.ok
     assert result.succeeded == ("create:network/default",) and result.cancelled == ("create:container/a",)
+
+
+def test_calls_run_concurrently_and_each_error_is_returned_in_order() -> None:
+    barrier = threading.Barrier(3, timeout=5)  # fails unless all three run at once
+
+    def ok() -> None:
+        barrier.wait()
+
+    def broken() -> None:
+        barrier.wait()
+        raise RuntimeError("no such container")
+
+    errors = run_concurrently([ok, broken, ok])
+    assert [str(e) if e else None for e in errors] == [None, "no such container", None]

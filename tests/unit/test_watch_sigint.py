@@ -60,7 +60,7 @@ class Engine:
         result = Executor(run, emit=request.emit, grace_s=WATCH_GRACE_S).execute(planned)
         return ApplyOutcome(plan=planned, result=result)
 
-    def restart(self, config, name: str) -> None:
+    def restart(self, config, names) -> None:
         if self.phase == "restart":
             self._interrupt_and_block()
 
