@@ -7,9 +7,7 @@ hands both to the pure planner.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, NamedTuple
 
 from gefyra.apply.session import open_session as open_session
 from gefyra.apply.session import session as session
@@ -64,10 +62,9 @@ def notices(config: Config, desired: Sequence[Resource]) -> tuple[Notice, ...]:
     return cluster_notices(config, desired)
 
 
-class Planned(BaseModel):
-    """A plan with the observation it was made from."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+class Planned(NamedTuple):
+    """A plan with the observation it was made from (a tuple, not a model: nothing to validate, and read-only
+    commands skip building a schema)."""
 
     plan: Plan
     snapshot: Snapshot
