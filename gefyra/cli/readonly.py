@@ -4,6 +4,10 @@ the fast path (gefyra/cli/fast.py). Each returns the exit code; nothing here imp
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 
 def plan(file: Path | None, output: str) -> int:
@@ -54,7 +58,8 @@ def containers(project: str | None, output: str) -> int:
     rows = api.list_containers(project)
     console = Console()
     if output == "json":
-        console.json({"format_version": 1, "containers": rows})
+        entries: list[JsonValue] = [{key: value for key, value in row.items()} for row in rows]
+        console.json({"format_version": 1, "containers": entries})
         return ExitCode.OK
     if not rows:
         console.data("No gefyra containers.")
