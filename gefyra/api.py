@@ -100,12 +100,12 @@ def apply(
     On Ctrl-C (or `cancel`) running steps get `grace_s` seconds (None: all they need), then the world is
     observed again so the result says what took effect. `down_since` (a lock.down_marker value, given by
     watch): raise ProjectTakenDown if a `down` ran since."""
-    from gefyra.apply.dispatch import step_runner
-    from gefyra.apply.executor import Executor
+    from gefyra.apply.dispatch import Target, execute
     from gefyra.apply.lock import check_not_down, project_lock
-    from gefyra.apply.observe import active_kinds, make_plan
+    from gefyra.apply.observe import make_plan
     from gefyra.apply.results import ApplyOutcome
     from gefyra.apply.session import session as _session
+    from gefyra.apply.verify import settled
     from gefyra.providers import registry
 
     project = config.project.name
@@ -117,26 +117,20 @@ def apply(
             return ApplyOutcome(plan=planned.plan)
         if confirm is not None and not confirm(planned.plan):  # asked only when there is something to do
             return ApplyOutcome(plan=planned.plan, confirmed=False)
-        run = step_runner(
-            active_kinds(planned.snapshot),
-            project=project,
-            session=session,
-            snapshot=planned.snapshot,
-            config=config,
-            hooks=registry.hooks(),
-            emit=emit,
-        )
 
-        def verify(unfinished: Sequence[Step]) -> frozenset[str]:
-            from gefyra.apply.verify import settled
-
+        def verify(unfinished: Sequence[Step]) -> frozenset[str]:  # after an interruption: look again
             again = make_plan(config, session, hold=hold, preflight=False)
             return settled(planned.plan, unfinished, again.plan, again.actual)
 
-        executor = Executor(
-            run, parallelism=parallelism, emit=emit, cancel=cancel, grace_s=grace_s, verify=verify
+        result = execute(
+            planned.plan,
+            Target(planned.snapshot, session, config, registry.hooks(), emit),
+            parallelism=parallelism,
+            cancel=cancel,
+            grace_s=grace_s,
+            verify=verify,
         )
-        return ApplyOutcome(plan=planned.plan, result=executor.execute(planned.plan))
+        return ApplyOutcome(plan=planned.plan, result=result)
 
 
 def _plan_event(plan: Plan) -> Event:
@@ -160,10 +154,9 @@ def down(
     """Delete every resource of `project` (reverse dependency order), sweep whatever else carries its label
     (with `images`, also the images built for it), and verify nothing is left (ProviderError naming the
     leftovers otherwise)."""
-    from gefyra.apply.dispatch import step_runner
-    from gefyra.apply.executor import Executor
+    from gefyra.apply.dispatch import Target, execute
     from gefyra.apply.lock import mark_down, project_lock
-    from gefyra.apply.observe import active_kinds, actual, observe
+    from gefyra.apply.observe import actual, observe
     from gefyra.apply.results import DownReport, Outcome, failure_message
     from gefyra.apply.session import session as _session
     from gefyra.apply.verify import settled
@@ -176,23 +169,15 @@ def down(
         snapshot = observe(session, project, None)
         planned = planner.plan(project, [], actual(snapshot))
         emit(_plan_event(planned))
-        run = step_runner(
-            active_kinds(snapshot),
-            project=project,
-            session=session,
-            snapshot=snapshot,
-            config=None,
-            hooks=(),
-            emit=emit,
-        )
 
         def verify(unfinished: Sequence[Step]) -> frozenset[str]:
             fresh = actual(observe(session, project, None))
             return settled(planned, unfinished, planner.plan(project, [], fresh), fresh)
 
-        result = Executor(run, parallelism=parallelism, emit=emit, verify=verify).execute(planned)
-        gone = result.keys(Outcome.SUCCEEDED, op="delete")
-        removed = [_describe(step.resource) for step in planned.steps if step.key in gone]
+        target = Target(snapshot, session, None, (), emit)
+        result = execute(planned, target, parallelism=parallelism, verify=verify)
+        done = {r.step for r in result.having(Outcome.SUCCEEDED)}
+        removed = [_describe(step.resource) for step in planned.steps if step.id in done]
         for name, provider in registry.providers().items():
             if name in snapshot.providers:
                 removed += provider.sweep(session.client(name), project, images=images)

@@ -5,10 +5,11 @@ else.
 
 Interruption (Ctrl-C in the main thread, or `cancel` set by the caller): no new step starts; running steps
 get `grace_s` seconds to finish (None: as long as they take), then they are abandoned; a second Ctrl-C
-abandons them at once. Abandoned steps run on daemon threads, so they never keep the process alive. Then
-`verify` (the API observes the world again) settles which unfinished steps did take effect, so the final
-events and counts say what is true, not what the executor last heard. A Ctrl-C is re-raised as
-KeyboardInterrupt after `apply_finished`. Every step is idempotent: the next apply converges from here.
+abandons them at once. Abandoned steps run on daemon threads, so they never keep the process alive, and
+the `gate` closes: they can start no new engine call (gefyra/apply/gate.py); the calls under way get
+SETTLE_S to land. Then `verify` (the API observes the world again) settles which unfinished steps did take
+effect, so the final events and counts say what is true, not what the executor last heard. A Ctrl-C is
+re-raised as KeyboardInterrupt after `apply_finished`. Every step is idempotent: the next apply converges.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from types import FrameType
 from typing import TypeVar
 
 from gefyra.apply.events import Event, EventSink, Stopwatch, discard
+from gefyra.apply.gate import Abandoned
 from gefyra.apply.results import ApplyResult, Outcome, StepResult
 from gefyra.apply.run import Run
 from gefyra.planning.plan import Plan, Step
@@ -34,7 +36,7 @@ Verify = Callable[[Sequence[Step]], frozenset[str]]
 
 DEFAULT_PARALLELISM = 4
 VERIFY_TIMEOUT_S = 5.0  # an engine too slow to answer this is not observed again: the report says so
-SETTLE_S = 1.0  # after a second Ctrl-C, engine calls already on their way get this long to land
+SETTLE_S = 2.0  # abandoned steps' engine calls already under way get this long to land
 _POLL_S = 0.1  # how often the main thread looks at interruptions and finished steps
 
 
@@ -70,8 +72,10 @@ class Executor:
         cancel: threading.Event | None = None,
         grace_s: float | None = None,
         verify: Verify | None = None,
+        gate: threading.Event | None = None,
     ) -> None:
         self._run_step = run_step
+        self._gate = gate or threading.Event()
         self._parallelism = max(1, parallelism)
         self._emit = emit
         self._grace_s = grace_s
@@ -84,7 +88,8 @@ class Executor:
         interruption = Interruption(self.cancel)
         with _sigint_handler(interruption.on_sigint):
             self._drive(run, interruption)
-            if interruption.abandon.is_set():
+            if run.running:  # abandoned: no new engine call from them; wait for the ones under way
+                self._gate.set()
                 self._settle(run, interruption)
             result = self._finish(run, interruption)
         if interruption.by_signal.is_set():
@@ -152,14 +157,20 @@ class Executor:
             self._report(run, step, Outcome.SUCCEEDED, duration_s=elapsed)
 
     def _settle(self, run: Run, interruption: Interruption) -> None:
-        """Collect what abandoned steps finish within SETTLE_S: a call the engine is already carrying out
-        lands in the world anyway, so the report waits that long before it looks (a further Ctrl-C stops
-        waiting)."""
+        """Wait up to SETTLE_S for the abandoned steps to end: the gate is closed, so each ends when its
+        engine call under way returns (that call lands in the world anyway, so the report waits for it). A
+        step that ends at the gate stays unfinished (the look at the world settles it); one that finished or
+        failed by itself is reported as such. A further Ctrl-C stops waiting."""
         deadline = time.monotonic() + SETTLE_S
+        abandoned: dict[cf.Future[float], Step] = {}
         while run.running and time.monotonic() < deadline and not interruption.hurry.is_set():
             finished, _ = cf.wait(run.running, timeout=_POLL_S, return_when=cf.FIRST_COMPLETED)
             for future in finished:
-                self._collect(run, future)
+                if isinstance(future.exception(), Abandoned):
+                    abandoned[future] = run.running.pop(future)
+                else:
+                    self._collect(run, future)
+        run.running.update(abandoned)
 
     def _finish(self, run: Run, interruption: Interruption) -> ApplyResult:
         """Settle the steps that did not finish (observing the world when interrupted), report them, and

@@ -77,7 +77,8 @@ def test_a_double_ctrl_c_during_apply_reports_what_exists(engine_project) -> Non
     done = {e["address"] for e in events if e["event"] == "step_succeeded" and e["op"] == "create"}
     cancelled = {e["address"] for e in events if e["event"] == "step_cancelled"}
     running = wait_for("the engine to settle", Unchanged(lambda: _running(engine_project), 0.5), timeout=30)
-    assert {f"container/{name}" for name in running} == done - {"network/default"}
+    shown = "\n".join(f"{e['time']} {e['event']} {e.get('step', '')} {e.get('message', '')}" for e in events)
+    assert {f"container/{name}" for name in running} == done - {"network/default"}, shown
     assert cancelled == {f"container/{name}" for name in names} - done
     finished = [e for e in events if e["event"] == "apply_finished"][-1]["data"]
     assert finished["interrupted"] is True

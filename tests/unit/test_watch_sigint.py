@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gefyra.apply.events import Event
-from gefyra.apply.executor import Executor
+from gefyra.apply.executor import SETTLE_S, Executor
 from gefyra.apply.results import ApplyOutcome
 from gefyra.config import load
 from gefyra.model.resources import Observed, Resource
@@ -106,7 +106,7 @@ def test_ctrl_c_in_each_phase_of_the_watch_loop_ends_it_promptly(tmp_path, phase
     finally:
         timer.cancel()
         engine.release.set()
-    assert took < WATCH_GRACE_S + 2.5, f"{phase}: watch took {took:.1f}s to stop"
+    assert took < WATCH_GRACE_S + SETTLE_S + 2.5, f"{phase}: watch took {took:.1f}s to stop"
     assert not [t for t in threading.enumerate() if t.name == "gefyra-watch-files" and t.is_alive()]
     if phase == "apply":
         cancelled = [e for e in events if e.event == "step_cancelled"]
