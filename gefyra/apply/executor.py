@@ -166,7 +166,7 @@ class Executor:
         while run.running and time.monotonic() < deadline and not interruption.hurry.is_set():
             finished, _ = cf.wait(run.running, timeout=_POLL_S, return_when=cf.FIRST_COMPLETED)
             for future in finished:
-                if isinstance(future.exception(), Abandoned):
+                if _stopped_at_gate(future.exception()):
                     abandoned[future] = run.running.pop(future)
                 else:
                     self._collect(run, future)
@@ -245,6 +245,16 @@ _EVENTS = {
     Outcome.SKIPPED: "step_skipped",
     Outcome.CANCELLED: "step_cancelled",
 }
+
+
+def _stopped_at_gate(error: BaseException | None) -> bool:
+    """The step ended because the gate refused an engine call (a provider may have wrapped that error)."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, Abandoned):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def run_concurrently(calls: Sequence[Callable[[], None]]) -> list[Exception | None]:
