@@ -47,3 +47,30 @@ def test_watch_json_streams_events_and_ctrl_c_leaves_the_environment_up(engine_p
     finally:
         proc.kill()
     assert engine_project.containers()["a"]["State"]["Running"]
+
+
+NO_PEER_SOURCE = {"GEFYRA_STOWAWAY_URL": "", "GEFYRA_STOWAWAY_TOKEN_FILE": ""}
+CLUSTER_NOTICE = "notice: the `cluster:` section is ignored"
+
+
+def test_a_cluster_section_nothing_acts_on_is_named_once_and_fails_nothing(engine_project) -> None:
+    engine_project.write({"a": SLEEPER}, cluster={"endpoint": "127.0.0.1:31820"})
+    text = engine_project.cli("plan", check=2, env=NO_PEER_SOURCE)
+    assert text.stderr.count(CLUSTER_NOTICE) == 1, text.stderr
+    assert "GEFYRA_STOWAWAY_URL" in text.stderr and CLUSTER_NOTICE not in text.stdout
+    assert text.stdout.strip().endswith("Plan: 2 to add, 0 to replace, 0 to destroy.")
+    data = json.loads(engine_project.cli("plan", "-o", "json", check=2, env=NO_PEER_SOURCE).stdout)
+    assert [n["code"] for n in data["notices"]] == ["cluster-ignored"]
+    applied = engine_project.cli("apply", "--yes", env=NO_PEER_SOURCE)
+    assert applied.stderr.count(CLUSTER_NOTICE) == 1, applied.stderr
+    assert engine_project.containers()["a"]["State"]["Running"]
+    events = [
+        json.loads(line)
+        for line in engine_project.cli("apply", "--yes", "-o", "json", env=NO_PEER_SOURCE).stdout.splitlines()
+    ]
+    assert [n["code"] for n in events[0]["data"]["notices"]] == ["cluster-ignored"]
+
+
+def test_a_project_without_cluster_has_no_notice(engine_project) -> None:
+    engine_project.write({"a": SLEEPER})
+    assert "notice:" not in engine_project.cli("plan", check=2, env=NO_PEER_SOURCE).stderr
