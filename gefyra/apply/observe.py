@@ -6,7 +6,9 @@ hands both to the pure planner.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from gefyra.apply.session import open_session as open_session
@@ -14,7 +16,7 @@ from gefyra.apply.session import session as session
 from gefyra.errors import GefyraError, ProviderError
 from gefyra.model.resources import Resource, ResourceKey
 from gefyra.planning import planner
-from gefyra.planning.notices import cluster_notices
+from gefyra.planning.notices import mount_notices
 from gefyra.planning.plan import Notice, Plan, StepOptions
 from gefyra.providers import registry
 from gefyra.providers.base import Kind, Session, Snapshot
@@ -57,9 +59,15 @@ def actual(snapshot: Snapshot) -> list[Resource]:
 
 
 def notices(config: Config, desired: Sequence[Resource]) -> tuple[Notice, ...]:
-    """What to tell the user before anything starts (parts of gefyra.yaml nothing acts on yet, ...): the one
-    place plan, apply and watch take their notices from."""
-    return cluster_notices(config, desired)
+    """What to tell the user before anything starts (mounts beyond the project folder): the one place plan,
+    apply and watch take their notices from."""
+    from gefyra.config.risks import DOCKER_SOCKETS, mount_warnings
+
+    sockets = list(DOCKER_SOCKETS)
+    host = os.environ.get("DOCKER_HOST", "")
+    if host.startswith("unix://"):
+        sockets.append(Path(host.removeprefix("unix://")))
+    return mount_notices(mount_warnings(config, docker_sockets=sockets))
 
 
 class Planned(NamedTuple):

@@ -1,7 +1,9 @@
 """Notices: what the user should know about a plan that is not a change (pure).
 
-Today: parts of gefyra.yaml that nothing acts on yet. Each notice is produced before anything starts and shown
-once (stderr for text output, `notices` in JSON); a notice never fails a command.
+Today: mounts that reach beyond the project folder (the host's root, system folders, the Docker socket, the
+home folder or its credentials, anything outside the project). They are allowed, since developers need some of
+them, but named once, before anything starts (stderr for text output, `notices` in JSON); a notice never fails
+a command.
 """
 
 from __future__ import annotations
@@ -9,34 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from gefyra.model.resources import Resource
 from gefyra.planning.plan import Notice
 
 if TYPE_CHECKING:
-    from gefyra.config.model import Config
+    from gefyra.config.risks import MountWarning
 
-CLUSTER_KINDS = ("connection", "cargo", "install", "bridge")  # resources that exist only for `cluster:`
-CLUSTER_IGNORED = "cluster-ignored"
-BRIDGES_IGNORED = "bridges-ignored"
+RISKY_MOUNT = "risky-mount"
 
 
-def cluster_notices(config: Config, desired: Sequence[Resource]) -> tuple[Notice, ...]:
-    """A `cluster:` section (or `bridges:`) for which no kind produced a resource is ignored: say so."""
-    kinds = {resource.kind for resource in desired}
-    found: list[Notice] = []
-    if config.cluster is not None and not kinds & set(CLUSTER_KINDS):
-        found.append(
-            Notice(
-                code=CLUSTER_IGNORED,
-                message=(
-                    "the `cluster:` section is ignored: there is no source of WireGuard peers yet (no "
-                    "gefyra Operator, and GEFYRA_STOWAWAY_URL / GEFYRA_STOWAWAY_TOKEN_FILE are not set), "
-                    "so only the local containers are planned"
-                ),
-            )
-        )
-    if config.bridges and "bridge" not in kinds:
-        names = ", ".join(sorted(config.bridges))
-        message = f"the `bridges:` section ({names}) is ignored: gefyra cannot bridge yet"
-        found.append(Notice(code=BRIDGES_IGNORED, message=message))
-    return tuple(found)
+def mount_notices(warnings: Sequence[MountWarning]) -> tuple[Notice, ...]:
+    """One notice per risky mount, in file order, with its file:line:col and its reasons."""
+    return tuple(Notice(code=RISKY_MOUNT, message=str(warning)) for warning in warnings)

@@ -54,12 +54,12 @@ class StepOptions(BaseModel):
 
 
 class Notice(BaseModel):
-    """Something the user should know about a plan that is not a change: e.g. a part of gefyra.yaml nothing
-    acts on yet. Shown once on stderr (text) or as `notices` in JSON; never fails the command."""
+    """Something the user should know about a plan that is not a change: e.g. a mount beyond the project
+    folder. Shown once on stderr (text) or as `notices` in JSON; never fails the command."""
 
     model_config = ConfigDict(frozen=True)
 
-    code: str  # stable, for scripts: "cluster-ignored", ...
+    code: str  # stable, for scripts: "risky-mount", ...
     message: str
 
 

@@ -49,28 +49,22 @@ def test_watch_json_streams_events_and_ctrl_c_leaves_the_environment_up(engine_p
     assert engine_project.containers()["a"]["State"]["Running"]
 
 
-NO_PEER_SOURCE = {"GEFYRA_STOWAWAY_URL": "", "GEFYRA_STOWAWAY_TOKEN_FILE": ""}
-CLUSTER_NOTICE = "notice: the `cluster:` section is ignored"
+MOUNT_NOTICE = "notice: "
 
 
-def test_a_cluster_section_nothing_acts_on_is_named_once_and_fails_nothing(engine_project) -> None:
-    engine_project.write({"a": SLEEPER}, cluster={"endpoint": "127.0.0.1:31820"})
-    text = engine_project.cli("plan", check=2, env=NO_PEER_SOURCE)
-    assert text.stderr.count(CLUSTER_NOTICE) == 1, text.stderr
-    assert "GEFYRA_STOWAWAY_URL" in text.stderr and CLUSTER_NOTICE not in text.stdout
-    assert text.stdout.strip().endswith("Plan: 2 to add, 0 to replace, 0 to destroy.")
-    data = json.loads(engine_project.cli("plan", "-o", "json", check=2, env=NO_PEER_SOURCE).stdout)
-    assert [n["code"] for n in data["notices"]] == ["cluster-ignored"]
-    applied = engine_project.cli("apply", "--yes", env=NO_PEER_SOURCE)
-    assert applied.stderr.count(CLUSTER_NOTICE) == 1, applied.stderr
-    assert engine_project.containers()["a"]["State"]["Running"]
-    events = [
-        json.loads(line)
-        for line in engine_project.cli("apply", "--yes", "-o", "json", env=NO_PEER_SOURCE).stdout.splitlines()
-    ]
-    assert [n["code"] for n in events[0]["data"]["notices"]] == ["cluster-ignored"]
+def test_a_mount_outside_the_project_is_named_once_before_anything_starts(engine_project) -> None:
+    engine_project.write({"a": {**SLEEPER, "mounts": ["/etc:/host-etc:ro"]}})
+    text = engine_project.cli("plan", check=2)
+    notes = [line for line in text.stderr.splitlines() if line.startswith(MOUNT_NOTICE)]
+    assert len(notes) == 1 and "/etc" in notes[0] and "gefyra.yaml:" in notes[0], text.stderr
+    assert MOUNT_NOTICE not in text.stdout
+    data = json.loads(engine_project.cli("plan", "-o", "json", check=2).stdout)
+    assert [n["code"] for n in data["notices"]] == ["risky-mount"]
+    applied = engine_project.cli("apply", "--yes")
+    assert sum(line.startswith(MOUNT_NOTICE) for line in applied.stderr.splitlines()) == 1, applied.stderr
+    assert engine_project.containers()["a"]["State"]["Running"]  # a notice never fails the command
 
 
-def test_a_project_without_cluster_has_no_notice(engine_project) -> None:
+def test_a_project_mounting_nothing_outside_has_no_notice(engine_project) -> None:
     engine_project.write({"a": SLEEPER})
-    assert "notice:" not in engine_project.cli("plan", check=2, env=NO_PEER_SOURCE).stderr
+    assert "notice:" not in engine_project.cli("plan", check=2).stderr

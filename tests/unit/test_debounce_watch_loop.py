@@ -179,7 +179,7 @@ def test_drift_repairs_of_a_container_back_off_exponentially_and_an_edit_resets(
 
 def test_each_notice_is_emitted_once_per_watch() -> None:
     engine = Engine(_config())
-    engine.notices = (Notice(code="cluster-ignored", message="the `cluster:` section is ignored"),)
+    engine.notices = (Notice(code="risky-mount", message="gefyra.yaml:5:9: /etc is mounted"),)
     loop, events = _loop(engine)
     loop._act([])
     loop._act([Trigger("drift")])
@@ -187,7 +187,7 @@ def test_each_notice_is_emitted_once_per_watch() -> None:
     loop._act([Trigger("drift")])
     shown = [(e.event, e.message, e.data) for e in events if e.event == "notice"]
     assert shown == [
-        ("notice", "the `cluster:` section is ignored", {"code": "cluster-ignored"}),
+        ("notice", "gefyra.yaml:5:9: /etc is mounted", {"code": "risky-mount"}),
         ("notice", "something else", {"code": "other"}),
     ]
 

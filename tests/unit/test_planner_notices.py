@@ -1,42 +1,30 @@
-"""Notices (pure): a `cluster:` or `bridges:` section nothing acts on is named; once acted on, it is not."""
+"""Notices: each mount that reaches beyond the project folder becomes one notice, in file order (pure)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from gefyra.config import Config
-from gefyra.model.resources import Resource
-from gefyra.planning.notices import BRIDGES_IGNORED, CLUSTER_IGNORED, cluster_notices
-
-BASE = Path("/nonexistent-gefyra-notices")
+from gefyra.config.risks import mount_warnings
+from gefyra.planning.notices import RISKY_MOUNT, mount_notices
 
 
-def _config(**sections) -> Config:
-    data = {"version": 1, "project": {"name": "t-eng-notices"}, "containers": {"a": {"image": "img"}}}
-    return Config.model_validate({**data, **sections}, context={"base_dir": BASE})
+def _config(base: Path, mounts: list[str]) -> Config:
+    data = {
+        "version": 1,
+        "project": {"name": "t-eng-notices"},
+        "containers": {"a": {"image": "img", "mounts": mounts}},
+    }
+    return Config.model_validate(data, context={"base_dir": base})
 
 
-APP = Resource(kind="container", name="a", spec={})
-CONNECTION = Resource(kind="connection", name="default", spec={})
+def test_mounts_inside_the_project_give_no_notice(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    assert mount_notices(mount_warnings(_config(tmp_path, ["./src:/app"]), home=tmp_path / "home")) == ()
 
 
-def test_no_cluster_section_no_notice() -> None:
-    assert cluster_notices(_config(), [APP]) == ()
-
-
-def test_a_cluster_section_without_cluster_resources_is_ignored_and_says_why() -> None:
-    (notice,) = cluster_notices(_config(cluster={}), [APP])
-    assert notice.code == CLUSTER_IGNORED
-    assert "GEFYRA_STOWAWAY_URL" in notice.message and "Operator" in notice.message
-
-
-def test_a_cluster_section_with_a_connection_is_acted_on() -> None:
-    assert cluster_notices(_config(cluster={}), [APP, CONNECTION]) == ()
-
-
-def test_bridges_are_named_until_a_bridge_kind_exists() -> None:
-    config = _config(cluster={}, bridges={"a": {"target": "deployment/a"}})
-    notices = cluster_notices(config, [APP, CONNECTION])
-    assert [n.code for n in notices] == [BRIDGES_IGNORED] and "(a)" in notices[0].message
-    bridge = Resource(kind="bridge", name="a", spec={})
-    assert cluster_notices(config, [APP, CONNECTION, bridge]) == ()
+def test_each_risky_mount_is_one_notice_naming_the_mount_and_why(tmp_path: Path) -> None:
+    config = _config(tmp_path, ["/etc:/host-etc:ro", "/var/run/docker.sock:/var/run/docker.sock"])
+    notices = mount_notices(mount_warnings(config, home=tmp_path / "home"))
+    assert [n.code for n in notices] == [RISKY_MOUNT, RISKY_MOUNT]
+    assert "/etc" in notices[0].message and "docker.sock" in notices[1].message
