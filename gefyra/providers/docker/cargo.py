@@ -12,7 +12,7 @@ in-place `update` routes it again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from gefyra.config.model import Config
 from gefyra.dataplane.cargo_layout import cargo_address
@@ -146,7 +146,7 @@ class CargoKind(Kind):
         ctx.log(f"restarted ({why})", str(actual.key))
 
 
-def routed_spec(spec: dict[str, object], namespace: str) -> dict[str, object]:
+def routed_spec(spec: Mapping[str, object], namespace: str) -> dict[str, object]:
     """An app container's spec routed through Cargo: an infra container's namespace, Cargo's DNS."""
     dns = app_dns_settings(CARGO_DNS_ADDRESS, namespace)
     return {**spec, "netns": "infra", "dns": dns.dns, "dns_search": dns.dns_search}

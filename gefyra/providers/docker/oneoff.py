@@ -112,7 +112,7 @@ def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
     if not engine.networks(names=[network_name(ctx.project)]):
         spec = NetworkSpec(docker_name=network_name(ctx.project), subnet=subnet)
         NETWORKS.create(ctx, Resource(kind=NETWORK.kind, name=NETWORK.name, spec=spec.dump()))
-    existing = engine.containers(name=resource.spec["docker_name"])
+    existing = engine.containers(name=str(resource.spec["docker_name"]))
     ours = bool(existing) and existing[0].project == ctx.project and existing[0].kind == labels.KIND_RUN
     if existing and ours and existing[0].state != "running":  # an earlier, finished one-off
         engine.remove_container(existing[0].id)

@@ -11,10 +11,11 @@ Config: `kubernetes` reads KUBECONFIG when it is imported, so the file is resolv
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,10 @@ def _reason(body: object) -> str:
     return str(payload.get("message", "")) if isinstance(payload, dict) else ""
 
 
+def _open() -> None:
+    """The gate of a client nobody gates: every call may start."""
+
+
 class Kube:
     """Typed calls on one API server. Build it with `Kube.connect(ref)`."""
 
@@ -170,6 +175,14 @@ class Kube:
         self._api: Any = cast(Any, api)  # the official client is untyped; it never leaves this class
         self.ref = ref
         self.host = str(self._api.configuration.host)
+        self._before: Callable[[], None] = _open
+
+    def gated(self, check: Callable[[], None]) -> Kube:
+        """This client (same connection) whose every call first calls `check`, which raises to refuse it: the
+        executor's gate for steps it abandoned (gefyra/apply/gate.py)."""
+        clone = copy.copy(self)
+        clone._before = check
+        return clone
 
     @classmethod
     def connect(cls, ref: ClusterRef) -> Kube:
@@ -193,6 +206,7 @@ class Kube:
 
     @contextmanager
     def _call(self, what: str) -> Iterator[None]:
+        self._before()
         try:
             yield
         except EngineError:

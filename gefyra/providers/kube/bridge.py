@@ -9,6 +9,8 @@ bridge it), the bridge deleted by hand (create). A Failed bridge is replaced, so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gefyra.cluster import names
 from gefyra.cluster.crds import GefyraBridgeSpec, GefyraBridgeStatus
 from gefyra.config.model import Config
@@ -179,7 +181,7 @@ def _active(obj: KubeObject | None) -> GefyraBridgeStatus | None:
     return status if status.phase == "Active" and bridged else None
 
 
-def _local_ip(docker: DockerSnapshot, spec: dict[str, object]) -> str | None:
+def _local_ip(docker: DockerSnapshot, spec: Mapping[str, object]) -> str | None:
     """The local container's address on the project network: its own, or its infra container's when it joined
     that network namespace (race-free routing: the app itself then has no endpoint)."""
     name, network = str(spec.get("local_docker_name")), str(spec.get("network"))

@@ -4,8 +4,9 @@ gefyra.providers.errors' types; nothing else in gefyra touches the SDK or its er
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -57,6 +58,10 @@ def translated(what: str, host: str) -> Iterator[None]:
         raise os_error(error, host) from None
 
 
+def _open() -> None:
+    """The gate of an engine nobody gates: every call may start."""
+
+
 class Engine(EngineReads):
     """Reads (fast, typed) and writes (docker SDK) of one engine; `close()` when done."""
 
@@ -65,6 +70,15 @@ class Engine(EngineReads):
         self.api_version = api_version
         self._sdk: Any = None
         self._lock = threading.Lock()
+        self._before: Callable[[], None] = _open
+
+    def gated(self, check: Callable[[], None]) -> Engine:
+        """This engine (same connection and SDK client) whose every write first calls `check`, which raises
+        to refuse it: the executor's gate for steps it abandoned (gefyra/apply/gate.py)."""
+        clone = copy.copy(self)
+        clone._before = check
+        clone._api = self._api  # type: ignore[method-assign]  # one SDK client for both
+        return clone
 
     @classmethod
     def from_env(cls) -> Engine:
@@ -103,6 +117,7 @@ class Engine(EngineReads):
             self._sdk.close()
 
     def _call(self, what: str) -> AbstractContextManager[None]:
+        self._before()
         return translated(what, self.host)
 
     # ---- containers -------------------------------------------------------------------------------------
