@@ -36,7 +36,7 @@ Verify = Callable[[Sequence[Step]], frozenset[str]]
 
 DEFAULT_PARALLELISM = 4
 VERIFY_TIMEOUT_S = 5.0  # an engine too slow to answer this is not observed again: the report says so
-SETTLE_S = 2.0  # abandoned steps' engine calls already under way get this long to land
+SETTLE_S = 5.0  # abandoned steps' engine calls already under way get this long to land (loaded engines)
 _POLL_S = 0.1  # how often the main thread looks at interruptions and finished steps
 
 

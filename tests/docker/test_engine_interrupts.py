@@ -43,7 +43,7 @@ def test_ctrl_c_ends_watch_promptly_while_a_step_waits_on_a_slow_build(engine_pr
     finally:
         proc.kill()
         proc.wait()
-    assert took < 15, f"watch took {took:.1f}s to end after Ctrl-C (the build alone takes 120 s)"
+    assert took < 25, f"watch took {took:.1f}s to end after Ctrl-C (the build alone takes 120 s)"
     events = [json.loads(line) for line in rest.splitlines()]
     cancelled = [e for e in events if e["event"] == "step_cancelled"]
     assert [e["step"] for e in cancelled] == ["create:container/slow"]

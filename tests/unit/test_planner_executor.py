@@ -137,7 +137,7 @@ def test_a_second_ctrl_c_stops_at_once_and_still_reports() -> None:
     try:
         with pytest.raises(KeyboardInterrupt):
             Executor(run, emit=events.append, cancel=cancel).execute(_from_zero("a", "b"))
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < SETTLE_S + 1.5
     finally:
         release.set()
     assert daemon == [True]  # an abandoned step cannot keep the process alive at exit
