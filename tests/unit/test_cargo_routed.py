@@ -49,6 +49,7 @@ def snapshot(apps: list[dict], notes: dict[str, str], cargo_spec: Resource, carg
         "Status": "Up 1 minute (healthy)" if cargo_state == "running" else "Exited (1) 1 second ago",
         "Names": [f"/gefyra-{PROJECT}.cargo"],
         "Labels": {**labels_for(PROJECT, cargo_spec), labels.NOTES: "true"},
+        "NetworkSettings": {"Networks": {NETWORK: {"EndpointID": "cargo-endpoint"}}},
     }
     rows = [ContainerRow.model_validate(row) for row in (cargo_row, *apps)]
     docker = DockerSnapshot(project=PROJECT, containers=rows, notes={CARGO_ID: notes})

@@ -12,6 +12,7 @@ in-place `update` routes it again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from gefyra.config.model import Config
@@ -21,14 +22,21 @@ from gefyra.errors import ProviderError
 from gefyra.model import labels
 from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, INFRA_KIND, CargoSpec, cargo_name
 from gefyra.model.desired import NETWORK, network_name
-from gefyra.model.resources import Resource
+from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
-from gefyra.providers.docker import actions
+from gefyra.providers.docker import actions, attachment
 from gefyra.providers.docker.dataplane.cargo import cargo_health, create_cargo, wait_tunnel
 from gefyra.providers.docker.dataplane.gateway import route_and_note, routed_endpoint
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
+from gefyra.providers.docker.dataplane.tunnel import rehandshake, tunnel_drift
 from gefyra.providers.docker.engine import ContainerInfo, ContainerRow, Engine
-from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container, read_notes
+from gefyra.providers.docker.observe import (
+    docker_snapshot,
+    labels_for,
+    read_container,
+    read_notes,
+    resource_from_labels,
+)
 from gefyra.providers.docker.peering import connection_spec, read_held_config
 from gefyra.providers.errors import EngineError
 
@@ -68,13 +76,22 @@ class CargoKind(Kind):
         docker = docker_snapshot(snapshot)
         found = []
         for item in docker.containers_of(self.kind):
-            healthy = item.state == "running" and "unhealthy" not in item.status
-            resource = read_container(item, item.state, healthy)
             # the spec as labelled (maybe by another gefyra version): read only what drift needs
-            network = str(resource.spec.get("network", ""))
+            spec = resource_from_labels(item.labels, Observed(status="", healthy=True)).spec
+            network, docker_name = str(spec.get("network", "")), str(spec.get("docker_name", item.name))
+            # Disconnected by hand: its firewall names the interface it started with; a new Cargo, not a
+            # reconnected one (attachment.py).
+            detached = attachment.detached(item, network)
+            healthy = item.state == "running" and "unhealthy" not in item.status and detached is None
+            resource = read_container(item, item.state, healthy)
+            if detached is not None and resource.observed is not None:
+                resource = resource.evolve(observed=resource.observed.model_copy(update={"detail": detached}))
             notes = docker.notes.get(item.id, {})
+            drift = attachment.drift_of(item, docker_name, None) if healthy else ()
+            silent = tunnel_drift(notes, docker.observed_at, local=docker.local) if healthy else None
+            drift += (silent,) if silent else ()
             missing = unrouted(docker.containers, notes, network) if healthy else []
-            drift = tuple(f"{owner(app)} is not routed through Cargo" for app in missing)
+            drift += tuple(f"{owner(app)} is not routed through Cargo" for app in missing)
             observed = resource.observed.model_copy(update={"drift": drift}) if resource.observed else None
             # A Cargo labelled with fields CargoSpec no longer has (an earlier gefyra's `routed`) cannot be
             # relabelled in place: replace it once, so the plan converges.
@@ -113,12 +130,27 @@ class CargoKind(Kind):
         ctx.started(resource, made)
 
     def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
-        """Route again every running app container whose current start Cargo has not routed (started
-        outside gefyra); re-checks the world, the plan's facts may be stale."""
+        """Repair drift in place, each re-checked now (the plan's facts may be stale): rename Cargo back,
+        route again every running app container whose current start Cargo has not routed (started outside
+        gefyra), and re-handshake a silent tunnel from a new source port (fails when it stays silent)."""
         assert previous.observed is not None
         engine = ctx.session.client_of("docker", Engine)
-        cargo = engine.inspect_container(previous.observed.ref)
-        network = CargoSpec.model_validate(resource.spec).network
+        spec = CargoSpec.model_validate(resource.spec)
+        fixed = attachment.repair(
+            engine, previous.observed.ref, docker_name=spec.docker_name, network=None, aliases=[]
+        )
+        for done in fixed.done:
+            ctx.log(done, str(resource.key))
+        self._route_again(ctx, engine, fixed.info, spec.network, resource)
+        notes = read_notes(engine, fixed.info.id, labels.NOTES_FOLDER)
+        silent = tunnel_drift(notes, time.time(), local=engine.local)
+        if silent is not None:
+            answer = rehandshake(engine, fixed.info.id, fixed.info.name)
+            ctx.log(f"{silent}; answers again after a new handshake ({answer})", str(resource.key))
+
+    def _route_again(
+        self, ctx: StepContext, engine: Engine, cargo: ContainerInfo, network: str, resource: Resource
+    ) -> None:
         notes = read_notes(engine, cargo.id, labels.NOTES_FOLDER)
         running = engine.containers(all=False, labels=[labels.project_filter(ctx.project)])
         for item in unrouted(running, notes, network):
@@ -199,10 +231,16 @@ def route(
     return restarted
 
 
+def running_cargo(engine: Engine, project: str) -> ContainerInfo | None:
+    """The project's running Cargo, found by its labels (also when renamed by hand), or None."""
+    rows = engine.containers(all=False, labels=[labels.project_filter(project), f"{labels.KIND}=cargo"])
+    return engine.find_container(rows[0].id) if rows else None
+
+
 def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
     """Post-start hook: a started app container gets Cargo as its default gateway (when Cargo runs)."""
     engine = ctx.session.client_of("docker", Engine)
-    cargo = engine.find_container(cargo_name(ctx.project))
+    cargo = running_cargo(engine, ctx.project)
     if cargo is None or not cargo.state.running:
         return  # no cluster connection in this project (or not up yet: Cargo's create routes later)
     route(engine, cargo, engine.inspect_container(container_id), network_name(ctx.project))

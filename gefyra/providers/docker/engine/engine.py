@@ -224,6 +224,19 @@ class Engine(EngineReads):
             )
         return str(created["Id"])
 
+    def connect(
+        self, container: str, network: str, *, aliases: list[str] | None = None, ip: str | None = None
+    ) -> None:
+        """Attach a container (running or not) to a network, with DNS aliases and a fixed address."""
+        with self._call(f"connecting {container[:12]} to {network}"):
+            self._api().connect_container_to_network(
+                container, network, aliases=list(aliases or ()) or None, ipv4_address=ip
+            )
+
+    def rename(self, ref: str, name: str) -> None:
+        with self._call(f"renaming container {ref[:12]} to {name}"):
+            self._api().rename(ref, name)
+
     def disconnect(self, container: str, network: str) -> None:
         with self._call(f"disconnecting {container[:12]} from {network}"):
             self._api().disconnect_container_from_network(container, network, force=True)
