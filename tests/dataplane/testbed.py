@@ -162,7 +162,13 @@ class Testbed:
             raise RuntimeError(f"{error}; Stowaway is {stowaway.status}:\n{logs}") from error
 
     def start_cargo(
-        self, peer: str = "dev1", role: str = "cargo", *, routed: bool = True, mtu: str | None = None
+        self,
+        peer: str = "dev1",
+        role: str = "cargo",
+        *,
+        routed: bool = True,
+        mtu: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> object:
         """The seed's way: Stowaway makes the keys; the client fetches the peer config, copies it to Cargo.
 
@@ -174,7 +180,7 @@ class Testbed:
         text = render_cargo_wg_config(config, endpoint, mtu=mtu, local_subnets=[self.project_subnet])
         since = time.time() - 1
         cargo = create_cargo(
-            self.engine, name=self.name(role), network=network, wg_config=text, labels=self.labels
+            self.engine, name=self.name(role), network=network, wg_config=text, labels=self.labels, env=env
         )
         self.containers[role] = self.client.containers.get(cargo)
         wait_tunnel(self.engine, cargo, 30, since=int(since))

@@ -26,20 +26,23 @@ def create_cargo(
     image: str | None = None,
     ip: str | None = None,
     start: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> str:
     """Create (and start) Cargo on `network`; the WireGuard config goes in as a mode-600 file before start.
     Returns its container id.
 
     Cargo needs NET_ADMIN and /dev/net/tun (wireguard-go) and IP forwarding in its own netns; the app
     containers that route through it get no privileges at all. `ip`: a fixed address (the network must
-    have a configured subnet).
+    have a configured subnet). `env`: settings of the entry point and the tunnel keeper (`CARGO_*`, no
+    secrets: see docs/dataplane.md).
     """
+    settings = {**(env or {}), **({"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {})}
     container = engine.create_container(
         ContainerCreate(
             image=image or image_tag("cargo"),
             name=name,
             labels=dict(labels or {}),
-            env={"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {},
+            env=settings,
             network=network,
             ip=ip,
             cap_add=["NET_ADMIN"],
