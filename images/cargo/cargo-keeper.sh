@@ -10,6 +10,7 @@
 # The report is /run/gefyra-notes/tunnel (key=value lines), which gefyra reads with Cargo's other notes.
 #   cargo-keeper.sh keep          the loop (started by cargo-entry.sh, supervised like dnsmasq)
 #   cargo-keeper.sh rehandshake   one re-handshake from a new source port now (gefyra's repair)
+#   cargo-keeper.sh wait S N      exit 0 once there is a handshake newer than unix time S (N seconds at most)
 # Never `set -x`: the config holds the private key.
 set -uo pipefail
 
@@ -93,8 +94,21 @@ keep() {
   done
 }
 
+# A handshake newer than $1 (unix time) within $2 seconds, once the entry point is ready: one `docker exec`
+# instead of gefyra polling from outside (each poll costs a few engine calls).
+wait_handshake() {
+  [[ "${1:-}" =~ ^[0-9]+$ && "${2:-}" =~ ^[0-9]+$ ]] || { echo "usage: $0 wait SINCE SECONDS" >&2; exit 2; }
+  local until=$(( EPOCHSECONDS + $2 ))
+  while (( EPOCHSECONDS < until )); do
+    [ -e "$run/ready" ] && (( $(handshake) > $1 )) && exit 0
+    sleep 0.05
+  done
+  exit 1
+}
+
 case "${1:-}" in
   keep) keep ;;
   rehandshake) rehandshake || { log "re-handshake failed"; exit 1; }; echo "port $(port)" ;;
-  *) echo "usage: $0 keep|rehandshake" >&2; exit 2 ;;
+  wait) wait_handshake "${2:-}" "${3:-}" ;;
+  *) echo "usage: $0 keep|rehandshake|wait SINCE SECONDS" >&2; exit 2 ;;
 esac

@@ -13,24 +13,29 @@ from gefyra.apply.events import Event
 from gefyra.providers.docker.dataplane.images import image_tag
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT, TESTKIT
 
-# Python run in the container: one GET per period (a new connection each, 1 s timeout), "ok <t>" / "fail <t>"
-# per line with the container's clock (the host's).
+# Python run in the container: a GET every period, each in a thread of its own (a new connection each, 2 s
+# timeout), so a slow or lost request never delays the next one; "ok <t>" / "fail <t>" per line with the
+# request's start time by the container's clock (the host's).
 _LOOP = """
-import time, urllib.request
-end = time.time() + {seconds}
-while time.time() < end:
-    t = time.time()
+import threading, time, urllib.request
+def get(t):
     try:
-        urllib.request.urlopen("{url}", timeout=1).read()
+        urllib.request.urlopen("{url}", timeout=2).read()
         print("ok", t, flush=True)
     except Exception:
         print("fail", t, flush=True)
+end = time.time() + {seconds}
+while time.time() < end:
+    t = time.time()
+    threading.Thread(target=get, args=(t,), daemon=True).start()
     time.sleep(max(0.0, {period} - (time.time() - t)))
+time.sleep(2.5)
 """
 
 
 class Prober:
-    """GET `url` from inside `container` every `period` seconds for at most `seconds`; results live."""
+    """GET `url` from inside `container` every `period` seconds for `seconds`; results arrive live (a result
+    may come up to 2 s after its start: wait that long before judging a moment)."""
 
     def __init__(self, container, url: str, seconds: float, period: float = 0.25) -> None:
         self.results: list[tuple[bool, float]] = []
@@ -52,15 +57,15 @@ class Prober:
         """Time of the first successful request started after `since` (polls up to `timeout` seconds)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [at for ok, at in list(self.results) if ok and at > since]
+            found = sorted(at for ok, at in list(self.results) if ok and at > since)
             if found:
                 return found[0]
             time.sleep(0.1)
         return None
 
     def longest_gap(self, since: float, until: float) -> float:
-        """The longest time between two successful requests in [since, until]."""
-        oks = [at for ok, at in list(self.results) if ok and since <= at <= until]
+        """The longest time between the starts of two successful requests in [since, until]."""
+        oks = sorted(at for ok, at in list(self.results) if ok and since <= at <= until)
         return max((b - a for a, b in zip(oks, oks[1:], strict=False)), default=0.0)
 
 

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from gefyra.providers.docker.engine.commands import ContainerCreate
+from gefyra.providers.docker.engine.events import PROJECT_FILTERS, EventStream, ProjectEvents
 from gefyra.providers.docker.engine.models import ExecResult
 from gefyra.providers.docker.engine.reads import EngineReads
 from gefyra.providers.docker.engine.redact import env_dict, redacted
@@ -248,6 +249,17 @@ class Engine(EngineReads):
         return ExecResult(
             exit_code=code if code is not None else 1, output=bytes(output).decode(errors="replace")
         )
+
+    def events(self, filters: Mapping[str, list[str]], *, since: int | None = None) -> EventStream:
+        """The engine's events matching `filters` (the Engine API's), from now (or unix time `since`) on,
+        until the stream is closed."""
+        with self._call("subscribing to engine events"):
+            raw = self._api().events(filters=dict(filters), since=since, decode=True)
+        return EventStream(raw, lambda: self._call("reading engine events"))
+
+    def project_events(self, project: str, networks: list[str]) -> ProjectEvents:
+        """Events of one project's containers and of its `networks` that may be drift, from now on."""
+        return ProjectEvents(self.events(PROJECT_FILTERS), project, networks)
 
     def put_archive(self, ref: str, directory: str, data: bytes) -> None:
         with self._call(f"copying files into {directory} of {ref[:12]}"):
