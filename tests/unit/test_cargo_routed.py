@@ -98,7 +98,8 @@ def test_a_stopped_cargo_is_started_again_in_place(config):
     """Its config, fixed address and notes are in its container: starting it again is all a repair needs
     (a replace would create, copy and route everything again)."""
     change = cargo_change(config, [app_row("a1", "e2")], {"container.app": "a1 e1"}, cargo_state="exited")
-    assert (change.action, change.cause) == (Action.UPDATE, "stopped (Exited (1) 1 second ago): started again")
+    assert change.action is Action.UPDATE
+    assert change.cause == "stopped (Exited (1) 1 second ago): started again"
 
 
 def infra_row(container_id: str, endpoint: str, state: str = "running") -> dict:
