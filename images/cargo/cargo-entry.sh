@@ -11,6 +11,8 @@ log() { echo "cargo: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 # shellcheck source=../shared/wg-up.sh
 source /usr/local/lib/gefyra/wg-up.sh
+# shellcheck source=cargo-lib.sh
+source /usr/local/lib/gefyra/cargo-lib.sh
 
 [ -r "$conf" ] || die "WireGuard config $conf is not mounted"
 # The config holds the private key: refuse one that others than its owner may read or write.
@@ -22,18 +24,6 @@ trap 'rm -f "$run/setconf"' EXIT
 # A restarted container keeps /run: the marker must mean "this start", and a copy left by a SIGKILL goes.
 rm -f "$run/ready" "$run/setconf"
 
-# wg-quick fields that `wg setconf` does not understand, read from [Interface] only.
-# `Key = value` (spaces optional; values may contain '=' as base64 does). mawk: no IGNORECASE, so
-# keys are compared in lower case.
-field() { # section key
-  awk -v sec="$1" -v k="$2" '
-    /^[ \t]*\[/ { cur = tolower($0); gsub(/[ \t\[\]]/, "", cur); next }
-    { i = index($0, "="); if (!i) next
-      key = tolower(substr($0, 1, i - 1)); gsub(/[ \t]/, "", key)
-      if ((sec == "" || cur == sec) && key == k) { v = substr($0, i + 1); gsub(/[ \t]/, "", v); print v } }
-  ' "$conf"
-}
-iface_field() { field interface "$(echo "$1" | tr 'A-Z' 'a-z')"; }
 key_name() { case $1 in privatekey) echo PrivateKey ;; publickey) echo PublicKey ;; *) echo PresharedKey ;; esac; }
 # wg quotes values as `value': keep what precedes the quote; blank anything key-like that is left.
 redact_wg() { printf '%s\n' "$1" | sed -E "s/[\`'].*//; s/[A-Za-z0-9+\/]{20,}=*/<redacted>/g; s/:?[[:space:]]*\$//" | paste -sd ';' -; }
@@ -64,7 +54,7 @@ iptables -I FORWARD 1 -i "$ifname" -j CARGO-FROM-TUNNEL
 
 # The stripped config holds the private key: write it with mode 600 before the content goes in.
 umask 077
-grep -viE '^[[:space:]]*(Address|DNS|MTU|Table|PreUp|PostUp|PreDown|PostDown|SaveConfig)[[:space:]]*=' "$conf" >"$run/setconf"
+setconf_text >"$run/setconf"
 
 if [ "$mtu" = "auto" ]; then
   dev=$(ip -4 route get "$endpoint_host" | awk '{for(i=1;i<NF;i++) if($i=="dev") print $(i+1)}' | head -n1)
@@ -107,6 +97,11 @@ dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --except-interface
   --user=root --cache-size=1000 --log-facility=- "${dns_args[@]}" &
 pids+=($!)
 log "dnsmasq forwarding to ${dns}"
+# The keeper pings Stowaway through the tunnel, re-handshakes from a new source port when nothing comes back
+# and reports the tunnel's state (cargo-keeper.sh); supervised like dnsmasq.
+rm -f /run/gefyra-notes/tunnel
+/usr/local/bin/cargo-keeper.sh keep &
+pids+=($!)
 touch "$run/ready"
 
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait || true; exit 0; }

@@ -1,5 +1,5 @@
 """The kinds `connection` and `cargo` through the engine: apply brings up the tunnel and routes app containers
-through Cargo; a stopped Cargo is replaced by the next apply; down removes the peer at Stowaway too."""
+through Cargo; a stopped Cargo is started again by the next apply; down removes the peer at Stowaway too."""
 
 from __future__ import annotations
 

@@ -49,6 +49,7 @@ def snapshot(apps: list[dict], notes: dict[str, str], cargo_spec: Resource, carg
         "Status": "Up 1 minute (healthy)" if cargo_state == "running" else "Exited (1) 1 second ago",
         "Names": [f"/gefyra-{PROJECT}.cargo"],
         "Labels": {**labels_for(PROJECT, cargo_spec), labels.NOTES: "true"},
+        "NetworkSettings": {"Networks": {NETWORK: {"EndpointID": "cargo-endpoint"}}},
     }
     rows = [ContainerRow.model_validate(row) for row in (cargo_row, *apps)]
     docker = DockerSnapshot(project=PROJECT, containers=rows, notes={CARGO_ID: notes})
@@ -93,9 +94,12 @@ def test_stopped_apps_and_apps_off_the_project_network_are_left_alone(config):
     assert cargo_change(config, apps, {}).action is Action.UNCHANGED
 
 
-def test_a_stopped_cargo_is_replaced_not_updated(config):
+def test_a_stopped_cargo_is_started_again_in_place(config):
+    """Its config, fixed address and notes are in its container: starting it again is all a repair needs
+    (a replace would create, copy and route everything again)."""
     change = cargo_change(config, [app_row("a1", "e2")], {"container.app": "a1 e1"}, cargo_state="exited")
-    assert change.action is Action.REPLACE
+    assert change.action is Action.UPDATE
+    assert change.cause == "stopped (Exited (1) 1 second ago): started again"
 
 
 def infra_row(container_id: str, endpoint: str, state: str = "running") -> dict:

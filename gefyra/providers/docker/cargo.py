@@ -12,7 +12,9 @@ in-place `update` routes it again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from gefyra.config.model import Config
 from gefyra.dataplane.cargo_layout import cargo_address
@@ -21,18 +23,26 @@ from gefyra.errors import ProviderError
 from gefyra.model import labels
 from gefyra.model.dataplane_specs import APP_KINDS, CARGO, CONNECTION, INFRA_KIND, CargoSpec, cargo_name
 from gefyra.model.desired import NETWORK, network_name
-from gefyra.model.resources import Resource
+from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
-from gefyra.providers.docker import actions
+from gefyra.providers.docker import actions, attachment
 from gefyra.providers.docker.dataplane.cargo import cargo_health, create_cargo, wait_tunnel
 from gefyra.providers.docker.dataplane.gateway import route_and_note, routed_endpoint
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
+from gefyra.providers.docker.dataplane.tunnel import rehandshake, tunnel_drift
 from gefyra.providers.docker.engine import ContainerInfo, ContainerRow, Engine
-from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container, read_notes
+from gefyra.providers.docker.observe import (
+    DockerSnapshot,
+    docker_snapshot,
+    labels_for,
+    read_container,
+    read_notes,
+)
 from gefyra.providers.docker.peering import connection_spec, read_held_config
 from gefyra.providers.errors import EngineError
 
 TUNNEL_TIMEOUT_S = 30
+ROUTE_WORKERS = 4  # helper containers at once when Cargo (re)routes every app namespace
 
 
 class CargoKind(Kind):
@@ -68,14 +78,8 @@ class CargoKind(Kind):
         docker = docker_snapshot(snapshot)
         found = []
         for item in docker.containers_of(self.kind):
-            healthy = item.state == "running" and "unhealthy" not in item.status
-            resource = read_container(item, item.state, healthy)
-            # the spec as labelled (maybe by another gefyra version): read only what drift needs
-            network = str(resource.spec.get("network", ""))
-            notes = docker.notes.get(item.id, {})
-            missing = unrouted(docker.containers, notes, network) if healthy else []
-            drift = tuple(f"{owner(app)} is not routed through Cargo" for app in missing)
-            observed = resource.observed.model_copy(update={"drift": drift}) if resource.observed else None
+            resource = read_container(item, item.state, True)
+            observed = observed_cargo(item, resource.spec, docker)
             # A Cargo labelled with fields CargoSpec no longer has (an earlier gefyra's `routed`) cannot be
             # relabelled in place: replace it once, so the plan converges.
             outdated = set(resource.spec) - set(CargoSpec.model_fields)
@@ -103,23 +107,55 @@ class CargoKind(Kind):
             )
         except EngineError as error:
             raise ProviderError(f"cannot create {resource.key}: {error}") from error
-        wait_tunnel(engine, made, TUNNEL_TIMEOUT_S)
-        ctx.log(f"tunnel up, gateway {address}", str(resource.key))
         cargo = engine.inspect_container(made)
-        for item in routables(
-            engine.containers(all=False, labels=[labels.project_filter(ctx.project)]), spec.network
-        ):
-            route(engine, cargo, item, spec.network)
+        running = engine.containers(all=False, labels=[labels.project_filter(ctx.project)])
+        # Routing needs Cargo's address, not its tunnel (until the tunnel is up, Cargo drops what is meant
+        # for the cluster): route every namespace in parallel while the handshake is awaited.
+        with ThreadPoolExecutor(max_workers=ROUTE_WORKERS) as pool:
+            routing = [
+                pool.submit(route, engine, cargo, item, spec.network)
+                for item in routables(running, spec.network)
+            ]
+            wait_tunnel(engine, made, TUNNEL_TIMEOUT_S)
+            ctx.log(f"tunnel up, gateway {address}", str(resource.key))
+            for future in routing:
+                future.result()
         ctx.started(resource, made)
 
     def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
-        """Route again every running app container whose current start Cargo has not routed (started
-        outside gefyra); re-checks the world, the plan's facts may be stale."""
+        """Repair drift in place, each re-checked now (the plan's facts may be stale): rename Cargo back,
+        start it again when it stopped, route again every running app container whose current start Cargo
+        has not routed (started outside gefyra), and re-handshake a silent tunnel from a new source port
+        (fails when it stays silent)."""
         assert previous.observed is not None
         engine = ctx.session.client_of("docker", Engine)
-        cargo = engine.inspect_container(previous.observed.ref)
-        network = CargoSpec.model_validate(resource.spec).network
-        notes = read_notes(engine, cargo.id, labels.NOTES_FOLDER)
+        spec = CargoSpec.model_validate(resource.spec)
+        fixed = attachment.repair(
+            engine, previous.observed.ref, docker_name=spec.docker_name, network=None, aliases=[]
+        )
+        for done in fixed.done:
+            ctx.log(done, str(resource.key))
+        started = not fixed.info.state.running
+        if started:  # stopped or killed: its config, address and notes are still there
+            engine.start(fixed.info.id)
+            wait_tunnel(engine, fixed.info.id, TUNNEL_TIMEOUT_S)
+            ctx.log(f"started again ({fixed.info.state.status} before), tunnel up", str(resource.key))
+        notes = read_notes(engine, fixed.info.id, labels.NOTES_FOLDER)  # one read (slow under load)
+        self._route_again(ctx, engine, fixed.info, spec.network, resource, notes)
+        silent = None if started else tunnel_drift(notes, time.time(), local=engine.local)  # fresh tunnel
+        if silent is not None:
+            answer = rehandshake(engine, fixed.info.id, fixed.info.name)
+            ctx.log(f"{silent}; answers again after a new handshake ({answer})", str(resource.key))
+
+    def _route_again(
+        self,
+        ctx: StepContext,
+        engine: Engine,
+        cargo: ContainerInfo,
+        network: str,
+        resource: Resource,
+        notes: dict[str, str],
+    ) -> None:
         running = engine.containers(all=False, labels=[labels.project_filter(ctx.project)])
         for item in unrouted(running, notes, network):
             try:
@@ -144,6 +180,33 @@ class CargoKind(Kind):
         wait_tunnel(engine, actual.observed.ref, TUNNEL_TIMEOUT_S)
         _, why = cargo_health(engine, actual.observed.ref)
         ctx.log(f"restarted ({why})", str(actual.key))
+
+
+def observed_cargo(item: ContainerRow, spec: Mapping[str, object], docker: DockerSnapshot) -> Observed:
+    """What Cargo's state asks for. Unhealthy (a replace): broken (Docker's health check), dead, or without
+    the project network (its firewall names the interface it started with: a new Cargo, not a reconnected
+    one). Drift (an in-place update): stopped or killed (started again: it keeps its config, address and
+    notes, so nothing needs routing again), renamed, its tunnel silent, an app not routed through it."""
+    network, docker_name = str(spec.get("network", "")), str(spec.get("docker_name", item.name))
+    seen = Observed(
+        status=item.state, healthy=True, detail=item.status, ref=item.id, info={"docker_name": item.name}
+    )
+    stopped = item.state in ("exited", "created")
+    if stopped and network not in item.networks:
+        return seen.model_copy(update={"healthy": False, "detail": f"{item.status}; no network {network}"})
+    if stopped:
+        return seen.model_copy(update={"drift": (f"stopped ({item.status or item.state}): started again",)})
+    detached = attachment.detached(item, network)
+    if item.state != "running" or "unhealthy" in item.status or detached is not None:
+        return seen.model_copy(update={"healthy": False, "detail": detached or item.status})
+    notes = docker.notes.get(item.id, {})
+    drift = attachment.drift_of(item, docker_name, None)
+    silent = tunnel_drift(notes, docker.observed_at, local=docker.local)
+    drift += (silent,) if silent else ()
+    drift += tuple(
+        f"{owner(app)} is not routed through Cargo" for app in unrouted(docker.containers, notes, network)
+    )
+    return seen.model_copy(update={"drift": drift})
 
 
 def routed_spec(spec: Mapping[str, object], namespace: str) -> dict[str, object]:
@@ -199,10 +262,16 @@ def route(
     return restarted
 
 
+def running_cargo(engine: Engine, project: str) -> ContainerInfo | None:
+    """The project's running Cargo, found by its labels (also when renamed by hand), or None."""
+    rows = engine.containers(all=False, labels=[labels.project_filter(project), f"{labels.KIND}=cargo"])
+    return engine.find_container(rows[0].id) if rows else None
+
+
 def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
     """Post-start hook: a started app container gets Cargo as its default gateway (when Cargo runs)."""
     engine = ctx.session.client_of("docker", Engine)
-    cargo = engine.find_container(cargo_name(ctx.project))
+    cargo = running_cargo(engine, ctx.project)
     if cargo is None or not cargo.state.running:
         return  # no cluster connection in this project (or not up yet: Cargo's create routes later)
     route(engine, cargo, engine.inspect_container(container_id), network_name(ctx.project))

@@ -20,7 +20,7 @@ from gefyra.model.dataplane_specs import CONNECTION, ConnectionSpec
 from gefyra.model.desired import NETWORK
 from gefyra.model.resources import Resource
 from gefyra.providers.base import Kind, Snapshot, StepContext
-from gefyra.providers.docker import actions
+from gefyra.providers.docker import actions, attachment
 from gefyra.providers.docker.dataplane.files import put_files
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
 from gefyra.providers.docker.engine import ContainerCreate, Engine
@@ -45,10 +45,24 @@ class ConnectionKind(Kind):
     def read(self, snapshot: Snapshot) -> list[Resource]:
         found = []
         for item in docker_snapshot(snapshot).containers_of(self.kind):
-            # A holder that ran (someone started it) is replaced.
+            # A holder that ran (someone started it) is replaced; one renamed by hand is renamed back.
             status = "present" if item.state == "created" else item.state
-            found.append(read_container(item, status, item.state == "created"))
+            resource = read_container(item, status, item.state == "created")
+            drift = attachment.drift_of(item, str(resource.spec.get("docker_name", item.name)), None)
+            if drift and resource.observed is not None:
+                resource = resource.evolve(observed=resource.observed.model_copy(update={"drift": drift}))
+            found.append(resource)
         return found
+
+    def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
+        """Drift repair: the holder renamed by hand gets its name back."""
+        assert previous.observed is not None
+        spec = ConnectionSpec.model_validate(resource.spec)
+        engine = ctx.session.client_of("docker", Engine)
+        fixed = attachment.repair(
+            engine, previous.observed.ref, docker_name=spec.docker_name, network=None, aliases=[]
+        )
+        ctx.log("; ".join(fixed.done) or "nothing left to repair", str(resource.key))
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
         engine = ctx.session.client_of("docker", Engine)

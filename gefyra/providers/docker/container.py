@@ -13,13 +13,13 @@ from pathlib import Path
 from gefyra.config.model import Config
 from gefyra.errors import ConfigError, ProviderError
 from gefyra.model import labels
-from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_owner
+from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_name, infra_owner
 from gefyra.model.desired import ContainerSpec, container_resource
 from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Session, Snapshot, StepContext
-from gefyra.providers.docker import actions, netns, ports, startcheck
+from gefyra.providers.docker import actions, attachment, netns, ports, startcheck
 from gefyra.providers.docker.context_hash import context_hash
-from gefyra.providers.docker.engine import ContainerCreate, Engine, PortBinding
+from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine, PortBinding
 from gefyra.providers.docker.observe import DockerSnapshot, docker_snapshot, labels_for, resource_from_labels
 from gefyra.providers.errors import EngineError
 
@@ -87,12 +87,43 @@ class ContainerKind(Kind):
                 info={"docker_name": item.name, "image_id": item.image_id},
             )
             resource = resource_from_labels(item.labels, observed)
-            found.append(
-                _with_infra_state(resource, docker)
-                if item.network_mode.startswith("container:")
-                else resource
-            )
+            if item.network_mode.startswith("container:"):
+                resource = _with_infra_state(resource, docker)
+            found.append(_with_attachment_drift(resource, item, docker))
         return found
+
+    def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
+        """Repair drift in place (the process keeps running): rename back, connect the namespace (the app's
+        own, or its infra container's) to the project network again, then run the post-start hooks for a
+        reconnected namespace (Cargo routes it again)."""
+        assert previous.observed is not None
+        engine = ctx.session.client_of("docker", Engine)
+        spec = AppSpec.model_validate(resource.spec)
+        own = spec.netns == "own"
+        fixed = attachment.repair(
+            engine,
+            previous.observed.ref,
+            docker_name=spec.docker_name,
+            network=spec.network if own else None,
+            aliases=list(spec.aliases),
+        )
+        done, namespace = list(fixed.done), fixed.info.id if fixed.reconnected else None
+        if not own:
+            infra = netns.infra_of(engine, ctx.project, resource)
+            if infra is None:
+                raise ProviderError(f"{resource.key} lost its infra container", hint="`gefyra apply` again")
+            held = attachment.repair(
+                engine,
+                infra.id,
+                docker_name=infra_name(spec.docker_name),
+                network=spec.network,
+                aliases=list(spec.aliases),
+            )
+            done += held.done
+            namespace = infra.id if held.reconnected else None
+        if namespace is not None:
+            ctx.started(resource, namespace)
+        ctx.log("; ".join(done) if done else "nothing left to repair", str(resource.key))
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
         engine = ctx.session.client_of("docker", Engine)
@@ -107,8 +138,8 @@ class ContainerKind(Kind):
         if existing is not None:
             actions.ensure_ours(existing.labels, ctx.project, f"container {spec.docker_name}")
             same = existing.labels.get(labels.SPEC_HASH) == resource.spec_hash
-            infra = netns.find_infra(engine, spec.docker_name) if spec.netns == "infra" else None
-            whole = spec.netns == "own" or (infra is not None and infra.state.running)
+            infra = netns.infra_of(engine, ctx.project, resource) if spec.netns == "infra" else None
+            whole = spec.netns == "own" or (infra is not None and infra.state == "running")
             if same and whole and existing.state.running and not ctx.options.get("rebuild"):
                 return  # an earlier, interrupted apply already made it
             engine.remove_container(existing.id)
@@ -138,7 +169,7 @@ class ContainerKind(Kind):
                 str(actual.key),
             )
         engine.remove_container(actual.observed.ref)
-        netns.remove_infra(engine, ctx.project, str(actual.observed.info.get("docker_name", "")))
+        netns.remove_infra(engine, ctx.project, actual)
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
         """Restart the app's process. With an infra container the namespace (and its route) stays; the
@@ -146,12 +177,12 @@ class ContainerKind(Kind):
         assert actual.observed is not None
         engine = ctx.session.client_of("docker", Engine)
         if actual.spec.get("netns") == "infra":
-            infra = netns.find_infra(engine, str(actual.observed.info.get("docker_name", "")))
+            infra = netns.infra_of(engine, ctx.project, actual)
             if infra is None:
                 raise ProviderError(
                     f"{actual.key} lost its infra container", hint="`gefyra apply` recreates it"
                 )
-            if not infra.state.running:
+            if infra.state != "running":
                 engine.start(infra.id)
             ctx.started(actual, infra.id)
             engine.restart(actual.observed.ref, timeout=RESTART_TIMEOUT_S)
@@ -237,10 +268,31 @@ class ContainerKind(Kind):
         )
 
 
+def _infra_row(resource: Resource, docker: DockerSnapshot) -> ContainerRow | None:
+    wanted = infra_owner(resource.kind, resource.name)
+    return next((c for c in docker.containers_of(INFRA_KIND) if c.resource_name == wanted), None)
+
+
+def _with_attachment_drift(resource: Resource, item: ContainerRow, docker: DockerSnapshot) -> Resource:
+    """Drift of the app's name and network (or of its infra container's): see attachment.py."""
+    docker_name, network = resource.spec.get("docker_name"), resource.spec.get("network")
+    if resource.observed is None or not isinstance(docker_name, str) or not isinstance(network, str):
+        return resource  # labelled by another gefyra version: nothing to compare with
+    if not item.network_mode.startswith("container:"):
+        drift = attachment.drift_of(item, docker_name, network)
+    else:
+        infra = _infra_row(resource, docker)
+        drift = attachment.drift_of(item, docker_name, None)
+        if infra is not None:
+            drift += attachment.drift_of(infra, infra_name(docker_name), network, "its infra container ")
+    if not drift:
+        return resource
+    return resource.evolve(observed=resource.observed.model_copy(update={"drift": drift}))
+
+
 def _with_infra_state(resource: Resource, docker: DockerSnapshot) -> Resource:
     """An app in an infra container's namespace is healthy only while that infra container runs."""
-    wanted = infra_owner(resource.kind, resource.name)
-    infra = next((c for c in docker.containers_of(INFRA_KIND) if c.resource_name == wanted), None)
+    infra = _infra_row(resource, docker)
     if resource.observed is None or (infra is not None and infra.state == "running"):
         return resource
     why = f"its infra container is {infra.state}" if infra is not None else "its infra container is gone"

@@ -14,7 +14,7 @@ from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_name, infra_
 from gefyra.model.resources import Resource
 from gefyra.providers.docker import actions
 from gefyra.providers.docker.dataplane.images import ensure_images
-from gefyra.providers.docker.engine import ContainerCreate, ContainerInfo, Engine, PortBinding
+from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine, PortBinding
 from gefyra.providers.errors import EngineError
 
 
@@ -26,13 +26,22 @@ def infra_labels(project: str, resource: Resource) -> dict[str, str]:
     }
 
 
-def find_infra(engine: Engine, app_docker_name: str) -> ContainerInfo | None:
-    return engine.find_container(infra_name(app_docker_name)) if app_docker_name else None
+def infra_of(engine: Engine, project: str, resource: Resource) -> ContainerRow | None:
+    """The infra container of an app, found by its labels (also when renamed by hand)."""
+    rows = engine.containers(labels=_selector(project, resource))
+    return rows[0] if rows else None
+
+
+def _selector(project: str, resource: Resource) -> list[str]:
+    return [f"{key}={value}" for key, value in infra_labels(project, resource).items()]
 
 
 def start_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec) -> str:
-    """(Re)create and start the namespace holder of `resource`; returns its id. A stale one goes first."""
+    """(Re)create and start the namespace holder of `resource`; returns its id. A stale one goes first
+    (also one renamed by hand: found by its labels)."""
     actions.clear_name(engine, infra_name(spec.docker_name), project)
+    for stale in engine.containers(labels=_selector(project, resource)):
+        engine.remove_container(stale.id)
     image = ensure_images(engine, ["cargo"])["cargo"]
     infra = engine.create_container(
         ContainerCreate(
@@ -65,11 +74,14 @@ def start_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec)
     return infra
 
 
-def remove_infra(engine: Engine, project: str, app_docker_name: str) -> None:
-    """Remove the namespace holder of an app (after the app), if it has one; refuses an unlabelled container
-    of that name."""
-    if app_docker_name:
-        actions.clear_name(engine, infra_name(app_docker_name), project)
+def remove_infra(engine: Engine, project: str, resource: Resource) -> None:
+    """Remove the namespace holder of an app (after the app), if it has one, also when renamed by hand;
+    refuses an unlabelled container of its name."""
+    docker_name = resource.spec.get("docker_name")
+    if isinstance(docker_name, str) and docker_name:
+        actions.clear_name(engine, infra_name(docker_name), project)
+    for stale in engine.containers(labels=_selector(project, resource)):
+        engine.remove_container(stale.id)
 
 
 def collect_finished(engine: Engine, project: str) -> list[str]:

@@ -7,6 +7,7 @@ import io
 import json
 import posixpath
 import tarfile
+import time
 from dataclasses import dataclass, field
 
 from gefyra.model import labels
@@ -31,6 +32,7 @@ class DockerSnapshot:
     images: dict[str, str] = field(default_factory=dict)
     local: bool = True  # the engine runs on this machine (unix socket): its host ports are ours to probe
     notes: dict[str, dict[str, str]] = field(default_factory=dict)  # container id -> file name -> text
+    observed_at: float = field(default_factory=time.time)  # unix time of the observation (notes' ages)
 
     def containers_of(self, kind: str) -> list[ContainerRow]:
         return [c for c in self.containers if c.kind == kind]
@@ -48,6 +50,7 @@ def observe(engine: EngineReads, project: str | None, *, with_volumes: bool = Fa
     """List every object labelled with the project (sparse lists: the labels carry everything planning
     needs)."""
     selector = [labels.project_filter(project)]
+    observed_at = time.time()
     containers = engine.containers(labels=selector)
     networks = engine.networks(labels=selector)
     volumes = engine.volumes(labels=selector) if with_volumes else []
@@ -69,6 +72,7 @@ def observe(engine: EngineReads, project: str | None, *, with_volumes: bool = Fa
         images=images,
         local=engine.local,
         notes=notes,
+        observed_at=observed_at,
     )
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ConfigError, ProviderError
 from gefyra.model import labels
-from gefyra.model.dataplane_specs import cargo_name
 from gefyra.model.desired import (
     NETWORK,
     ContainerSpec,
@@ -105,8 +104,8 @@ def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
     When the project has a Cargo container, the one-off resolves through it (cluster names, no public ones);
     the namespace of the search domains is `cluster.namespace` of the config, `default` without one."""
     engine = ctx.session.client_of("docker", Engine)
-    cargo = engine.find_container(cargo_name(ctx.project))
-    if cargo is not None and cargo.project == ctx.project and cargo.labels.get(labels.KIND) == "cargo":
+    # found by its labels: a Cargo renamed by hand is still the project's Cargo
+    if engine.containers(labels=[labels.project_filter(ctx.project), f"{labels.KIND}=cargo"]):
         cluster = ctx.config.cluster if ctx.config is not None else None
         resource = with_cargo_dns(resource, cluster.namespace if cluster is not None else "default")
     if not engine.networks(names=[network_name(ctx.project)]):

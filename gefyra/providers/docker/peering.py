@@ -19,8 +19,9 @@ from gefyra.config.model import Config
 from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
 from gefyra.dataplane.models import PeerConfig
 from gefyra.errors import ProviderError
+from gefyra.model import labels
 from gefyra.model.cluster_specs import client_name
-from gefyra.model.dataplane_specs import ConnectionSpec, connection_name, peer_name
+from gefyra.model.dataplane_specs import CONNECTION, ConnectionSpec, connection_name, peer_name
 from gefyra.model.desired import network_name
 from gefyra.providers.docker.engine import EngineReads
 from gefyra.providers.errors import NotFound
@@ -87,8 +88,10 @@ def token_file() -> Path:
 def read_held_config(engine: EngineReads, project: str) -> bytes:
     """The WireGuard config kept in the connection's holder container (never written to the host)."""
     holder = connection_name(project)
+    # found by its labels: a holder renamed by hand still holds the config
+    rows = engine.containers(labels=[labels.project_filter(project), f"{labels.KIND}={CONNECTION.kind}"])
     try:
-        data = engine.archive(holder, CARGO_CONFIG_PATH)
+        data = engine.archive(rows[0].id if rows else holder, CARGO_CONFIG_PATH)
     except NotFound as error:
         raise ProviderError(f"the peer config of {holder} is missing") from error
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 
@@ -10,7 +11,9 @@ from gefyra.dataplane.render import normalize_mtu
 from gefyra.errors import ProviderError
 from gefyra.providers.docker.dataplane.files import put_files
 from gefyra.providers.docker.dataplane.images import image_tag
+from gefyra.providers.docker.dataplane.tunnel import KEEPER_SCRIPT
 from gefyra.providers.docker.engine import ContainerCreate, Engine
+from gefyra.providers.errors import Conflict
 
 _POLL_S = 0.2
 
@@ -26,20 +29,23 @@ def create_cargo(
     image: str | None = None,
     ip: str | None = None,
     start: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> str:
     """Create (and start) Cargo on `network`; the WireGuard config goes in as a mode-600 file before start.
     Returns its container id.
 
     Cargo needs NET_ADMIN and /dev/net/tun (wireguard-go) and IP forwarding in its own netns; the app
     containers that route through it get no privileges at all. `ip`: a fixed address (the network must
-    have a configured subnet).
+    have a configured subnet). `env`: settings of the entry point and the tunnel keeper (`CARGO_*`, no
+    secrets: see docs/dataplane.md).
     """
+    settings = {**(env or {}), **({"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {})}
     container = engine.create_container(
         ContainerCreate(
             image=image or image_tag("cargo"),
             name=name,
             labels=dict(labels or {}),
-            env={"CARGO_MTU": normalize_mtu(mtu)} if mtu is not None else {},
+            env=settings,
             network=network,
             ip=ip,
             cap_add=["NET_ADMIN"],
@@ -81,17 +87,28 @@ def cargo_health(engine: Engine, container: str) -> tuple[bool, str]:
 
 
 def wait_tunnel(engine: Engine, container: str, timeout: float = 30.0, *, since: float = 0.0) -> None:
-    """Poll until Cargo is up and has a handshake newer than `since` (unix time); explain a failure."""
+    """Wait until Cargo is up and has a handshake newer than `since` (unix time); explain a failure. The
+    waiting happens inside Cargo (one exec); a Cargo image without the keeper is polled from here."""
     deadline = time.monotonic() + timeout
     while True:
         info = engine.inspect_container(container)
         if info.state.status in ("exited", "dead"):
             raise ProviderError(f"Cargo {info.name} exited:\n{engine.logs(container, tail=20)}")
-        if info.state.running:
-            ready = engine.exec(container, ["test", "-e", READY_MARKER]).exit_code == 0
-            if ready and latest_handshake(engine, container) > since:
-                return
+        if info.state.running and _handshake_newer(engine, container, since, deadline):
+            return
         if time.monotonic() > deadline:
             why = f"no WireGuard handshake after {timeout:.0f}s"
             raise ProviderError(f"Cargo {info.name}: {why}:\n{engine.logs(container, tail=20)}")
         time.sleep(_POLL_S)
+
+
+def _handshake_newer(engine: Engine, container: str, since: float, deadline: float) -> bool:
+    left = max(1, math.ceil(deadline - time.monotonic()))
+    try:
+        waited = engine.exec(container, [KEEPER_SCRIPT, "wait", str(int(since)), str(left)])
+        if waited.exit_code in (0, 1):  # handshake seen / none in time
+            return waited.exit_code == 0
+        ready = engine.exec(container, ["test", "-e", READY_MARKER]).exit_code == 0
+        return ready and latest_handshake(engine, container) > since
+    except Conflict:  # stopped meanwhile: the caller's next look says why
+        return False

@@ -110,11 +110,15 @@ def routed_endpoint(notes: dict[str, str], app: ContainerRow) -> str:
 
 def route_and_note(
     engine: Engine, cargo: str, app: str, cargo_ip: str, network: str, *, image: str | None = None
-) -> bool:
-    """patch_default_route, then note in Cargo which start of `app` is routed (read back by observe)."""
-    changed = patch_default_route(engine, app, cargo_ip, image=image)
+) -> None:
+    """Point the default route of `app`'s namespace at Cargo, then note in Cargo which start of `app` is
+    routed (read back by observe). One helper container: `ip route replace` is idempotent by itself, so
+    there is nothing to look at first (each helper costs a create, start, wait and remove)."""
+    cargo_ip = str(ipaddress.ip_address(cargo_ip))
     info = engine.inspect_container(app)
+    if not info.state.running:
+        raise ProviderError(f"container {info.name} is {info.state.status}; only a running one can be routed")
+    _in_netns(engine, app, "-4", "route", "replace", "default", "via", cargo_ip, image=image)
     found = info.networks.get(network)
     note = f"{info.id} {found.endpoint_id if found else ''}"
     put_files(engine, cargo, {f"{labels.NOTES_FOLDER}/{route_note_name(info.labels)}": note})
-    return changed

@@ -2,6 +2,7 @@
 
 from gefyra.providers.docker.engine.commands import ContainerCreate, PortBinding
 from gefyra.providers.docker.engine.engine import BuildFailed, Engine
+from gefyra.providers.docker.engine.events import EngineEvent, EventStream, ProjectEvents
 from gefyra.providers.docker.engine.models import (
     ContainerInfo,
     ContainerRow,
@@ -21,11 +22,14 @@ __all__ = [
     "ContainerRow",
     "Endpoint",
     "Engine",
+    "EngineEvent",
     "EngineReads",
+    "EventStream",
     "ExecResult",
     "ImageInfo",
     "ImageRow",
     "NetworkInfo",
+    "ProjectEvents",
     "PortBinding",
     "VolumeRow",
 ]

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from gefyra.providers.docker.engine.commands import ContainerCreate
+from gefyra.providers.docker.engine.events import PROJECT_FILTERS, EventStream, ProjectEvents
 from gefyra.providers.docker.engine.models import ExecResult
 from gefyra.providers.docker.engine.reads import EngineReads
+from gefyra.providers.docker.engine.redact import env_dict, redacted
 from gefyra.providers.docker.engine.transport import (
     HINT_DOWN,
     SessionTransport,
@@ -60,6 +62,27 @@ def translated(what: str, host: str) -> Iterator[None]:
 
 def _open() -> None:
     """The gate of an engine nobody gates: every call may start."""
+
+
+def _attempt(what: str, host: str, action: Callable[[], object]) -> EngineError | None:
+    """Run `action`; its (translated) error, or None. Returned, not raised: the caller raises a redacted copy
+    outside any handler, so the original (with env values) is not even the context of what it raises."""
+    try:
+        with translated(what, host):
+            action()
+    except EngineError as error:
+        return error
+    return None
+
+
+def _without_values(what: str, env: Mapping[str, str], action: Callable[[], str]) -> str:
+    """`action()` (which translates its own errors), its errors redacted of `env`'s values (redact.py)."""
+    failure: EngineError | None = None
+    try:
+        return action()
+    except EngineError as error:
+        failure = redacted(error, env, what)
+    raise failure  # outside the handler: no context holding the original
 
 
 class Engine(EngineReads):
@@ -123,13 +146,17 @@ class Engine(EngineReads):
     # ---- containers -------------------------------------------------------------------------------------
 
     def create_container(self, request: ContainerCreate) -> str:
-        """Create (not start) a container; returns its id."""
+        """Create (not start) a container; returns its id. Its errors never show env values."""
+        what = f"creating container {request.name or request.image}"
+        return _without_values(what, request.env, lambda: self._create(request, what))
+
+    def _create(self, request: ContainerCreate, what: str) -> str:
         api = self._api()
         bindings: dict[str, list[tuple[str, int] | int]] = {}
         for port in request.ports:
             target = (port.host_ip, port.host_port) if port.host_ip else port.host_port
             bindings.setdefault(f"{port.container_port}/{port.protocol}", []).append(target)
-        with self._call(f"creating container {request.name or request.image}"):
+        with self._call(what):
             host_config = api.create_host_config(
                 binds=list(request.binds) or None,
                 port_bindings=bindings or None,
@@ -167,12 +194,31 @@ class Engine(EngineReads):
         return str(created["Id"])
 
     def start(self, ref: str) -> None:
-        with self._call(f"starting container {ref[:12]}"):
-            self._api().start(ref)
+        """Start a created or stopped container; its errors name it and never show env values."""
+        self._hiding_env_of(ref, "starting", lambda: self._api().start(ref))
 
     def restart(self, ref: str, timeout: int = 1) -> None:
-        with self._call(f"restarting container {ref[:12]}"):
-            self._api().restart(ref, timeout=timeout)
+        self._hiding_env_of(ref, "restarting", lambda: self._api().restart(ref, timeout=timeout))
+
+    def _hiding_env_of(self, ref: str, verb: str, action: Callable[[], object]) -> None:
+        """Run `action` on the existing container `ref`; when it fails, read the container's name and
+        environment and raise the error without the values (withheld when they cannot be read)."""
+        short = f"{verb} container {ref[:12]}"
+        self._before()  # the gate, as in _call
+        failure = _attempt(short, self.host, action)
+        if failure is None:
+            return
+        try:
+            info = self.inspect_container(ref)
+        except EngineError:
+            info = None
+        if info is None:
+            raise redacted(failure, None, short)
+        named = f"{verb} container {info.name}"
+        failure = type(failure)(
+            failure.message.replace(short, named, 1), status=failure.status, hint=failure.hint
+        )
+        raise redacted(failure, env_dict(info.config.env), named)
 
     def stop(self, ref: str, timeout: int = 1) -> None:
         with self._call(f"stopping container {ref[:12]}"):
@@ -220,6 +266,17 @@ class Engine(EngineReads):
             exit_code=code if code is not None else 1, output=bytes(output).decode(errors="replace")
         )
 
+    def events(self, filters: Mapping[str, list[str]], *, since: int | None = None) -> EventStream:
+        """The engine's events matching `filters` (the Engine API's), from now (or unix time `since`) on,
+        until the stream is closed."""
+        with self._call("subscribing to engine events"):
+            raw = self._api().events(filters=dict(filters), since=since, decode=True)
+        return EventStream(raw, lambda: self._call("reading engine events"))
+
+    def project_events(self, project: str, networks: list[str]) -> ProjectEvents:
+        """Events of one project's containers and of its `networks` that may be drift, from now on."""
+        return ProjectEvents(self.events(PROJECT_FILTERS), project, networks)
+
     def put_archive(self, ref: str, directory: str, data: bytes) -> None:
         with self._call(f"copying files into {directory} of {ref[:12]}"):
             if not self._api().put_archive(ref, directory, data):
@@ -238,6 +295,19 @@ class Engine(EngineReads):
                 name, driver=driver, ipam=ipam, labels=labels, check_duplicate=True
             )
         return str(created["Id"])
+
+    def connect(
+        self, container: str, network: str, *, aliases: list[str] | None = None, ip: str | None = None
+    ) -> None:
+        """Attach a container (running or not) to a network, with DNS aliases and a fixed address."""
+        with self._call(f"connecting {container[:12]} to {network}"):
+            self._api().connect_container_to_network(
+                container, network, aliases=list(aliases or ()) or None, ipv4_address=ip
+            )
+
+    def rename(self, ref: str, name: str) -> None:
+        with self._call(f"renaming container {ref[:12]} to {name}"):
+            self._api().rename(ref, name)
 
     def disconnect(self, container: str, network: str) -> None:
         with self._call(f"disconnecting {container[:12]} from {network}"):

@@ -120,6 +120,7 @@ class ContainerState(_Row):
 class ContainerConfig(_Row):
     image: Text = Field("", alias="Image")
     labels: Labels = Field({}, alias="Labels")
+    env: Texts = Field([], alias="Env")  # "KEY=value": values may be secrets, never put them in messages
 
 
 class ContainerInfo(_Row):
