@@ -29,18 +29,26 @@ class Install:
     machines: dict[str, Machine] = field(default_factory=dict)
 
     def connect(self, client: str) -> Machine:
-        """A GefyraClient for a new project network; Cargo from its peer Secret; the app behind it."""
-        machine = Machine(self.docker, self.run_id, client)
-        machine.make_network()
-        self.machines[client] = machine
-        spec = {"project": "shop", "clientId": client, "routedSubnets": [machine.subnet]}
-        create(self.kube, names.CLIENT_PLURAL, client, spec)
-        wait_for(lambda: status(self.kube, names.CLIENT_PLURAL, client).get("phase") == "Ready", 90)
-        machine.start(peer_from_secret(self.kube, client), self.node_port)
+        """A GefyraClient for a new project network; Cargo from its peer Secret; the app behind it.
+        Resumes a connect that failed midway (a later test of the module gets a whole machine, never the
+        half-made one)."""
+        machine = self.machines.setdefault(client, Machine(self.docker, self.run_id, client))
+        if not machine.network:
+            machine.make_network()
+        if not exists(self.kube, names.CLIENT_PLURAL, client):
+            spec = {"project": "shop", "clientId": client, "routedSubnets": [machine.subnet]}
+            create(self.kube, names.CLIENT_PLURAL, client, spec)
+        wait_for(
+            lambda: status(self.kube, names.CLIENT_PLURAL, client).get("phase") == "Ready",
+            90,
+            f"GefyraClient {client} Ready",
+        )
+        machine.restart(peer_from_secret(self.kube, client), self.node_port)
         return machine
 
     def machine(self, client: str) -> Machine:
-        return self.machines.get(client) or self.connect(client)
+        found = self.machines.get(client)
+        return found if found and found.app is not None else self.connect(client)
 
 
 def install(sandbox: Any, kube: Any, docker: Any) -> Install:
@@ -84,6 +92,10 @@ def status(kube: Any, plural: str, name: str) -> dict[str, Any]:
 
 def delete(kube: Any, plural: str, name: str) -> None:
     custom(kube).delete_namespaced_custom_object(names.GROUP, names.VERSION, NS, plural, name)
+
+
+def exists(kube: Any, plural: str, name: str) -> bool:
+    return not gone(kube, plural, name)
 
 
 def gone(kube: Any, plural: str, name: str) -> bool:
