@@ -163,14 +163,20 @@ def bridge(kube: Any, name: str, namespace: str, app: str, machine: Machine) -> 
 
 
 def bridged_pods(kube: Any, name: str, count: int, timeout: float = 90) -> dict[str, Any]:
-    """Wait for the bridge to be Active with `count` Pods, all Bridged; its status."""
+    """Wait for the bridge to be Active with `count` Pods, all Bridged; its status (the last one seen in the
+    error: which phase or Pod it stuck at)."""
+    seen: list[dict[str, Any]] = [{}]
 
-    def probe() -> dict[str, Any] | None:
-        found = status(kube, names.BRIDGE_PLURAL, name)
+    def probe() -> bool:
+        seen[0] = found = status(kube, names.BRIDGE_PLURAL, name)
         states = [p["state"] for p in found.get("pods") or []]
-        return found if found.get("phase") == "Active" and states == ["Bridged"] * count else None
+        return found.get("phase") == "Active" and states == ["Bridged"] * count
 
-    return wait_for(probe, timeout, f"bridge {name} Active on {count} Pod(s)")
+    try:
+        wait_for(probe, timeout, f"bridge {name} Active on {count} Pod(s)")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; its last status: {seen[0]}") from None
+    return seen[0]
 
 
 def answer(pod_ip: str, timeout: float = 5) -> str:
@@ -180,6 +186,5 @@ def answer(pod_ip: str, timeout: float = 5) -> str:
 
 def wait_answer(pod_ip: str, expected: str, timeout: float = 90) -> str:
     """Poll the Pod's port until it answers `expected` (Carrier up and the tunnel through)."""
-    return wait_for(
-        lambda: answer(pod_ip) == expected and expected, timeout, f"{pod_ip} answering {expected}"
-    )
+    wait_for(lambda: answer(pod_ip) == expected, timeout, f"{pod_ip} answering {expected}")
+    return expected
