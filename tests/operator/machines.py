@@ -91,6 +91,14 @@ class Machine:
         self.app_ip = container_ip(engine, self.app.id, self.network)
         patch_default_route(engine, self.app.id, container_ip(engine, cargo_id, self.network))
 
+    def restart(self, peer: PeerConfig, node_port: int) -> None:
+        """`start`, after removing the Cargo and app of an earlier start that failed midway."""
+        for container in (self.app, self.cargo):
+            if container is not None:
+                container.remove(force=True)
+        self.cargo = self.app = None
+        self.start(peer, node_port)
+
     def in_app(self, *args: str) -> tuple[int, str]:
         result = self.app.exec_run(["python3", APPKIT_PATH, *args])
         return result.exit_code, (result.output or b"").decode(errors="replace")

@@ -29,18 +29,26 @@ class Install:
     machines: dict[str, Machine] = field(default_factory=dict)
 
     def connect(self, client: str) -> Machine:
-        """A GefyraClient for a new project network; Cargo from its peer Secret; the app behind it."""
-        machine = Machine(self.docker, self.run_id, client)
-        machine.make_network()
-        self.machines[client] = machine
-        spec = {"project": "shop", "clientId": client, "routedSubnets": [machine.subnet]}
-        create(self.kube, names.CLIENT_PLURAL, client, spec)
-        wait_for(lambda: status(self.kube, names.CLIENT_PLURAL, client).get("phase") == "Ready", 90)
-        machine.start(peer_from_secret(self.kube, client), self.node_port)
+        """A GefyraClient for a new project network; Cargo from its peer Secret; the app behind it.
+        Resumes a connect that failed midway (a later test of the module gets a whole machine, never the
+        half-made one)."""
+        machine = self.machines.setdefault(client, Machine(self.docker, self.run_id, client))
+        if not machine.network:
+            machine.make_network()
+        if not exists(self.kube, names.CLIENT_PLURAL, client):
+            spec = {"project": "shop", "clientId": client, "routedSubnets": [machine.subnet]}
+            create(self.kube, names.CLIENT_PLURAL, client, spec)
+        wait_for(
+            lambda: status(self.kube, names.CLIENT_PLURAL, client).get("phase") == "Ready",
+            90,
+            f"GefyraClient {client} Ready",
+        )
+        machine.restart(peer_from_secret(self.kube, client), self.node_port)
         return machine
 
     def machine(self, client: str) -> Machine:
-        return self.machines.get(client) or self.connect(client)
+        found = self.machines.get(client)
+        return found if found and found.app is not None else self.connect(client)
 
 
 def install(sandbox: Any, kube: Any, docker: Any) -> Install:
@@ -84,6 +92,10 @@ def status(kube: Any, plural: str, name: str) -> dict[str, Any]:
 
 def delete(kube: Any, plural: str, name: str) -> None:
     custom(kube).delete_namespaced_custom_object(names.GROUP, names.VERSION, NS, plural, name)
+
+
+def exists(kube: Any, plural: str, name: str) -> bool:
+    return not gone(kube, plural, name)
 
 
 def gone(kube: Any, plural: str, name: str) -> bool:
@@ -151,14 +163,20 @@ def bridge(kube: Any, name: str, namespace: str, app: str, machine: Machine) -> 
 
 
 def bridged_pods(kube: Any, name: str, count: int, timeout: float = 90) -> dict[str, Any]:
-    """Wait for the bridge to be Active with `count` Pods, all Bridged; its status."""
+    """Wait for the bridge to be Active with `count` Pods, all Bridged; its status (the last one seen in the
+    error: which phase or Pod it stuck at)."""
+    seen: list[dict[str, Any]] = [{}]
 
-    def probe() -> dict[str, Any] | None:
-        found = status(kube, names.BRIDGE_PLURAL, name)
+    def probe() -> bool:
+        seen[0] = found = status(kube, names.BRIDGE_PLURAL, name)
         states = [p["state"] for p in found.get("pods") or []]
-        return found if found.get("phase") == "Active" and states == ["Bridged"] * count else None
+        return found.get("phase") == "Active" and states == ["Bridged"] * count
 
-    return wait_for(probe, timeout, f"bridge {name} Active on {count} Pod(s)")
+    try:
+        wait_for(probe, timeout, f"bridge {name} Active on {count} Pod(s)")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; its last status: {seen[0]}") from None
+    return seen[0]
 
 
 def answer(pod_ip: str, timeout: float = 5) -> str:
@@ -168,6 +186,5 @@ def answer(pod_ip: str, timeout: float = 5) -> str:
 
 def wait_answer(pod_ip: str, expected: str, timeout: float = 90) -> str:
     """Poll the Pod's port until it answers `expected` (Carrier up and the tunnel through)."""
-    return wait_for(
-        lambda: answer(pod_ip) == expected and expected, timeout, f"{pod_ip} answering {expected}"
-    )
+    wait_for(lambda: answer(pod_ip) == expected, timeout, f"{pod_ip} answering {expected}")
+    return expected

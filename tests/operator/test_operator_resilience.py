@@ -41,6 +41,15 @@ def _scale(kube, namespace, name, replicas):
     kube.apps.patch_namespaced_deployment_scale(name, namespace, {"spec": {"replicas": replicas}})
 
 
+@pytest.fixture(autouse=True)
+def operator_back(setup, sandbox_kube):
+    """A test that scales the Operator away and fails midway must not leave the module's next tests
+    without one (they would time out waiting for a status nobody writes)."""
+    yield
+    _scale(sandbox_kube, NS, names.OPERATOR, 1)
+    wait_for(lambda: podkit.running(sandbox_kube, "operator"), 120, "the Operator running again")
+
+
 def _unbridge_restores(kube, namespace, bridge, before):
     """Delete the bridge; every Pod's spec and annotations come back exactly, Pod IPs unchanged."""
     podkit.delete(kube, BRIDGES, bridge)
@@ -85,7 +94,9 @@ def test_the_bridge_serves_without_an_operator_and_the_next_operator_takes_over(
     (new,) = [p for p in podkit.pods(kube, sandbox_ns, "web", 3) if p.metadata.name not in before]
     before[new.metadata.name] = podkit.plain(kube, new)
     assert new.spec.containers[0].image == echo_image
-    assert json.loads(podkit.answer(new.status.pod_ip))["hostname"] == new.metadata.name
+    # Running is not listening yet (no readiness probe): poll until the new Pod's own server answers.
+    reply = wait_for(lambda: json.loads(podkit.answer(new.status.pod_ip)), 60, "the new Pod answering")
+    assert reply["hostname"] == new.metadata.name
 
     # A new Operator picks everything up: the new Pod is bridged, the stream never noticed.
     _scale(kube, NS, names.OPERATOR, 1)
