@@ -70,8 +70,8 @@ class BridgeKind(Kind):
         found = []
         for obj in kube_snapshot(snapshot).of_kind(self.kind):
             resource = resource_from(obj, Observed(status="unknown", healthy=True))
-            local_ip = _local_ip(docker, resource.spec) if isinstance(docker, DockerSnapshot) else None
-            found.append(resource.evolve(observed=observe_bridge(obj, local_ip)))
+            address = local_ip(docker, resource.spec) if isinstance(docker, DockerSnapshot) else None
+            found.append(resource.evolve(observed=observe_bridge(obj, address)))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
@@ -179,17 +179,25 @@ def _active(obj: KubeObject | None) -> GefyraBridgeStatus | None:
     return status if status.phase == "Active" and bridged else None
 
 
-def _local_ip(docker: DockerSnapshot, spec: dict[str, object]) -> str | None:
+def local_ip(docker: DockerSnapshot, spec: dict[str, object]) -> str | None:
+    """The local container's address on the project network: with Cargo the app joins its infra
+    container's namespace (`network_mode: container:<id>`), so the address is the infra container's."""
+    rows = {row.id: row for row in docker.containers}
     for row in docker.containers:
         if row.name == spec.get("local_docker_name"):
-            endpoint = row.networks.get(str(spec.get("network")))
+            holder = rows.get(row.network_mode.removeprefix("container:"), row)
+            endpoint = holder.networks.get(str(spec.get("network")))
             return endpoint.ip if endpoint else None
     return None
 
 
 def _running_ip(engine: Engine, spec: BridgeSpec) -> str:
     found = engine.find_container(spec.local_docker_name)
-    address = found.ip_on(spec.network) if found is not None and found.state.running else ""
+    if found is not None and found.network_mode.startswith("container:"):
+        holder = engine.find_container(found.network_mode.removeprefix("container:"))
+        address = holder.ip_on(spec.network) if holder is not None and found.state.running else ""
+    else:
+        address = found.ip_on(spec.network) if found is not None and found.state.running else ""
     if not address:
         raise ProviderError(
             f"the local container {spec.local} ({spec.local_docker_name}) is not running on {spec.network}",
