@@ -142,6 +142,7 @@ class EnvFrom(_Model):
     kind: Literal["deployment", "statefulset", "pod"] = Field(description="Kind of the workload.")
     name: ObjectName = Field(description="Name of the workload.")
     container: Name | None = Field(None, description="Container in its Pod; default: the first one.")
+    namespace: Name | None = Field(None, description="Namespace of the workload; default: cluster.namespace.")
 
 
 class Mount(_Model):

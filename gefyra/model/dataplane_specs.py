@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gefyra.model.cluster_specs import EnvFromSpec
 from gefyra.model.desired import ContainerSpec
 from gefyra.model.resources import ResourceKey
 
@@ -80,6 +81,9 @@ def infra_owner(kind: str, name: str) -> str:
 class AppSpec(ContainerSpec):
     """ContainerSpec plus where its network namespace comes from: `own` (Docker's, on the project network)
     or `infra` (an infra container's, routed through Cargo before the app starts; Cargo's `amend` and `gefyra
-    run` set it when the project has Cargo)."""
+    run` set it when the project has Cargo), and `env_from`: cluster containers whose environment comes
+    first (env_file and env on top), resolved when the container is created (the kube provider's `amend`
+    sets the references; values never enter a spec)."""
 
     netns: Literal["own", "infra"] = "own"
+    env_from: list[EnvFromSpec] = []
