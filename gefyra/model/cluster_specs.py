@@ -96,6 +96,10 @@ class BridgeSpec(_Spec):
     local: str  # the local container's resource name
     local_docker_name: str
     network: str
+    sync: list[str] = []  # paths of the bridged container copied into the local one (mutable: the loop)
+
+
+BRIDGE_MUTABLE = ("sync",)
 
 
 class EnvFromSpec(_Spec):

@@ -13,14 +13,14 @@ from gefyra.cluster import names
 from gefyra.cluster.crds import GefyraBridgeSpec, GefyraBridgeStatus
 from gefyra.config.model import Config
 from gefyra.errors import ProviderError
-from gefyra.model.cluster_specs import CLIENT, BridgeSpec, bridge_object_name, client_name
+from gefyra.model.cluster_specs import BRIDGE_MUTABLE, CLIENT, BridgeSpec, bridge_object_name, client_name
 from gefyra.model.dataplane_specs import CARGO
 from gefyra.model.desired import container_name, network_name
 from gefyra.model.resources import Observed, Resource, ResourceKey
 from gefyra.providers.base import Kind, Snapshot, StepContext
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.observe import DockerSnapshot
-from gefyra.providers.kube import cleanup, identity
+from gefyra.providers.kube import cleanup, identity, sync
 from gefyra.providers.kube.boundary import KubeObject
 from gefyra.providers.kube.observe import kube_snapshot, object_meta, resource_from
 from gefyra.providers.kube.provider import KubeConnector
@@ -50,28 +50,47 @@ class BridgeKind(Kind):
                 local=bridge.local,
                 local_docker_name=container_name(project, bridge.local),
                 network=network_name(project),
+                sync=[path.rstrip("/") for path in bridge.sync],
             )
+            sync.check_paths(name, bridge.sync)
             after = (ResourceKey("container", bridge.local), CARGO)
             found.append(
-                Resource(kind=self.kind, name=name, spec=spec.dump(), depends_on=(CLIENT,), after=after)
+                Resource(
+                    kind=self.kind,
+                    name=name,
+                    spec=spec.dump(),
+                    depends_on=(CLIENT,),
+                    after=after,
+                    mutable=BRIDGE_MUTABLE,
+                )
             )
         return found
 
     def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
-        """`after` only what is part of the project (a local container may be missing: the loader says so)."""
+        """`after` only what is part of the project (a local container may be missing: the loader says so);
+        each local container mounts the copies of its bridges' sync paths."""
         keys = {resource.key for resource in desired}
-        return [
+        amended = [
             r.evolve(after=tuple(k for k in r.after if k in keys)) if r.kind == self.kind else r
             for r in desired
         ]
+        if config.cluster is None:
+            return amended
+        synced = {name: (b.local, list(b.sync)) for name, b in config.bridges.items() if b.sync}
+        return sync.with_mounts(amended, synced, config.project.name)
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         docker = snapshot.providers.get("docker")
         found = []
         for obj in kube_snapshot(snapshot).of_kind(self.kind):
-            resource = resource_from(obj, Observed(status="unknown", healthy=True))
-            address = local_ip(docker, resource.spec) if isinstance(docker, DockerSnapshot) else None
-            found.append(resource.evolve(observed=observe_bridge(obj, address)))
+            resource = resource_from(obj, Observed(status="unknown", healthy=True)).evolve(
+                mutable=BRIDGE_MUTABLE
+            )
+            observed = observe_bridge(obj, None)
+            if isinstance(docker, DockerSnapshot):
+                observed = observe_bridge(obj, local_ip(docker, resource.spec))
+                observed = _with_sync(observed, obj, resource, docker, snapshot.project or "")
+            found.append(resource.evolve(observed=observed))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
@@ -98,7 +117,7 @@ class BridgeKind(Kind):
         }
         kube.apply(manifest)
         ctx.log(f"GefyraBridge {spec.object_name}: {describe(spec)} to {local_ip}", str(resource.key))
-        self._wait_active(ctx, resource, spec)
+        self._sync(ctx, resource, spec, self._wait_active(ctx, resource, spec))
 
     def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
         """Point the bridge at the local container's current IP, then wait until every Pod is bridged."""
@@ -112,9 +131,31 @@ class BridgeKind(Kind):
             {"metadata": {"annotations": meta["annotations"]}, "spec": {"localIp": local_ip}},
             names.NAMESPACE,
         )
-        self._wait_active(ctx, resource, spec)
+        self._sync(ctx, resource, spec, self._wait_active(ctx, resource, spec))
 
-    def _wait_active(self, ctx: StepContext, resource: Resource, spec: BridgeSpec) -> None:
+    def _sync(
+        self, ctx: StepContext, resource: Resource, spec: BridgeSpec, status: GefyraBridgeStatus
+    ) -> None:
+        """Copy the sync paths from the first bridged Pod and (re)start the loop; record what it copies."""
+        engine = ctx.session.client_of("docker", Engine)
+        kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+        if not spec.sync:
+            sync.stop(engine, ctx.project, resource.name, keep_copies=False)
+            record = None
+        else:
+            pod = kube.get("Pod", sorted(p.name for p in status.pods)[0], spec.namespace)
+            found = sync.source(pod, status.container or spec.container or "", spec.sync)
+            if found.skipped:
+                skipped = ", ".join(found.skipped)
+                ctx.log(f"not synced: Pod {pod.name} does not mount {skipped}", str(resource.key))
+            sync.start(
+                engine, ctx.project, resource.name, found, lambda text: ctx.log(text, str(resource.key))
+            )
+            record = sync.record(found)
+        body = {"metadata": {"annotations": {sync.ANNOTATION: record}}}
+        kube.patch(names.BRIDGE_KIND, spec.object_name, body, names.NAMESPACE)
+
+    def _wait_active(self, ctx: StepContext, resource: Resource, spec: BridgeSpec) -> GefyraBridgeStatus:
         kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
         seen: set[str] = set()
 
@@ -135,6 +176,7 @@ class BridgeKind(Kind):
             progress=progress,
         )
         ctx.log(f"active: {pods_line(status)}", str(resource.key))
+        return status
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         name = str(actual.spec.get("object_name") or "")
@@ -142,6 +184,7 @@ class BridgeKind(Kind):
         found = kube.find(names.BRIDGE_KIND, name, names.NAMESPACE) if name else None
         if found is not None:
             cleanup.remove_bridge(kube, found, lambda text: ctx.log(text, str(actual.key)))
+        sync.stop(ctx.session.client_of("docker", Engine), ctx.project, actual.name, keep_copies=False)
 
 
 def describe(spec: BridgeSpec) -> str:
@@ -204,6 +247,19 @@ def _running_ip(engine: Engine, spec: BridgeSpec) -> str:
             hint="the bridge sends traffic to it: check `gefyra status`",
         )
     return address
+
+
+def _with_sync(
+    observed: Observed, obj: KubeObject, resource: Resource, docker: DockerSnapshot, project: str
+) -> Observed:
+    """The sync's state in the status line and its drift (only of an Active bridge with sync paths)."""
+    if observed.status != "active" or not resource.spec.get("sync"):
+        return observed
+    bridged = [p.name for p in status_of(obj).pods if p.state == "Bridged"]
+    recorded = obj.metadata.annotations.get(sync.ANNOTATION)
+    words, drift = sync.loop_state(docker, project, resource.name, recorded, bridged)
+    detail = observed.detail + (f"; {words}" if words else "")
+    return observed.model_copy(update={"detail": detail, "drift": (*observed.drift, *drift)})
 
 
 def observe_bridge(obj: KubeObject, local_ip: str | None) -> Observed:
