@@ -188,3 +188,36 @@ def test_down_restores_pods_when_the_operator_is_gone(project, workloads, sandbo
     assert "nothing left" in done.stdout
     assert _pods(kube, sandbox_ns, list(before)) == before
     assert _sweep(kube, env, sandbox_ns) == []
+
+
+def test_a_new_peer_config_in_the_secret_replaces_the_connection_and_cargo(
+    project, sandbox_kube, sandbox_ns, echo_image, docker_client
+):
+    """New keys, address or routes in the GefyraClient's Secret (here: one more route, TEST-NET-1, which
+    nothing uses; keys kept so the tunnel still comes up) are a new peer version: the plan replaces the
+    connection and Cargo, and the new Cargo has the new config."""
+    import base64
+
+    env = project
+    create_all(sandbox_kube, sandbox_ns, workload("web", echo_image, 1))
+    running_pods(sandbox_kube, sandbox_ns, "web", 1)
+    gefyra(env, "apply", "--yes")
+    (secret,) = [
+        s
+        for s in sandbox_kube.core.list_namespaced_secret(names.NAMESPACE).items
+        if s.metadata.name.startswith(names.PEER_SECRET_PREFIX + env["GEFYRA_PROJECT_NAME"])
+    ]
+    peer = json.loads(base64.b64decode(secret.data["peer.json"]))
+    peer["allowed_ips"] = [*peer["allowed_ips"], "192.0.2.0/24"]
+    data = {"peer.json": base64.b64encode(json.dumps(peer).encode()).decode()}
+    sandbox_kube.core.patch_namespaced_secret(secret.metadata.name, names.NAMESPACE, {"data": data})
+
+    planned = gefyra(env, "plan", check=False)
+    assert planned.returncode == 2, planned.stdout
+    assert "-/+ connection/default" in planned.stdout and "peer_version" in planned.stdout, planned.stdout
+    assert "-/+ cargo/default" in planned.stdout, planned.stdout
+    gefyra(env, "apply", "--yes")
+    cargo = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}.cargo")
+    allowed = cargo.exec_run(["wg", "show", "wg0", "allowed-ips"]).output.decode()
+    assert "192.0.2.0/24" in allowed, allowed
+    assert gefyra(env, "plan", check=False).returncode == 0

@@ -17,7 +17,7 @@ from gefyra.model.cluster_specs import BRIDGE_MUTABLE, CLIENT, BridgeSpec, bridg
 from gefyra.model.dataplane_specs import CARGO
 from gefyra.model.desired import container_name, network_name
 from gefyra.model.resources import Observed, Resource, ResourceKey
-from gefyra.providers.base import Kind, Snapshot, StepContext
+from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.observe import DockerSnapshot
 from gefyra.providers.kube import cleanup, identity, sync
@@ -281,4 +281,13 @@ def observe_bridge(obj: KubeObject, local_ip: str | None) -> Observed:
     )
 
 
+def _sync_follows_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
+    """Post-start hook of Cargo: the sync loops move into the new Cargo's namespace in the same apply (a
+    replaced Cargo would otherwise leave them copying nothing until the next plan saw it as drift)."""
+    moved = sync.follow_cargo(ctx.session.client_of("docker", Engine), ctx.project, container_id)
+    if moved:
+        ctx.log(f"sync of bridge(s) {', '.join(moved)} moved into the new Cargo", str(resource.key))
+
+
+HOOKS = [PostStartHook(name="bridge.sync", kinds=("cargo",), run=_sync_follows_cargo)]
 KIND = BridgeKind()

@@ -192,27 +192,51 @@ def start(engine: Engine, project: str, bridge: str, found: Source, log: LogFn) 
             log(f"sync of {path} from Pod {found.pod} failed (retried every {interval()}s): {problem}")
         else:
             log(f"synced {path} from Pod {found.pod}")
+    run_loop(engine, project, bridge, found, cargo.id)
+
+
+def run_loop(engine: Engine, project: str, bridge: str, found: Source, cargo_id: str) -> None:
+    """Create and start the loop container of `bridge` in the network namespace of Cargo `cargo_id`."""
     binds = [f"{folder(project, bridge, p)}:/sync/{i}:rw" for i, p in enumerate(found.paths)]
-    spec = loop_spec(found, cargo.id)
     engine.start(
         engine.create_container(
             ContainerCreate(
                 image=ensure_images(engine, ["cargo"])["cargo"],
                 name=loop_name(project, bridge),
                 entrypoint=["sh", "-c", loop_script(found.ip, found.paths, interval())],
-                network_mode=f"container:{cargo.id}",
+                network_mode=f"container:{cargo_id}",
                 binds=binds,
                 labels={
                     labels.PROJECT: project,
                     labels.KIND: SYNC_KIND,
                     labels.NAME: bridge,
                     labels.NOTES: "true",
-                    labels.SPEC: json.dumps(spec, sort_keys=True),
+                    labels.SPEC: json.dumps(loop_spec(found, cargo_id), sort_keys=True),
                 },
                 healthcheck_off=True,  # the image's health check is Cargo's
             )
         )
     )
+
+
+def follow_cargo(engine: Engine, project: str, cargo_id: str) -> list[str]:
+    """After Cargo was (re)created: move every sync loop of the project into its network namespace (the
+    old one went with the old Cargo), from what each loop's label records. Returns the bridges moved."""
+    moved = []
+    for row in engine.containers(labels=[labels.project_filter(project), f"{labels.KIND}={SYNC_KIND}"]):
+        try:
+            spec = json.loads(row.labels.get(labels.SPEC, "{}"))
+        except ValueError:
+            spec = {}
+        if not isinstance(spec, dict) or spec.get("cargo") == cargo_id and row.state == "running":
+            continue
+        paths = tuple(str(p) for p in spec.get("paths") or [] if str(p) in MODULES)
+        found = Source(pod=str(spec.get("pod", "")), ip=str(spec.get("ip", "")), paths=paths, skipped=())
+        engine.remove_container(row.id)
+        if found.paths and found.ip:
+            run_loop(engine, project, row.resource_name, found, cargo_id)
+            moved.append(row.resource_name)
+    return moved
 
 
 def stop(engine: Engine, project: str, bridge: str, *, keep_copies: bool) -> None:
