@@ -97,9 +97,10 @@ class BridgeSpec(_Spec):
     local_docker_name: str
     network: str
     sync: list[str] = []  # paths of the bridged container copied into the local one (mutable: the loop)
+    origin: Literal["config", "cli"] = "config"  # gefyra.yaml, or `gefyra bridge` (kept in the cluster)
 
 
-BRIDGE_MUTABLE = ("sync",)
+BRIDGE_MUTABLE = ("sync", "origin")
 
 
 class EnvFromSpec(_Spec):

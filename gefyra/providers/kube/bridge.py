@@ -13,15 +13,14 @@ from gefyra.cluster import names
 from gefyra.cluster.crds import GefyraBridgeSpec, GefyraBridgeStatus
 from gefyra.config.model import Config
 from gefyra.errors import ProviderError
-from gefyra.model.cluster_specs import BRIDGE_MUTABLE, CLIENT, BridgeSpec, bridge_object_name, client_name
-from gefyra.model.dataplane_specs import CARGO
-from gefyra.model.desired import container_name, network_name
-from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.model.cluster_specs import BRIDGE_MUTABLE, BridgeSpec
+from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.observe import DockerSnapshot
-from gefyra.providers.kube import cleanup, identity, sync
+from gefyra.providers.kube import cleanup, sync
 from gefyra.providers.kube.boundary import KubeObject
+from gefyra.providers.kube.bridgespec import bridge_resource, recorded
 from gefyra.providers.kube.observe import kube_snapshot, object_meta, resource_from
 from gefyra.providers.kube.provider import KubeConnector
 from gefyra.providers.kube.waiting import wait_object
@@ -34,37 +33,11 @@ class BridgeKind(Kind):
     provider = "kube"
 
     def desired(self, config: Config, snapshot: Snapshot) -> list[Resource]:
+        """gefyra.yaml's bridges, and the ones `gefyra bridge` made (recorded in the cluster)."""
         if config.cluster is None:
             return []
-        project = config.project.name
-        client = client_name(project, identity.client_id())
-        found = []
-        for name, bridge in sorted(config.bridges.items()):
-            spec = BridgeSpec(
-                object_name=bridge_object_name(client, name),
-                target=str(bridge.target),
-                namespace=bridge.namespace,
-                container=bridge.container,
-                ports={str(port): local for port, local in sorted(bridge.ports.items())},
-                client=client,
-                local=bridge.local,
-                local_docker_name=container_name(project, bridge.local),
-                network=network_name(project),
-                sync=[path.rstrip("/") for path in bridge.sync],
-            )
-            sync.check_paths(name, bridge.sync)
-            after = (ResourceKey("container", bridge.local), CARGO)
-            found.append(
-                Resource(
-                    kind=self.kind,
-                    name=name,
-                    spec=spec.dump(),
-                    depends_on=(CLIENT,),
-                    after=after,
-                    mutable=BRIDGE_MUTABLE,
-                )
-            )
-        return found
+        declared = [bridge_resource(config, name, b) for name, b in sorted(config.bridges.items())]
+        return declared + recorded(config, kube_snapshot(snapshot))
 
     def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
         """`after` only what is part of the project (a local container may be missing: the loader says so);
