@@ -89,6 +89,17 @@ class Project(_Model):
     )
 
 
+ImageRef = Annotated[str, AfterValidator(forms.check_image)]
+
+
+class ClusterImages(_Model):
+    """The images of gefyra's cluster side, from a registry the cluster can pull from (all three)."""
+
+    operator: ImageRef = Field(description="The Operator's image.")
+    stowaway: ImageRef = Field(description="Stowaway's image.")
+    carrier: ImageRef = Field(description="Carrier's image (takes the place of a bridged container).")
+
+
 class Cluster(_Model):
     """Where the cluster is and how to reach it. Without this section gefyra runs local containers only."""
 
@@ -114,6 +125,11 @@ class Cluster(_Model):
         "10m",  # validated into a timedelta; the schema shows the string
         validate_default=True,
         description="Grace period after which the cluster cleans up after a client that vanished.",
+    )
+    images: ClusterImages | None = Field(
+        None,
+        description="Images of the Operator, Stowaway and Carrier (install: auto); default: built here from "
+        "images/ (GEFYRA_OPERATOR_IMAGE, GEFYRA_STOWAWAY_IMAGE, GEFYRA_CARRIER_IMAGE override both).",
     )
 
 
@@ -142,6 +158,7 @@ class EnvFrom(_Model):
     kind: Literal["deployment", "statefulset", "pod"] = Field(description="Kind of the workload.")
     name: ObjectName = Field(description="Name of the workload.")
     container: Name | None = Field(None, description="Container in its Pod; default: the first one.")
+    namespace: Name | None = Field(None, description="Namespace of the workload; default: cluster.namespace.")
 
 
 class Mount(_Model):

@@ -96,3 +96,22 @@ class BridgeSpec(_Spec):
     local: str  # the local container's resource name
     local_docker_name: str
     network: str
+    sync: list[str] = []  # paths of the bridged container copied into the local one (mutable: the loop)
+    origin: Literal["config", "cli"] = "config"  # gefyra.yaml, or `gefyra bridge` (kept in the cluster)
+
+
+BRIDGE_MUTABLE = ("sync", "origin")
+
+
+class EnvFromSpec(_Spec):
+    """`containers.<name>.env_from`: a container in the cluster whose environment the local container gets.
+    Only the reference is part of a spec (and so of labels and plan text), never a value."""
+
+    kind: Literal["deployment", "statefulset", "pod"]
+    name: str
+    container: str | None  # None: the Pod's first container
+    namespace: str
+
+    def __str__(self) -> str:
+        container = f"/{self.container}" if self.container else ""
+        return f"{self.kind}/{self.name}{container} in namespace {self.namespace}"

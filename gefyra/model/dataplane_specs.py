@@ -7,10 +7,11 @@ they are `Observed.drift`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from gefyra.model.cluster_specs import EnvFromSpec
 from gefyra.model.desired import ContainerSpec
 from gefyra.model.resources import ResourceKey
 
@@ -40,12 +41,38 @@ class _Spec(BaseModel):
         return self.model_dump(mode="json")
 
 
+class SecretSource(_Spec):
+    """The peer config in the GefyraClient's Secret (the Operator writes it)."""
+
+    kind: Literal["secret"] = "secret"
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"Secret {self.namespace}/{self.name}"
+
+
+class StowawaySource(_Spec):
+    """The escape hatch: the peer asked from a Stowaway's control API directly (GEFYRA_STOWAWAY_URL)."""
+
+    kind: Literal["stowaway"] = "stowaway"
+    url: str
+
+    def __str__(self) -> str:
+        return self.url
+
+
 class ConnectionSpec(_Spec):
-    """This client's WireGuard peer at Stowaway and the holder container keeping its config."""
+    """This client's WireGuard peer at Stowaway and the holder container keeping its config.
+
+    `peer_version` names the peer config the holder keeps (a digest of its public parts: keys, address,
+    routes, DNS, endpoint, MTU), read from the Secret when the plan is made: new keys (a new GefyraClient, a
+    peer provisioned again) or new routes replace the connection, and with it Cargo. "" = not known yet."""
 
     docker_name: str
     peer: str
-    stowaway: str  # the control API's URL
+    source: Annotated[SecretSource | StowawaySource, Field(discriminator="kind")]
+    peer_version: str = ""
     endpoint: str  # Stowaway's UDP endpoint as reachable from here, or "auto" (what Stowaway names)
     mtu: str
     network: str
@@ -80,6 +107,9 @@ def infra_owner(kind: str, name: str) -> str:
 class AppSpec(ContainerSpec):
     """ContainerSpec plus where its network namespace comes from: `own` (Docker's, on the project network)
     or `infra` (an infra container's, routed through Cargo before the app starts; Cargo's `amend` and `gefyra
-    run` set it when the project has Cargo)."""
+    run` set it when the project has Cargo), and `env_from`: cluster containers whose environment comes
+    first (env_file and env on top), resolved when the container is created (the kube provider's `amend`
+    sets the references; values never enter a spec)."""
 
     netns: Literal["own", "infra"] = "own"
+    env_from: list[EnvFromSpec] = []

@@ -10,129 +10,34 @@ nothing, also when the Operator is gone by then.
 from __future__ import annotations
 
 import json
-import os
-import random
-import secrets
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from gefyra.cluster import names
+from tests.e2e.kit import cli_env, copy_example, create_all, gefyra, running_pods, workload
 from tests.sandbox.fixtures import echo_info, fetch_from_pod, http_get, wait_for
 
 pytest_plugins = ("tests.sandbox.fixtures",)
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "bridge"
 LOCAL_MESSAGE = "hello from the local container"
-
-
-def _docker0() -> str:
-    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "docker0"], capture_output=True, text=True).stdout
-    return out.split()[3].split("/")[0]
 
 
 @pytest.fixture
 def project(sandbox, sandbox_ns, tmp_path):
-    """examples/bridge copied with this test's values (a project name of its own, the test namespace, a
-    NodePort no other test uses), and the CLI's environment: the sandbox's kubeconfig, a private config
-    home."""
-    folder = tmp_path / "bridge"
-    shutil.copytree(EXAMPLE, folder)
-    name = f"e2e-{secrets.token_hex(3)}"
-    # The sandbox's node address lies in its Pod range (routed into the tunnel): reach the NodePort on the
-    # host's docker0 address instead.
-    endpoint = f"{_docker0()}:{random.randint(31000, 32700)}"
-    text = (folder / "gefyra.yaml").read_text()
-    for old, new in (
-        ("name: bridge-demo", f"name: {name}"),
-        ("namespace: default", f"namespace: {sandbox_ns}"),
-        ("endpoint: auto", f"endpoint: {endpoint}"),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    (folder / "gefyra.yaml").write_text(text)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "KUBECONFIG": str(sandbox.kubeconfig),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "GEFYRA_PROJECT_NAME": name,
-        "GEFYRA_FILE": str(folder / "gefyra.yaml"),
-    }
-    for variable in ("GEFYRA_STOWAWAY_URL", "GEFYRA_STOWAWAY_TOKEN_FILE"):
-        env.pop(variable, None)
+    """examples/bridge copied with this test's values, and the CLI's environment."""
+    name, file = copy_example(tmp_path / "bridge", sandbox_ns)
+    env = cli_env(sandbox.kubeconfig, tmp_path / "config", name, file)
     yield env
     gefyra(env, "down", check=False)  # a failed test leaves nothing behind either
-
-
-def gefyra(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "gefyra", *args, "-f", env["GEFYRA_FILE"]],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=540,
-    )
-    if check and done.returncode != 0:
-        raise AssertionError(
-            f"gefyra {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-        )
-    return done
-
-
-def _workload(name: str, image: str, replicas: int) -> list[dict]:
-    labels = {"app": name}
-    deployment = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": image,
-                            "env": [{"name": "MESSAGE", "value": f"cluster {name}"}],
-                            "ports": [{"containerPort": 8080}],
-                        }
-                    ]
-                },
-            },
-        },
-    }
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name},
-        "spec": {"type": "NodePort", "selector": labels, "ports": [{"port": 80, "targetPort": 8080}]},
-    }
-    return [deployment, service]
 
 
 @pytest.fixture
 def workloads(sandbox_kube, sandbox_ns, echo_image):
     """`web` (2 Pods, bridged) and `other` (1 Pod, reached from the local container), both behind Services."""
-    for manifest in _workload("web", echo_image, 2) + _workload("other", echo_image, 1):
-        if manifest["kind"] == "Deployment":
-            sandbox_kube.apps.create_namespaced_deployment(sandbox_ns, manifest)
-        else:
-            sandbox_kube.core.create_namespaced_service(sandbox_ns, manifest)
-
-    def running(app: str, count: int):
-        pods = sandbox_kube.core.list_namespaced_pod(sandbox_ns, label_selector=f"app={app}").items
-        ready = [p for p in pods if p.status.phase == "Running" and p.status.pod_ip]
-        return ready if len(ready) == count == len(pods) else None
-
-    web = wait_for(lambda: running("web", 2), 90, "2 web Pods running")
-    wait_for(lambda: running("other", 1), 90, "the other Pod running")
+    create_all(sandbox_kube, sandbox_ns, workload("web", echo_image, 2) + workload("other", echo_image, 1))
+    web = running_pods(sandbox_kube, sandbox_ns, "web", 2)
+    running_pods(sandbox_kube, sandbox_ns, "other", 1)
     return {p.metadata.name: _plain(sandbox_kube, p) for p in web}
 
 
@@ -285,3 +190,36 @@ def test_down_restores_pods_when_the_operator_is_gone(project, workloads, sandbo
     assert "nothing left" in done.stdout
     assert _pods(kube, sandbox_ns, list(before)) == before
     assert _sweep(kube, env, sandbox_ns) == []
+
+
+def test_a_new_peer_config_in_the_secret_replaces_the_connection_and_cargo(
+    project, sandbox_kube, sandbox_ns, echo_image, docker_client
+):
+    """New keys, address or routes in the GefyraClient's Secret (here: one more route, TEST-NET-1, which
+    nothing uses; keys kept so the tunnel still comes up) are a new peer version: the plan replaces the
+    connection and Cargo, and the new Cargo has the new config."""
+    import base64
+
+    env = project
+    create_all(sandbox_kube, sandbox_ns, workload("web", echo_image, 1))
+    running_pods(sandbox_kube, sandbox_ns, "web", 1)
+    gefyra(env, "apply", "--yes")
+    (secret,) = [
+        s
+        for s in sandbox_kube.core.list_namespaced_secret(names.NAMESPACE).items
+        if s.metadata.name.startswith(names.PEER_SECRET_PREFIX + env["GEFYRA_PROJECT_NAME"])
+    ]
+    peer = json.loads(base64.b64decode(secret.data["peer.json"]))
+    peer["allowed_ips"] = [*peer["allowed_ips"], "192.0.2.0/24"]
+    data = {"peer.json": base64.b64encode(json.dumps(peer).encode()).decode()}
+    sandbox_kube.core.patch_namespaced_secret(secret.metadata.name, names.NAMESPACE, {"data": data})
+
+    planned = gefyra(env, "plan", check=False)
+    assert planned.returncode == 2, planned.stdout
+    assert "-/+ connection/default" in planned.stdout and "peer_version" in planned.stdout, planned.stdout
+    assert "-/+ cargo/default" in planned.stdout, planned.stdout
+    gefyra(env, "apply", "--yes")
+    cargo = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}.cargo")
+    allowed = cargo.exec_run(["wg", "show", "wg0", "allowed-ips"]).output.decode()
+    assert "192.0.2.0/24" in allowed, allowed
+    assert gefyra(env, "plan", check=False).returncode == 0

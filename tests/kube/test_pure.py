@@ -139,3 +139,34 @@ def test_install_manifests_carry_the_spec_and_missing_parts_are_named():
         "Deployment gefyra-operator",
         "Deployment gefyra-stowaway",
     ]
+
+
+def test_local_ip_of_an_app_in_its_infra_containers_namespace():
+    """With Cargo the app joins its infra container's namespace: its address is the infra's (the bridge
+    pointed nowhere before: the app row itself has no network)."""
+    from gefyra.providers.docker.engine import ContainerRow
+    from gefyra.providers.docker.observe import DockerSnapshot
+    from gefyra.providers.kube.bridge import local_ip
+
+    infra = ContainerRow.model_validate(
+        {
+            "Id": "infra1",
+            "Names": ["/gefyra-shop-web.infra"],
+            "NetworkSettings": {"Networks": {"gefyra-shop": {"IPAddress": "172.30.0.5"}}},
+        }
+    )
+    app = ContainerRow.model_validate(
+        {"Id": "app1", "Names": ["/gefyra-shop-web"], "HostConfig": {"NetworkMode": "container:infra1"}}
+    )
+    plain = ContainerRow.model_validate(
+        {
+            "Id": "app2",
+            "Names": ["/gefyra-shop-api"],
+            "NetworkSettings": {"Networks": {"gefyra-shop": {"IPAddress": "172.30.0.6"}}},
+        }
+    )
+    docker = DockerSnapshot(project="shop", containers=[infra, app, plain])
+    spec = _spec().dump()
+    assert local_ip(docker, spec) == "172.30.0.5"
+    assert local_ip(docker, {**spec, "local_docker_name": "gefyra-shop-api"}) == "172.30.0.6"
+    assert local_ip(docker, {**spec, "local_docker_name": "gefyra-shop-gone"}) is None

@@ -9,7 +9,6 @@ the peer is asked from Stowaway directly and no GefyraClient is involved.
 
 from __future__ import annotations
 
-import base64
 import io
 import tarfile
 from pathlib import Path
@@ -17,61 +16,46 @@ from pathlib import Path
 from gefyra.cluster import names
 from gefyra.config.model import Config
 from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
-from gefyra.dataplane.models import PeerConfig
 from gefyra.errors import ProviderError
 from gefyra.model import labels
 from gefyra.model.cluster_specs import client_name
-from gefyra.model.dataplane_specs import CONNECTION, ConnectionSpec, connection_name, peer_name
+from gefyra.model.dataplane_specs import (
+    CONNECTION,
+    ConnectionSpec,
+    SecretSource,
+    StowawaySource,
+    connection_name,
+    peer_name,
+)
 from gefyra.model.desired import network_name
 from gefyra.providers.docker.engine import EngineReads
 from gefyra.providers.errors import NotFound
 from gefyra.providers.kube import identity
 from gefyra.stowaway.peers import peer_source_from_env
 
-SECRET_SOURCE = "secret:"  # ConnectionSpec.stowaway of the cluster path: "secret:<namespace>/<name>"
 
-
-def connection_spec(config: Config) -> ConnectionSpec | None:
-    """The project's peer, or None without `cluster:`."""
+def connection_spec(config: Config, peer_version: str = "") -> ConnectionSpec | None:
+    """The project's peer, or None without `cluster:`. `peer_version`: of the peer config in the
+    GefyraClient's Secret as the snapshot saw it (the escape hatch has none)."""
     if config.cluster is None:
         return None
     project = config.project.name
-    source = peer_source_from_env()
-    if source is not None:
-        peer, where = peer_name(project), source.url
+    escape = peer_source_from_env()
+    source: SecretSource | StowawaySource
+    if escape is not None:
+        peer, source, peer_version = peer_name(project), StowawaySource(url=escape.url), ""
     else:
         peer = client_name(project, identity.client_id())
-        where = f"{SECRET_SOURCE}{names.NAMESPACE}/{names.peer_secret_name(peer)}"
+        source = SecretSource(namespace=names.NAMESPACE, name=names.peer_secret_name(peer))
     return ConnectionSpec(
         docker_name=connection_name(project),
         peer=peer,
-        stowaway=where,
+        source=source,
+        peer_version=peer_version,
         endpoint=config.cluster.endpoint,
         mtu=str(config.cluster.mtu),
         network=network_name(project),
     )
-
-
-def from_secret(spec: ConnectionSpec) -> tuple[str, str] | None:
-    """(namespace, Secret name) when the peer comes from the cluster, None for the Stowaway escape hatch."""
-    if not spec.stowaway.startswith(SECRET_SOURCE):
-        return None
-    namespace, _, name = spec.stowaway[len(SECRET_SOURCE) :].partition("/")
-    return namespace, name
-
-
-def peer_from_secret(data: dict[str, str], where: str) -> PeerConfig:
-    """The PeerConfig in a peer Secret's `peer.json` (base64, as the API returns Secret data)."""
-    raw = data.get(PEER_KEY)
-    if not raw:
-        raise ProviderError(f"the peer Secret {where} has no {PEER_KEY}")
-    try:
-        return PeerConfig.model_validate_json(base64.b64decode(raw))
-    except ValueError as error:
-        raise ProviderError(f"the peer Secret {where} does not hold a peer config: {error}") from None
-
-
-PEER_KEY = "peer.json"  # the key of the peer Secret the Operator writes
 
 
 def token_file() -> Path:

@@ -312,6 +312,11 @@ class Kube:
                 raise
         return self.patch(kind, name, dict(manifest), namespace)
 
+    def server_version(self) -> str:
+        """The API server's version (`GET /version`: `v1.30.2`; "" when it names none)."""
+        answer = self._request("GET", "/version")
+        return str(answer.get("gitVersion") or "")
+
     def review_access(self, verb: str, resource: str, group: str = "", namespace: str = "") -> bool:
         """SelfSubjectAccessReview: may the current user do `verb` on `resource`?"""
         body = {

@@ -15,15 +15,14 @@ from gefyra.cluster import names
 from gefyra.cluster.crds import GefyraBridgeSpec, GefyraBridgeStatus
 from gefyra.config.model import Config
 from gefyra.errors import ProviderError
-from gefyra.model.cluster_specs import CLIENT, BridgeSpec, bridge_object_name, client_name
-from gefyra.model.dataplane_specs import CARGO, infra_name
-from gefyra.model.desired import container_name, network_name
-from gefyra.model.resources import Observed, Resource, ResourceKey
-from gefyra.providers.base import Kind, Snapshot, StepContext
+from gefyra.model.cluster_specs import BRIDGE_MUTABLE, BridgeSpec
+from gefyra.model.resources import Observed, Resource
+from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.observe import DockerSnapshot
-from gefyra.providers.kube import cleanup, identity
+from gefyra.providers.kube import cleanup, sync
 from gefyra.providers.kube.boundary import KubeObject
+from gefyra.providers.kube.bridgespec import bridge_resource, recorded
 from gefyra.providers.kube.observe import kube_snapshot, object_meta, resource_from
 from gefyra.providers.kube.provider import KubeConnector
 from gefyra.providers.kube.waiting import wait_object
@@ -36,44 +35,37 @@ class BridgeKind(Kind):
     provider = "kube"
 
     def desired(self, config: Config, snapshot: Snapshot) -> list[Resource]:
+        """gefyra.yaml's bridges, and the ones `gefyra bridge` made (recorded in the cluster)."""
         if config.cluster is None:
             return []
-        project = config.project.name
-        client = client_name(project, identity.client_id())
-        found = []
-        for name, bridge in sorted(config.bridges.items()):
-            spec = BridgeSpec(
-                object_name=bridge_object_name(client, name),
-                target=str(bridge.target),
-                namespace=bridge.namespace,
-                container=bridge.container,
-                ports={str(port): local for port, local in sorted(bridge.ports.items())},
-                client=client,
-                local=bridge.local,
-                local_docker_name=container_name(project, bridge.local),
-                network=network_name(project),
-            )
-            after = (ResourceKey("container", bridge.local), CARGO)
-            found.append(
-                Resource(kind=self.kind, name=name, spec=spec.dump(), depends_on=(CLIENT,), after=after)
-            )
-        return found
+        declared = [bridge_resource(config, name, b) for name, b in sorted(config.bridges.items())]
+        return declared + recorded(config, kube_snapshot(snapshot))
 
     def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
-        """`after` only what is part of the project (a local container may be missing: the loader says so)."""
+        """`after` only what is part of the project (a local container may be missing: the loader says so);
+        each local container mounts the copies of its bridges' sync paths."""
         keys = {resource.key for resource in desired}
-        return [
+        amended = [
             r.evolve(after=tuple(k for k in r.after if k in keys)) if r.kind == self.kind else r
             for r in desired
         ]
+        if config.cluster is None:
+            return amended
+        synced = {name: (b.local, list(b.sync)) for name, b in config.bridges.items() if b.sync}
+        return sync.with_mounts(amended, synced, config.project.name)
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         docker = snapshot.providers.get("docker")
         found = []
         for obj in kube_snapshot(snapshot).of_kind(self.kind):
-            resource = resource_from(obj, Observed(status="unknown", healthy=True))
-            local_ip = _local_ip(docker, resource.spec) if isinstance(docker, DockerSnapshot) else None
-            found.append(resource.evolve(observed=observe_bridge(obj, local_ip)))
+            resource = resource_from(obj, Observed(status="unknown", healthy=True)).evolve(
+                mutable=BRIDGE_MUTABLE
+            )
+            observed = observe_bridge(obj, None)
+            if isinstance(docker, DockerSnapshot):
+                observed = observe_bridge(obj, local_ip(docker, resource.spec))
+                observed = _with_sync(observed, obj, resource, docker, snapshot.project or "")
+            found.append(resource.evolve(observed=observed))
         return found
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
@@ -100,7 +92,7 @@ class BridgeKind(Kind):
         }
         kube.apply(manifest)
         ctx.log(f"GefyraBridge {spec.object_name}: {describe(spec)} to {local_ip}", str(resource.key))
-        self._wait_active(ctx, resource, spec)
+        self._sync(ctx, resource, spec, self._wait_active(ctx, resource, spec))
 
     def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
         """Point the bridge at the local container's current IP, then wait until every Pod is bridged."""
@@ -114,9 +106,31 @@ class BridgeKind(Kind):
             {"metadata": {"annotations": meta["annotations"]}, "spec": {"localIp": local_ip}},
             names.NAMESPACE,
         )
-        self._wait_active(ctx, resource, spec)
+        self._sync(ctx, resource, spec, self._wait_active(ctx, resource, spec))
 
-    def _wait_active(self, ctx: StepContext, resource: Resource, spec: BridgeSpec) -> None:
+    def _sync(
+        self, ctx: StepContext, resource: Resource, spec: BridgeSpec, status: GefyraBridgeStatus
+    ) -> None:
+        """Copy the sync paths from the first bridged Pod and (re)start the loop; record what it copies."""
+        engine = ctx.session.client_of("docker", Engine)
+        kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+        if not spec.sync:
+            sync.stop(engine, ctx.project, resource.name, keep_copies=False)
+            record = None
+        else:
+            pod = kube.get("Pod", sorted(p.name for p in status.pods)[0], spec.namespace)
+            found = sync.source(pod, status.container or spec.container or "", spec.sync)
+            if found.skipped:
+                skipped = ", ".join(found.skipped)
+                ctx.log(f"not synced: Pod {pod.name} does not mount {skipped}", str(resource.key))
+            sync.start(
+                engine, ctx.project, resource.name, found, lambda text: ctx.log(text, str(resource.key))
+            )
+            record = sync.record(found)
+        body = {"metadata": {"annotations": {sync.ANNOTATION: record}}}
+        kube.patch(names.BRIDGE_KIND, spec.object_name, body, names.NAMESPACE)
+
+    def _wait_active(self, ctx: StepContext, resource: Resource, spec: BridgeSpec) -> GefyraBridgeStatus:
         kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
         seen: set[str] = set()
 
@@ -137,6 +151,7 @@ class BridgeKind(Kind):
             progress=progress,
         )
         ctx.log(f"active: {pods_line(status)}", str(resource.key))
+        return status
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
         name = str(actual.spec.get("object_name") or "")
@@ -144,6 +159,7 @@ class BridgeKind(Kind):
         found = kube.find(names.BRIDGE_KIND, name, names.NAMESPACE) if name else None
         if found is not None:
             cleanup.remove_bridge(kube, found, lambda text: ctx.log(text, str(actual.key)))
+        sync.stop(ctx.session.client_of("docker", Engine), ctx.project, actual.name, keep_copies=False)
 
 
 def describe(spec: BridgeSpec) -> str:
@@ -181,32 +197,44 @@ def _active(obj: KubeObject | None) -> GefyraBridgeStatus | None:
     return status if status.phase == "Active" and bridged else None
 
 
-def _local_ip(docker: DockerSnapshot, spec: Mapping[str, object]) -> str | None:
-    """The local container's address on the project network: its own, or its infra container's when it joined
-    that network namespace (race-free routing: the app itself then has no endpoint)."""
-    name, network = str(spec.get("local_docker_name")), str(spec.get("network"))
-    rows = {row.name: row for row in docker.containers}
-    for holder in (name, infra_name(name)):
-        endpoint = rows[holder].networks.get(network) if holder in rows else None
-        if endpoint:
-            return endpoint.ip
+def local_ip(docker: DockerSnapshot, spec: Mapping[str, object]) -> str | None:
+    """The local container's address on the project network: with Cargo the app joins its infra
+    container's namespace (`network_mode: container:<id>`), so the address is the infra container's."""
+    rows = {row.id: row for row in docker.containers}
+    for row in docker.containers:
+        if row.name == spec.get("local_docker_name"):
+            holder = rows.get(row.network_mode.removeprefix("container:"), row)
+            endpoint = holder.networks.get(str(spec.get("network")))
+            return endpoint.ip if endpoint else None
     return None
 
 
 def _running_ip(engine: Engine, spec: BridgeSpec) -> str:
     found = engine.find_container(spec.local_docker_name)
-    address = ""
-    if found is not None and found.state.running:
-        address = found.ip_on(spec.network)
-        if not address:  # in its infra container's namespace
-            infra = engine.find_container(infra_name(spec.local_docker_name))
-            address = infra.ip_on(spec.network) if infra is not None and infra.state.running else ""
+    if found is not None and found.network_mode.startswith("container:"):
+        holder = engine.find_container(found.network_mode.removeprefix("container:"))
+        address = holder.ip_on(spec.network) if holder is not None and found.state.running else ""
+    else:
+        address = found.ip_on(spec.network) if found is not None and found.state.running else ""
     if not address:
         raise ProviderError(
             f"the local container {spec.local} ({spec.local_docker_name}) is not running on {spec.network}",
             hint="the bridge sends traffic to it: check `gefyra status`",
         )
     return address
+
+
+def _with_sync(
+    observed: Observed, obj: KubeObject, resource: Resource, docker: DockerSnapshot, project: str
+) -> Observed:
+    """The sync's state in the status line and its drift (only of an Active bridge with sync paths)."""
+    if observed.status != "active" or not resource.spec.get("sync"):
+        return observed
+    bridged = [p.name for p in status_of(obj).pods if p.state == "Bridged"]
+    recorded = obj.metadata.annotations.get(sync.ANNOTATION)
+    words, drift = sync.loop_state(docker, project, resource.name, recorded, bridged)
+    detail = observed.detail + (f"; {words}" if words else "")
+    return observed.model_copy(update={"detail": detail, "drift": (*observed.drift, *drift)})
 
 
 def observe_bridge(obj: KubeObject, local_ip: str | None) -> Observed:
@@ -228,4 +256,13 @@ def observe_bridge(obj: KubeObject, local_ip: str | None) -> Observed:
     )
 
 
+def _sync_follows_cargo(ctx: StepContext, resource: Resource, container_id: str) -> None:
+    """Post-start hook of Cargo: the sync loops move into the new Cargo's namespace in the same apply (a
+    replaced Cargo would otherwise leave them copying nothing until the next plan saw it as drift)."""
+    moved = sync.follow_cargo(ctx.session.client_of("docker", Engine), ctx.project, container_id)
+    if moved:
+        ctx.log(f"sync of bridge(s) {', '.join(moved)} moved into the new Cargo", str(resource.key))
+
+
+HOOKS = [PostStartHook(name="bridge.sync", kinds=("cargo",), run=_sync_follows_cargo)]
 KIND = BridgeKind()

@@ -27,7 +27,7 @@ from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Snapshot, StepContext
 from gefyra.providers.docker import actions
 from gefyra.providers.docker.engine import Engine
-from gefyra.providers.kube import cleanup, identity
+from gefyra.providers.kube import cleanup, envfrom, identity
 from gefyra.providers.kube.boundary import KubeObject
 from gefyra.providers.kube.observe import kube_snapshot, object_meta, resource_from
 from gefyra.providers.kube.provider import KubeConnector
@@ -58,6 +58,10 @@ class ClientKind(Kind):
                 kind=self.kind, name=CLIENT.name, spec=spec.dump(), depends_on=deps, mutable=CLIENT_MUTABLE
             )
         ]
+
+    def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
+        """App containers with `env_from` carry its references (this client reads the values at create)."""
+        return envfrom.with_env_from(desired, config)
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         return [resource_from(obj, observe_client(obj)) for obj in kube_snapshot(snapshot).of_kind(self.kind)]

@@ -1,9 +1,10 @@
 """The images of the cluster side: configurable references, built here from images/ by default.
 
-GEFYRA_OPERATOR_IMAGE, GEFYRA_STOWAWAY_IMAGE and GEFYRA_CARRIER_IMAGE name images from a registry; when none
-is set the three are built locally (Stowaway and Carrier like the other data-plane images, the Operator with
-images/operator/prepare.sh + `docker build`), tagged by a hash of their sources, so a cluster that runs
-local images (k3d/kind after an import, the test sandbox) gets exactly this checkout's code.
+`cluster.images` in gefyra.yaml names images from a registry; GEFYRA_OPERATOR_IMAGE, GEFYRA_STOWAWAY_IMAGE
+and GEFYRA_CARRIER_IMAGE override it (all three, or none); when neither is set the three are built locally
+(Stowaway and Carrier like the other data-plane images, the Operator with images/operator/prepare.sh +
+`docker build`), tagged by a hash of their sources, so a cluster that runs local images (k3d/kind after an
+import, the test sandbox) gets exactly this checkout's code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from gefyra import __version__
+from gefyra.config.model import ClusterImages
 from gefyra.errors import ProviderError
 from gefyra.model.cluster_specs import ImageRefs
 from gefyra.providers.docker.context_hash import context_hash
@@ -58,14 +60,17 @@ def operator_tag() -> str:
     return f"gefyra/operator:{__version__}-{operator_hash()[:12]}"
 
 
-def image_refs() -> ImageRefs:
-    """The configured references, or this checkout's local tags (reads files, no engine call)."""
+def image_refs(configured: ClusterImages | None = None) -> ImageRefs:
+    """GEFYRA_*_IMAGE when set (they override gefyra.yaml), else cluster.images, else this checkout's local
+    tags (reads files, no engine call)."""
     given = {name: os.environ.get(var, "").strip() for name, var in ENV.items()}
     if any(given.values()):
         missing = [ENV[name] for name, ref in given.items() if not ref]
         if missing:
             raise ProviderError(f"{', '.join(missing)} not set", hint="name all three images, or none")
         return ImageRefs(**given, local=False)
+    if configured is not None:
+        return ImageRefs(**configured.model_dump(), local=False)
     return ImageRefs(
         operator=operator_tag(), stowaway=image_tag("stowaway"), carrier=image_tag("carrier"), local=True
     )

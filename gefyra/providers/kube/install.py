@@ -45,7 +45,7 @@ class InstallKind(Kind):
         facts = kube_snapshot(snapshot).facts
         if cluster is None or cluster.install != "auto" or facts is None:
             return []
-        refs = image_refs()
+        refs = image_refs(cluster.images)
         endpoint = cluster.endpoint if cluster.endpoint != "auto" else None
         node_port = names.DEFAULT_NODE_PORT
         if endpoint is not None and NODE_PORTS[0] <= int(endpoint.rsplit(":", 1)[1]) <= NODE_PORTS[1]:

@@ -21,6 +21,7 @@ from gefyra.model.resources import Observed, Resource, ResourceKey
 from gefyra.providers.base import Snapshot
 from gefyra.providers.errors import NotFound
 from gefyra.providers.kube.boundary import Kube, KubeObject
+from gefyra.providers.kube.peer import current_version
 
 SERVICE_ROUTE_PREFIX = 16  # the Service range cannot be read from the API: route the /16 around it
 
@@ -54,6 +55,7 @@ class KubeSnapshot:
     facts: ClusterFacts | None = None
     clients: list[KubeObject] = field(default_factory=list)
     bridges: list[KubeObject] = field(default_factory=list)
+    peer_version: str = ""  # of the peer config in this client's Secret ("" when there is none)
 
     def of_kind(self, kind: str) -> list[KubeObject]:
         items = self.clients if kind == "client" else self.bridges if kind == "bridge" else []
@@ -80,6 +82,9 @@ def observe(kube: Kube, project: str | None, client_id: str, *, facts: bool) -> 
         selector = project_selector(project, client_name(project, client_id) if project else None)
         snapshot.clients = _list(kube, names.CLIENT_KIND, selector)
         snapshot.bridges = _list(kube, names.BRIDGE_KIND, selector)
+        mine = client_name(project, client_id) if project else ""
+        if any(item.name == mine for item in snapshot.clients):
+            snapshot.peer_version = current_version(kube, mine)
     if facts:
         snapshot.facts = cluster_facts(kube)
     return snapshot

@@ -11,7 +11,7 @@ from gefyra.config.model import Config
 from gefyra.errors import ProviderError
 from gefyra.model.cluster_specs import client_name
 from gefyra.providers.base import Provider, narrow
-from gefyra.providers.kube import cleanup, identity
+from gefyra.providers.kube import cleanup, identity, sync
 from gefyra.providers.kube.boundary import ClusterRef, Kube
 from gefyra.providers.kube.observe import KubeSnapshot, observe, project_selector
 from gefyra.stowaway.peers import peer_source_from_env
@@ -99,6 +99,7 @@ class KubeProvider(Provider):
             removed.append(f"GefyraClient {name}")
         if not cleanup.client_leftovers(kube, name, project_selector(project, name)):
             identity.forget(project)  # nothing of it left there: `down`/`list` need not ask that cluster
+        sync.forget(project)  # the local copies of the bridged Pods' files (tokens) leave the disk
         return removed
 
     def leftovers(self, client: object, project: str, *, images: bool = False) -> list[str]:
