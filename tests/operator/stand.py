@@ -47,10 +47,41 @@ def random_node_port() -> int:
 
 
 def apply(api_client: Any, manifests: list[dict[str, Any]]) -> None:
+    """Create the manifests, once an earlier install's removal (another test module's `gefyra down`, say) has
+    finished: objects created in a namespace that is still terminating are deleted again by its cascade."""
     from kubernetes import utils
 
+    wait_removed(api_client)
     for manifest in manifests:
         utils.create_from_dict(api_client, manifest)
+
+
+def wait_removed(api_client: Any, timeout: float = 120) -> None:
+    """Wait until neither namespace `gefyra` nor gefyra's CRDs are terminating (absent or alive is fine)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    core, ext = client.CoreV1Api(api_client), client.ApiextensionsV1Api(api_client)
+    reads = [(core.read_namespace, names.NAMESPACE)] + [
+        (ext.read_custom_resource_definition, crd) for crd in rbac.crd_names()
+    ]
+
+    def terminating() -> list[str]:
+        found = []
+        for read, name in reads:
+            try:
+                if read(name).metadata.deletion_timestamp is not None:
+                    found.append(name)
+            except ApiException as error:
+                if error.status != 404:
+                    raise
+        return found
+
+    deadline = time.monotonic() + timeout
+    while pending := terminating():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still terminating after {timeout}s: {', '.join(pending)}")
+        time.sleep(0.2)
 
 
 def remove(api_client: Any, namespace: str = names.NAMESPACE, timeout: float = 60) -> None:
