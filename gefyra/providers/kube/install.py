@@ -98,6 +98,16 @@ class InstallKind(Kind):
         spec = InstallSpec.model_validate(resource.spec)
         build_local(ctx.session.client_of("docker", Engine), spec.images)
         kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+        # a namespace still terminating (a `down` a moment ago) would delete again what is created in it
+        wait_object(
+            kube,
+            "Namespace",
+            names.NAMESPACE,
+            "",
+            lambda obj: True if obj is None or obj.metadata.deletion_timestamp is None else None,
+            timeout_s=120,
+            what=f"namespace {names.NAMESPACE} no longer terminating",
+        )
         for manifest in manifests(spec):
             kube.apply(manifest)
         ctx.log("manifests applied; waiting for the Operator and Stowaway", str(resource.key))
