@@ -13,14 +13,15 @@ from gefyra.apply.events import Event
 from gefyra.providers.docker.dataplane.images import image_tag
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT, TESTKIT
 
-# Python run in the container: a GET every period, each in a thread of its own (a new connection each, 2 s
-# timeout), so a slow or lost request never delays the next one; "ok <t>" / "fail <t>" per line with the
-# request's start time by the container's clock (the host's).
+# Python run in the container: a GET every period, each in a thread of its own (a new connection each), so a
+# slow or lost request never delays the next one; "ok <t>" / "fail <t>" per line with the request's start
+# time by the container's clock (the host's). The timeout (0.8 s) is below TCP's first SYN retransmission
+# (1 s): a request whose SYN was lost in an outage must not count as a success at its start time.
 _LOOP = """
 import threading, time, urllib.request
 def get(t):
     try:
-        urllib.request.urlopen("{url}", timeout=2).read()
+        urllib.request.urlopen("{url}", timeout=0.8).read()
         print("ok", t, flush=True)
     except Exception:
         print("fail", t, flush=True)
@@ -29,13 +30,13 @@ while time.time() < end:
     t = time.time()
     threading.Thread(target=get, args=(t,), daemon=True).start()
     time.sleep(max(0.0, {period} - (time.time() - t)))
-time.sleep(2.5)
+time.sleep(1)
 """
 
 
 class Prober:
     """GET `url` from inside `container` every `period` seconds for `seconds`; results arrive live (a result
-    may come up to 2 s after its start: wait that long before judging a moment)."""
+    may come up to 1 s after its start: wait that long before judging a moment)."""
 
     def __init__(self, container, url: str, seconds: float, period: float = 0.25) -> None:
         self.results: list[tuple[bool, float]] = []
