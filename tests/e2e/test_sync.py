@@ -47,7 +47,8 @@ def test_the_local_container_has_the_bridged_pods_token_and_keeps_it(
     local = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}-web")
 
     token = _read(carrier, f"{ACCOUNT}/token")
-    assert token and _read(local, f"{ACCOUNT}/token") == token
+    # apply copied it once Carrier's daemon listened; under load that may take the loop's next round
+    wait_for(lambda: local.exec_run(["cat", f"{ACCOUNT}/token"]).output.decode() == token, 30, "the token")
     assert _read(local, f"{ACCOUNT}/namespace") == sandbox_ns
     assert local.exec_run(["touch", f"{ACCOUNT}/x"]).exit_code != 0  # read-only in the local container
 
