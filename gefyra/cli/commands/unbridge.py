@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import JsonValue
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 from gefyra.cli.commands._engine_common import check_output, file_option, output_option, progress
 
@@ -32,7 +34,8 @@ def register(app: typer.Typer) -> None:
         console = Console()
         removed = cluster_api.unbridge(api.load(file), chosen, every=every, emit=progress(output, console))
         if output == "json":
-            console.json({"format_version": 1, "removed": list[JsonValue](removed)})
+            removed_json: list[JsonValue] = list(removed)
+            console.json({"format_version": 1, "removed": removed_json})
         elif not removed:
             console.data("No bridges to remove.")
         for name in removed if output == "text" else ():
