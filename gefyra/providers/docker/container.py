@@ -22,6 +22,7 @@ from gefyra.providers.docker.context_hash import context_hash
 from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine, PortBinding
 from gefyra.providers.docker.observe import DockerSnapshot, docker_snapshot, labels_for, resource_from_labels
 from gefyra.providers.errors import EngineError
+from gefyra.providers.kube.envfrom import container_env
 
 RESTART_TIMEOUT_S = 1
 
@@ -239,13 +240,13 @@ class ContainerKind(Kind):
             return actions.build_image(engine, spec.build, spec.image, ctx.project, log=log)
         return actions.ensure_image(engine, spec.image, log=log)
 
-    def _request(self, ctx: StepContext, resource: Resource, spec: ContainerSpec) -> ContainerCreate:
+    def _request(self, ctx: StepContext, resource: Resource, spec: AppSpec) -> ContainerCreate:
         return ContainerCreate(
             image=spec.image,
             name=spec.docker_name,
             entrypoint=spec.command,
             command=spec.args,
-            env=dict(spec.env),
+            env=container_env(ctx, resource.name, spec),
             labels=labels_for(ctx.project, resource),
             network=spec.network,
             aliases=list(spec.aliases),
