@@ -84,11 +84,15 @@ def test_up_connects_without_containers_and_check_says_what_is_wrong(
         planned.returncode == 2 and "+ container/web" in planned.stdout and "+ bridge/web" in planned.stdout
     )
 
-    ready = gefyra(env, "check", check=False)
+    # the handshake reaches the GefyraClient's status with the Operator's next lease round: poll, not race it
+    def shook_hands():
+        done = gefyra(env, "check", check=False)
+        return done if "the tunnel shook hands" in done.stdout else None
+
+    ready = wait_for(shook_hands, 60, "check to see the tunnel's handshake")
     assert ready.returncode == 0, ready.stdout
     for name in ("docker", "cluster", "access", "endpoint", "subnets"):
         assert f"ok    {name}" in ready.stdout, ready.stdout
-    assert "the tunnel shook hands" in ready.stdout
     report = json.loads(gefyra(env, "check", "-o", "json").stdout)
     assert report["ok"] is True and {c["name"] for c in report["checks"]} >= {"docker", "access", "subnets"}
 
