@@ -19,7 +19,7 @@ from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Session, Snapshot, StepContext
 from gefyra.providers.docker import actions, attachment, netns, ports, startcheck
 from gefyra.providers.docker.context_hash import context_hash
-from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine, PortBinding
+from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine
 from gefyra.providers.docker.observe import DockerSnapshot, docker_snapshot, labels_for, resource_from_labels
 from gefyra.providers.errors import EngineError
 from gefyra.providers.kube.envfrom import container_env
@@ -251,15 +251,7 @@ class ContainerKind(Kind):
             network=spec.network,
             aliases=list(spec.aliases),
             binds=[f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts],
-            ports=[
-                PortBinding(
-                    container_port=p.container_port,
-                    protocol=p.protocol,
-                    host_port=p.host_port,
-                    host_ip=p.host_ip,
-                )
-                for p in spec.ports
-            ],
+            ports=ports.bindings(spec.ports),
             dns=spec.dns,
             dns_search=spec.dns_search,
             cap_add=spec.cap_add,

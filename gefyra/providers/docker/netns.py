@@ -12,9 +12,9 @@ from __future__ import annotations
 from gefyra.model import labels
 from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_name, infra_owner
 from gefyra.model.resources import Resource
-from gefyra.providers.docker import actions
+from gefyra.providers.docker import actions, ports
 from gefyra.providers.docker.dataplane.images import ensure_images
-from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine, PortBinding
+from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine
 from gefyra.providers.errors import EngineError
 
 
@@ -51,15 +51,7 @@ def start_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec)
             labels=infra_labels(project, resource),
             network=spec.network,
             aliases=list(spec.aliases),
-            ports=[
-                PortBinding(
-                    container_port=p.container_port,
-                    protocol=p.protocol,
-                    host_port=p.host_port,
-                    host_ip=p.host_ip,
-                )
-                for p in spec.ports
-            ],
+            ports=ports.bindings(spec.ports),
             dns=spec.dns,
             dns_search=spec.dns_search,
             hostname=resource.name,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable
 
-from gefyra.providers.docker.engine import ContainerRow, EngineReads
+from gefyra.model.desired import PortSpec
+from gefyra.providers.docker.engine import ContainerRow, EngineReads, PortBinding
 from gefyra.providers.errors import EngineError
 
 BUSY_HINT = (
@@ -54,3 +55,13 @@ def busy_message(engine: EngineReads | None, what: str, port: int) -> tuple[str,
             f"stop {name} or change `ports:` in gefyra.yaml",
         )
     return f"{what} is already in use", BUSY_HINT.format(port=port)
+
+
+def bindings(published: Iterable[PortSpec]) -> list[PortBinding]:
+    """The engine's port bindings for a container's published ports (app or infra container alike)."""
+    return [
+        PortBinding(
+            container_port=p.container_port, protocol=p.protocol, host_port=p.host_port, host_ip=p.host_ip
+        )
+        for p in published
+    ]
