@@ -1,8 +1,8 @@
 """One result format for every benchmark, so `bench/run.py` can print one table.
 
-Each benchmark script accepts `--json PATH` and, when given, writes a JSON list of `Figure` rows there (in addition
-to its own human-readable output). Times are in seconds unless `unit` says otherwise; `ratio` is figure / anchor
-measured side by side in the same run; `met` is None when the figure has no goal.
+Each benchmark script accepts `--json PATH` and, when given, writes a JSON list of `Figure` rows to it,
+besides its own human-readable output. Times are in seconds unless `unit` says otherwise; `ratio` is
+figure / anchor, measured side by side in the same run; `met` is None when the figure has no goal.
 """
 
 from __future__ import annotations
