@@ -35,11 +35,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench._tunnel_latency import PROBE, PROBE_PATH, Variant, container_probe
-from gefyra.dataplane.cargo import CARGO_CONFIG_PATH, container_ip, wait_tunnel
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
 from gefyra.dataplane.render import render_cargo_wg_config
-from gefyra.dataplane.stowaway import StowawayClient
+from gefyra.providers.docker.dataplane.cargo import container_ip, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import image_tag
+from gefyra.providers.docker.engine import ContainerCreate
+from gefyra.stowaway.client import StowawayClient
 from tests.dataplane.testbed import HTTP_PORT, Testbed, new_run_id
 
 CORE_PORT = 18081  # the core variant's server in Stowaway's namespace (8080 is Stowaway's API)
@@ -87,7 +89,9 @@ class BenchBed(Testbed):
     stowaway_env: dict[str, str] = field(default_factory=dict)
     stowaway_health: bool = True
 
-    def start_stowaway(self) -> None:
+    def start_stowaway(self, state: bytes | None = None) -> None:
+        if state is not None:
+            raise ValueError("the bench's Stowaway starts without saved state")
         self.token = secrets.token_urlsafe(32)
         stowaway = engine(self).containers.create(
             image_tag("stowaway"),
@@ -106,10 +110,11 @@ class BenchBed(Testbed):
             detach=True,
             **health(self.stowaway_health),
         )
-        put_files(stowaway, {"/run/secrets/stowaway/token": self.token})
+        put_files(self.engine, stowaway.id, {"/run/secrets/stowaway/token": self.token})
         stowaway.start()
+        stowaway.reload()
         self.containers["stowaway"] = stowaway
-        self.ips["stowaway"] = container_ip(stowaway, self.cluster_net)
+        self.ips["stowaway"] = container_ip(self.engine, stowaway.id, self.cluster_net)
         ports = stowaway.attrs["NetworkSettings"]["Ports"]
         if self.nodeport:
             self.wg_port = self.add_nodeport(self.project_gateway, self.ips["stowaway"])
@@ -151,7 +156,7 @@ class Stand:
         for role in ("app", "direct", "core", "cargo-ns", *(["loop"] if loop else [])):
             container, host, target = self._where(role)
             if container in bed.containers:
-                put_files(bed.containers[container], {PROBE_PATH: PROBE.read_text()}, mode=0o644)
+                put_files(bed.engine, box(bed, container).id, {PROBE_PATH: PROBE.read_text()}, mode=0o644)
                 wait_http(in_container(bed, container), f"http://{host}:{target}/")
 
     def _tune(self) -> None:
@@ -186,7 +191,7 @@ class Stand:
         bed, client = self.bed, engine(self.bed)
         if self.options.endpoint == "shared":
             client.networks.get(bed.project_net).connect(box(bed, "stowaway"))
-            endpoint = f"{container_ip(bed.containers['stowaway'], bed.project_net)}:51820"
+            endpoint = f"{container_ip(bed.engine, box(bed, 'stowaway').id, bed.project_net)}:51820"
             routed: list[str] = []  # Stowaway now sits on the project subnet: it must not route it to wg0
         else:
             endpoint, routed = f"{bed.project_gateway}:{bed.wg_port}", [bed.project_subnet]
@@ -195,23 +200,30 @@ class Stand:
         text = render_cargo_wg_config(config, endpoint, mtu=self.mtu, local_subnets=[bed.project_subnet])
         env = {} if self.options.gomaxprocs is None else {"CARGO_GOMAXPROCS": str(self.options.gomaxprocs)}
         since = time.time() - 1
-        cargo = client.containers.create(
-            image_tag("cargo"),
-            name=bed.name("cargo"),
-            network=bed.project_net,
-            cap_add=["NET_ADMIN"],
-            devices=["/dev/net/tun:/dev/net/tun:rwm"],
-            sysctls={"net.ipv4.ip_forward": "1"},
-            environment=env,
-            labels=bed.labels,
-            detach=True,
-            **health(self.options.health == "image"),
-        )
-        bed.containers["cargo"] = cargo
-        put_files(cargo, {CARGO_CONFIG_PATH: text})
-        cargo.start()
-        wait_tunnel(cargo, 30, since=int(since))
-        bed.ips["cargo"] = container_ip(cargo, bed.project_net)
+        name = bed.name("cargo")
+        if self.options.health == "image":  # the product's own create
+            cargo = create_cargo(
+                bed.engine, name=name, network=bed.project_net, wg_config=text, labels=bed.labels, env=env
+            )
+        else:  # create_cargo's container without the image's HEALTHCHECK
+            cargo = bed.engine.create_container(
+                ContainerCreate(
+                    image=image_tag("cargo"),
+                    name=name,
+                    labels=bed.labels,
+                    env=env,
+                    network=bed.project_net,
+                    cap_add=["NET_ADMIN"],
+                    devices=["/dev/net/tun:/dev/net/tun:rwm"],
+                    sysctls={"net.ipv4.ip_forward": "1"},
+                    healthcheck_off=True,
+                )
+            )
+            put_files(bed.engine, cargo, {CARGO_CONFIG_PATH: text})
+            bed.engine.start(cargo)
+        bed.containers["cargo"] = client.containers.get(cargo)
+        wait_tunnel(bed.engine, cargo, 30, since=int(since))
+        bed.ips["cargo"] = container_ip(bed.engine, cargo, bed.project_net)
 
     def variant(self, name: str, role: str = "app") -> Variant:
         """`app` (the tunnel: app -> Cargo -> Stowaway -> service), `direct` (the same service over the
@@ -306,18 +318,18 @@ def start_docker_pair(bed: Testbed, mtu: str, go_env: dict[str, str]) -> Variant
         )
         conf = f"[Interface]\nPrivateKey = {keys[side][0]}\nListenPort = 51820\n\n"
         conf += f"[Peer]\nPublicKey = {keys[other][1]}\nAllowedIPs = 10.254.79.0/24\n{endpoint}"
-        put_files(peer, {"/etc/gefyra/pair.conf": conf})
+        put_files(bed.engine, peer.id, {"/etc/gefyra/pair.conf": conf})
         peer.start()
         bed.containers[f"pair-{side}"] = peer
         peer.reload()
         if peer.status != "running":
             raise RuntimeError(f"pair-{side} exited: {peer.logs(tail=20).decode(errors='replace')}")
-        bed.ips[f"pair-{side}"] = ip = container_ip(peer, network)
+        bed.ips[f"pair-{side}"] = ip = container_ip(bed.engine, peer.id, network)
         endpoint = f"Endpoint = {ip}:51820\n"
     for role, side, port in (("pair-server", "b", HTTP_PORT), ("pair-client", "a", 18080)):
         mode = f"container:{box(bed, f'pair-{side}').id}"
         bed.workload(role, None, "serve", "--http", str(port), network_mode=mode)
-    put_files(bed.containers["pair-client"], {PROBE_PATH: PROBE.read_text()}, mode=0o644)
+    put_files(bed.engine, box(bed, "pair-client").id, {PROBE_PATH: PROBE.read_text()}, mode=0o644)
     run = in_container(bed, "pair-client")
     wait_http(run, f"http://{PAIR_SERVER}:{HTTP_PORT}/")
     probe = container_probe("pair", box(bed, "pair-client").id, PAIR_SERVER, HTTP_PORT)

@@ -55,7 +55,8 @@ from bench._tunnel_stand import (  # noqa: E402
     start_docker_pair,
 )
 from bench._tunnel_stats import p90, paired, summarize  # noqa: E402
-from gefyra.dataplane.images import ensure_images, image_tag  # noqa: E402
+from gefyra.providers.docker.dataplane.images import ensure_images, image_tag  # noqa: E402
+from gefyra.providers.docker.engine import Engine  # noqa: E402
 from tests.dataplane.testbed import TESTKIT  # noqa: E402
 
 GOAL_RATIO, GOAL_MS = 0.85, 0.3
@@ -215,7 +216,11 @@ def main() -> int:
     import docker
 
     client = docker.from_env(timeout=300)
-    ensure_images(client)
+    engine = Engine.from_env()
+    try:
+        ensure_images(engine)
+    finally:
+        engine.close()
     started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     result: dict[str, Any] = {"date": started, "load_start": load(), "args": sys.argv[1:]}
     print(f"tunnel bench {started}; load {result['load_start']} (1/5/15 min)", flush=True)

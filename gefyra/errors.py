@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 
 class ExitCode:
     """Process exit codes of the CLI (documented in README.md)."""
@@ -26,10 +29,18 @@ class GefyraError(Exception):
         return self.message
 
 
+class LocatedProblem(Protocol):
+    """A problem with its place in a file (gefyra.config.problems.Problem)."""
+
+    def to_dict(self) -> dict[str, object]: ...
+
+
 class ConfigError(GefyraError):
     """gefyra.yaml could not be found, parsed or validated. `problems` holds every problem found."""
 
-    def __init__(self, message: str, *, problems: list | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, problems: Sequence[LocatedProblem] | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.problems = list(problems or [])
 

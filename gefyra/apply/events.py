@@ -5,21 +5,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from gefyra.planning.plan import Notice, Plan
 
 FORMAT_VERSION = 1
 
 EventType = Literal[
-    "plan",  # data: the plan as JSON (plan_json)
+    "plan",  # `plan`: the Plan itself (for renderers); data: the plan as JSON (plan_json) for NDJSON
+    "notice",  # something to know that is not a change (message; data.code); watch emits each one once
     "apply_started",
     "step_started",
     "step_succeeded",
     "step_failed",
     "step_skipped",  # a dependency failed
-    "step_cancelled",  # interrupted before it started (or abandoned on a second Ctrl-C)
-    "apply_finished",  # data: counts per outcome
+    "step_cancelled",  # interrupted before it started, or abandoned and its effect not found afterwards
+    "apply_finished",  # data: counts per outcome (after an interruption: as observed in the world)
     "watch_started",
     "watch_triggered",  # data: reasons (paths, drift)
     "watch_error",  # an invalid edit or a failed apply; the last good state keeps running
@@ -48,7 +51,8 @@ class Event(BaseModel):
     message: str = ""
     duration_s: float | None = None
     error: str | None = None
-    data: dict[str, Any] = {}
+    data: dict[str, JsonValue] = {}
+    plan: Plan | None = Field(default=None, exclude=True)  # the `plan` event's Plan, never serialised
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -59,6 +63,10 @@ EventSink = Callable[[Event], None]
 
 def discard(event: Event) -> None:
     """An EventSink that drops everything."""
+
+
+def notice_event(project: str, notice: Notice) -> Event:
+    return Event(event="notice", project=project, message=notice.message, data={"code": notice.code})
 
 
 class Stopwatch:

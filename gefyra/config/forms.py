@@ -23,29 +23,30 @@ _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
 _DNS_SUBDOMAIN = re.compile(DNS_SUBDOMAIN_PATTERN)
 _DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
 _DURATION = re.compile(DURATION_PATTERN)
-_UNITS = {
-    "ms": timedelta(milliseconds=1),
-    "s": timedelta(seconds=1),
-    "m": timedelta(minutes=1),
-    "h": timedelta(hours=1),
-    "d": timedelta(days=1),
-}
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+MAX_DURATION_MS = 365 * _UNIT_MS["d"]  # a year: longer is a typo, and far from timedelta's overflow
+_ASCII_NUMBER = re.compile(r"[0-9]+")
 WORKLOAD_KINDS = ("deployment", "statefulset", "pod")
 DEFAULT_SYNC = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 def resolve_path(base_dir: Path, value: str | Path) -> Path:
     """A path of gefyra.yaml: relative to the file's folder; `~` is the user's home."""
-    return Path(os.path.normpath(base_dir / Path(os.path.expanduser(value))))
+    return Path(resolve_text(base_dir, value))
+
+
+def resolve_text(base_dir: Path, value: str | Path) -> str:
+    """resolve_path as text: pathlib costs several times more, and a file may name 40000 paths."""
+    return os.path.normpath(os.path.join(base_dir, os.path.expanduser(value)))
 
 
 def is_label(value: str) -> bool:
-    return bool(_DNS_LABEL.match(value))
+    return bool(_DNS_LABEL.fullmatch(value))
 
 
 def check_label(value: str) -> str:
     """A DNS-1123 label: what Docker and Kubernetes both accept as a name."""
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):  # fullmatch: `$` alone would let a final newline through
         raise ValueError(
             f"'{value}' is not a valid name: use at most 63 lowercase letters, digits and '-', "
             "starting and ending with a letter or digit (DNS-1123 label)"
@@ -55,7 +56,7 @@ def check_label(value: str) -> str:
 
 def check_subdomain(value: str) -> str:
     """A DNS-1123 subdomain: what Kubernetes accepts as the name of a Deployment, StatefulSet or Pod."""
-    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+    if len(value) > 253 or not _DNS_SUBDOMAIN.fullmatch(value):
         raise ValueError(
             f"'{value}' is not a valid Kubernetes object name: use lowercase letters, digits, '-' and '.' "
             "(DNS-1123 subdomain)"
@@ -76,14 +77,17 @@ def parse_duration(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"expected a duration like '30s', '10m' or '1h30m', got {_describe(value)}")
     text = str(value).strip()
-    if not _DURATION.match(text):
+    if len(text) > 40 or not _DURATION.fullmatch(text):
         raise ValueError(
-            f"'{text}' is not a duration: write a number with a unit, like '30s', '10m' or '1h30m'"
+            f"'{_cut(text)}' is not a duration: write a number with a unit, like '30s', '10m' or '1h30m'"
         )
-    total = sum((int(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(text)), timedelta())
-    if total <= timedelta():
+    # whole milliseconds as a Python int first: a timedelta would overflow on '99999999999999999999d'
+    millis = sum(int(n) * _UNIT_MS[unit] for n, unit in _DURATION_PART.findall(text))
+    if millis <= 0:
         raise ValueError(f"duration '{text}' must be longer than zero")
-    return total
+    if millis > MAX_DURATION_MS:
+        raise ValueError(f"duration '{text}' is longer than {MAX_DURATION_MS // _UNIT_MS['d']} days")
+    return timedelta(milliseconds=millis)
 
 
 def check_port(value: int, what: str = "port") -> int:
@@ -92,9 +96,16 @@ def check_port(value: int, what: str = "port") -> int:
     return value
 
 
+def is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() and int() also take '١٢٣' or '１２３', which no reader sees as 123."""
+    return bool(_ASCII_NUMBER.fullmatch(text))
+
+
 def _port_number(text: str, what: str) -> int:
-    if not text.isdigit():
-        raise ValueError(f"{what} '{text}' is not a number")
+    if not is_number(text):
+        raise ValueError(f"{what} '{_cut(text)}' is not a number (digits 0-9)")
+    if len(text) > 5:
+        raise ValueError(f"{what} {_cut(text)} is out of range (1-65535)")
     return check_port(int(text), what)
 
 
@@ -198,13 +209,17 @@ def one_or_many(value: object) -> object:
     return value
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe(value: object) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"'{value}'"
+        return f"'{_cut(value)}'"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -226,11 +241,11 @@ def parse_mtu(value: object) -> object:
     if value == "auto":
         return value
     if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+        isinstance(value, int) or (isinstance(value, str) and is_number(value))
     ):
         raise ValueError(f"mtu must be 'auto' or a number, got {_describe(value)}")
-    if not 1280 <= int(value) <= 9000:
-        raise ValueError(f"mtu {value} is out of range (1280-9000)")
+    if (isinstance(value, str) and len(value) > 4) or not 1280 <= int(value) <= 9000:
+        raise ValueError(f"mtu {_cut(str(value))} is out of range (1280-9000)")
     return int(value)
 
 
@@ -239,14 +254,23 @@ def check_endpoint(value: str) -> str:
     if value == "auto":
         return value
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not is_number(port):
         raise ValueError(f"endpoint '{value}' must be 'auto' or 'host:port', like '192.168.49.2:31820'")
-    check_port(int(port), "endpoint port")
+    _port_number(port, "endpoint port")
     return value
 
 
+PRIVATE_RANGES = tuple(
+    ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+SUBNET_PREFIXES = (16, 28)  # a /28 holds Docker's gateway, Cargo and 12 containers; wider than /16 is a typo
+
+
 def parse_subnet(value: object) -> object:
-    """'auto' or an IPv4 network without host bits."""
+    """'auto' or a private IPv4 network (RFC 1918 or RFC 6598) without host bits, from /16 to /28.
+
+    Anything else would route public or special addresses (0.0.0.0/0, 127.0.0.0/8) into the project.
+    """
     if value == "auto":
         return value
     if not isinstance(value, str):  # pydantic would read the number 5 as 0.0.0.5/32
@@ -254,11 +278,29 @@ def parse_subnet(value: object) -> object:
             f"subnet must be 'auto' or an IPv4 CIDR like '172.30.0.0/24', got {_describe(value)}"
         )
     try:
-        return ipaddress.IPv4Network(value, strict=True)
+        network = ipaddress.IPv4Network(value, strict=True)
     except ValueError as error:
         raise ValueError(
-            f"subnet '{value}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' ({error})"
+            f"subnet '{_cut(value)}' must be 'auto' or an IPv4 CIDR like '172.30.0.0/24' "
+            f"({_cut(str(error), 80)})"
         ) from None
+    if not any(network.subnet_of(private) for private in PRIVATE_RANGES):
+        ranges = ", ".join(map(str, PRIVATE_RANGES))
+        raise ValueError(f"subnet {network} is not a private range: use one inside {ranges}")
+    low, high = SUBNET_PREFIXES
+    if not low <= network.prefixlen <= high:
+        raise ValueError(f"subnet {network} must be from /{low} (65536 addresses) to /{high} (16) in size")
+    return network
+
+
+def check_env_key(value: str) -> str:
+    """A name Docker passes as `KEY=VALUE`: a '=' or a control character would make it another variable."""
+    if not value or "=" in value or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise ValueError(
+            f"'{_cut(value)}' is not an environment variable name: it must not be empty nor hold '=', "
+            "a line break, NUL or other control characters"
+        )
+    return value
 
 
 def build_short(value: object) -> object:
@@ -273,7 +315,7 @@ def watch_short(value: object) -> object:
 
 def check_header(value: str) -> str:
     """An HTTP header name (RFC 9110 token), lowercased as HTTP/2 sends it."""
-    if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", value):
+    if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", value):
         raise ValueError(f"'{value}' is not an HTTP header name")
     return value.lower()
 
@@ -295,8 +337,8 @@ def parse_bridge_ports(value: object) -> object:
 
 
 def check_image(value: str) -> str:
-    """An image reference: not empty, no whitespace (Docker would refuse it later, far from this line)."""
-    if not value or any(c.isspace() for c in value):
+    """An image reference: not empty, no whitespace or control characters (Docker would refuse it later)."""
+    if not value or any(c.isspace() or not c.isprintable() for c in value):
         raise ValueError(
             f"'{value}' is not an image reference, like 'nginx:1.27' or 'registry.local/team/app'"
         )

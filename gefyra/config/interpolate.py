@@ -33,8 +33,10 @@ def interpolate_all(text: str, environ: Mapping[str, str]) -> tuple[str, list[st
             return "$"
         body = match.group(2)
         name, sep, default = body.partition(":-")
-        if not _NAME.match(name):
-            problems.append(f"'${{{body}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}")
+        if not _NAME.fullmatch(name):
+            problems.append(
+                f"'${{{body[:40]}}}' is not a valid reference: write ${{NAME}} or ${{NAME:-default}}"
+            )
             return PLACEHOLDER
         value = environ.get(name)
         if sep:
@@ -46,4 +48,5 @@ def interpolate_all(text: str, environ: Mapping[str, str]) -> tuple[str, list[st
             return PLACEHOLDER
         return value
 
-    return _TOKEN.sub(replace, text), problems
+    result = _TOKEN.sub(replace, text)
+    return result, list(dict.fromkeys(problems))  # each unset variable once, however often it is used

@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gefyra.config.problems import Problem
+from gefyra.config.problems import MAX_PROBLEMS, Problem
 from gefyra.errors import ConfigError
 
 if TYPE_CHECKING:  # pydantic stays off the `gefyra --help` path: the model is imported inside load()
+    from gefyra.config.document import Document
     from gefyra.config.model import Config
+
+Located = tuple[tuple[int, int], str]
 
 FILE_NAME = "gefyra.yaml"
 MAX_FILE_SIZE = 4 * 2**20
@@ -44,20 +47,20 @@ def load(
     source, display = _locate(path, cwd)
     text = _read(source, display)
 
-    def fail(located: list[tuple[tuple[int, int], str]]) -> ConfigError:
+    def fail(located: list[Located]) -> ConfigError:
         problems = [Problem(display, line, col, _printable(message)) for (line, col), message in located]
         return ConfigError("\n".join(map(str, problems)), problems=problems)
 
     doc = parse(text, environ)
     if doc.fatal:
-        raise fail(doc.problems)
+        raise fail(_capped(doc.problems))
     if doc.data is None:
         raise fail(doc.problems or [((1, 1), "the file is empty; it must start with 'version: 1'")])
     if not isinstance(doc.data, dict):
         found = _kind(doc.data)
         located = [((1, 1), f"the top level must be a mapping of keys (version, project, ...), got {found}")]
-        raise fail(sorted(doc.problems + located, key=lambda p: p[0]))
-    config = None
+        raise fail(_capped(doc.problems + located))
+    config: Config | None = None
     try:
         config = Config.model_validate(doc.data, context={"base_dir": source.parent})
         located = []
@@ -70,13 +73,38 @@ def load(
         located += check_conflicts(config, doc)
     # A placeholder for a missing variable may make its value invalid too: that is no second problem.
     tainted = {doc.position(p) for p in doc.tainted}
+    tainted |= {doc.position(p, prefer_key=True) for p in doc.tainted_keys}
     located = doc.problems + [p for p in located if p[0] not in tainted]
-    if located:
-        raise fail(sorted(located, key=lambda p: p[0]))  # stable: problems at one place keep their order
+    if located or config is None:
+        raise fail(_capped(located))
     for name, container in config.containers.items():
         container._env_file_values = env_values.get(name, {})
     config._source = source
+    config._display = display
+    config._mount_positions = _mount_positions(doc, config)
     return config
+
+
+def _capped(located: list[Located]) -> list[Located]:
+    """Sorted by position (stable: problems at one place keep their order), at most MAX_PROBLEMS of them,
+    then one at the next problem saying how many more there are."""
+    located = sorted(located, key=lambda p: p[0])
+    if len(located) <= MAX_PROBLEMS:
+        return located
+    more = len(located) - MAX_PROBLEMS
+    message = f"and {more} more problems (only the first {MAX_PROBLEMS} are shown)"
+    return [*located[:MAX_PROBLEMS], (located[MAX_PROBLEMS][0], message)]
+
+
+def _mount_positions(doc: Document, config: Config) -> dict[tuple[str, int], tuple[int, int]]:
+    """Where each mount's source is written (the entry of a short form), for warnings about it."""
+    positions: dict[tuple[str, int], tuple[int, int]] = {}
+    for name, container in config.containers.items():
+        for index in range(len(container.mounts)):
+            path = ("containers", name, "mounts", index)
+            source = (*path, "source")
+            positions[(name, index)] = doc.position(source if source in doc.positions else path)
+    return positions
 
 
 def _locate(path: str | Path | None, cwd: Path) -> tuple[Path, str]:
@@ -122,6 +150,8 @@ def _kind(value: object) -> str:
     return "a list" if isinstance(value, list) else f"the value {value!r}"
 
 
-def _printable(message: str) -> str:
-    """One line per problem, whatever a key or value contains: control characters are escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+def _printable(message: str, limit: int = 2000) -> str:
+    """One line per problem, whatever a key or value contains: control characters are escaped, and a
+    message quoting a huge key is cut."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -47,6 +47,7 @@ Duration = Annotated[
 EnvValue = Annotated[
     str, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | float | bool)
 ]
+EnvKey = Annotated[str, AfterValidator(forms.check_env_key)]
 CommandLine = Annotated[
     list[str], BeforeValidator(forms.split_command, json_schema_input_type=str | list[str])
 ]
@@ -62,12 +63,17 @@ def _base_dir(info: ValidationInfo) -> Path:
     return Path(context.get("base_dir") or Path.cwd())
 
 
-def _absolute(value: Path, info: ValidationInfo) -> Path:
-    """Relative paths are relative to the folder of gefyra.yaml; `~` is the user's home."""
-    return forms.resolve_path(_base_dir(info), value)
+def _absolute(value: object, info: ValidationInfo) -> object:
+    """Relative paths are relative to the folder of gefyra.yaml; `~` is the user's home.
+
+    Before pydantic's own check, so that each path becomes a Path once (other types get its error).
+    """
+    if isinstance(value, str | Path):
+        return forms.resolve_path(_base_dir(info), value)
+    return value
 
 
-RelPath = Annotated[Path, AfterValidator(_absolute), WithJsonSchema({"type": "string"})]
+RelPath = Annotated[Path, BeforeValidator(_absolute), WithJsonSchema({"type": "string"})]
 
 
 class _Model(BaseModel):
@@ -81,6 +87,17 @@ class Project(_Model):
         default_factory=lambda: forms.normalise_label(Path.cwd().name),
         description="DNS-1123 label; default: the folder name of gefyra.yaml, normalised.",
     )
+
+
+ImageRef = Annotated[str, AfterValidator(forms.check_image)]
+
+
+class ClusterImages(_Model):
+    """The images of gefyra's cluster side, from a registry the cluster can pull from (all three)."""
+
+    operator: ImageRef = Field(description="The Operator's image.")
+    stowaway: ImageRef = Field(description="Stowaway's image.")
+    carrier: ImageRef = Field(description="Carrier's image (takes the place of a bridged container).")
 
 
 class Cluster(_Model):
@@ -105,9 +122,14 @@ class Cluster(_Model):
         description="'auto': install or upgrade gefyra in the cluster when needed; 'never': only use it.",
     )
     client_timeout: Duration = Field(
-        "10m",  # type: ignore[assignment] - validated into a timedelta; the schema shows the string
+        "10m",  # validated into a timedelta; the schema shows the string
         validate_default=True,
         description="Grace period after which the cluster cleans up after a client that vanished.",
+    )
+    images: ClusterImages | None = Field(
+        None,
+        description="Images of the Operator, Stowaway and Carrier (install: auto); default: built here from "
+        "images/ (GEFYRA_OPERATOR_IMAGE, GEFYRA_STOWAWAY_IMAGE, GEFYRA_CARRIER_IMAGE override both).",
     )
 
 
@@ -115,7 +137,9 @@ class Network(_Model):
     """The Docker network of the project's containers and Cargo."""
 
     subnet: Annotated[Literal["auto"] | ipaddress.IPv4Network, BeforeValidator(forms.parse_subnet)] = Field(
-        "auto", description="'auto' (a free private /24) or an IPv4 CIDR like '172.30.0.0/24'."
+        "auto",
+        description="'auto' (a free private /24) or a private IPv4 CIDR (inside 10/8, 172.16/12, 192.168/16 "
+        "or 100.64/10) from /16 to /28, like '172.30.0.0/24'.",
     )
 
 
@@ -124,7 +148,7 @@ class Build(_Model):
 
     context: RelPath = Field(description="Build context folder, relative to gefyra.yaml.")
     dockerfile: str = Field("Dockerfile", description="Path of the Dockerfile inside the context.")
-    args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments (ARG).")
+    args: dict[EnvKey, EnvValue] = Field(default_factory=dict, description="Build arguments (ARG).")
     target: str | None = Field(None, description="Stage to build in a multi-stage Dockerfile.")
 
 
@@ -134,6 +158,7 @@ class EnvFrom(_Model):
     kind: Literal["deployment", "statefulset", "pod"] = Field(description="Kind of the workload.")
     name: ObjectName = Field(description="Name of the workload.")
     container: Name | None = Field(None, description="Container in its Pod; default: the first one.")
+    namespace: Name | None = Field(None, description="Namespace of the workload; default: cluster.namespace.")
 
 
 class Mount(_Model):
@@ -205,7 +230,7 @@ class Container(_Model):
     user: Annotated[
         str | None, BeforeValidator(forms.scalar_to_str, json_schema_input_type=str | int | None)
     ] = Field(None, description="User (name or uid[:gid]) the container runs as.")
-    env: dict[str, EnvValue] = Field(
+    env: dict[EnvKey, EnvValue] = Field(
         default_factory=dict, description="Environment variables; win over env_file."
     )
     env_file: Annotated[
@@ -345,6 +370,8 @@ class Config(_Model):
     containers: dict[Name, Container] = Field(default_factory=dict, description="Local containers by name.")
     bridges: dict[Name, Bridge] = Field(default_factory=dict, description="Bridges by name; need a cluster.")
     _source: Path | None = PrivateAttr(None)
+    _display: str | None = PrivateAttr(None)  # the file's name as messages show it
+    _mount_positions: dict[tuple[str, int], tuple[int, int]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+MAX_PROBLEMS = 100  # shown; then one last problem says how many more there are
 
 
 @dataclass(frozen=True, order=True)
@@ -29,3 +32,11 @@ def did_you_mean(word: object, candidates: Iterable[str]) -> str:
         return ""
     matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def human_path(path: tuple[Any, ...]) -> str:
+    """('containers', 'web', 'ports', 0) -> 'containers.web.ports[0]'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "(top level)"

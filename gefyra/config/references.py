@@ -30,9 +30,10 @@ def check_references(doc: Document) -> list[Located]:
         )
     containers = data.get("containers")
     names = [n for n in containers if isinstance(n, str)] if isinstance(containers, dict) else []
+    known = set(names)
     for name, bridge in bridges.items():
         local = bridge.get("local", name) if isinstance(bridge, dict) else None
-        if not isinstance(local, str) or local in names:
+        if not isinstance(local, str) or local in known:
             continue
         path = ("bridges", name, "local")
         explicit = isinstance(bridge, dict) and "local" in bridge
@@ -50,26 +51,21 @@ def check_references(doc: Document) -> list[Located]:
 def check_conflicts(config: Config, doc: Document) -> list[Located]:
     """Clashes between entries of a valid config, which Docker or the cluster would refuse at apply."""
     problems: list[Located] = []
-    published: list[tuple[str | None, int, str, str]] = []
+    published: dict[tuple[int, str], dict[str | None, str]] = {}  # (port, protocol) -> address -> where
     for name, container in config.containers.items():
         for index, port in enumerate(container.ports):
             here = f"containers.{name}.ports[{index}]"
-            clash = next(
-                (
-                    where
-                    for ip, number, protocol, where in published
-                    if (number, protocol) == (port.host_port, port.protocol)
-                    and None in (ip, port.host_ip)
-                    or (ip, number, protocol) == (port.host_ip, port.host_port, port.protocol)
-                ),
-                None,
+            holders = published.setdefault((port.host_port, port.protocol), {})
+            # one address, or "all addresses" (None) on either side, clash
+            clash = holders.get(port.host_ip) or (
+                next(iter(holders.values()), None) if port.host_ip is None else holders.get(None)
             )
             if clash:
                 message = (
                     f"{here}: host port {port.host_port}/{port.protocol} is already published by {clash}"
                 )
                 problems.append((doc.position(("containers", name, "ports", index)), message))
-            published.append((port.host_ip, port.host_port, port.protocol, here))
+            holders.setdefault(port.host_ip, here)
         for index, rule in enumerate(container.watch):
             if rule.action == "rebuild" and container.build is None:
                 where = f"containers.{name}.watch[{index}].action"

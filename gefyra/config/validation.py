@@ -6,37 +6,42 @@ import datetime
 import re
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from gefyra.config.document import Document
-from gefyra.config.problems import did_you_mean
+from gefyra.config.problems import MAX_PROBLEMS, did_you_mean, human_path
 
 Located = tuple[tuple[int, int], str]
 
 
-def human_path(path: tuple[Any, ...]) -> str:
-    """('containers', 'web', 'ports', 0) -> 'containers.web.ports[0]'."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text.lstrip(".") or "(top level)"
+def problems_from(
+    error: ValidationError, doc: Document, root: type[BaseModel], limit: int = MAX_PROBLEMS
+) -> list[Located]:
+    """One problem per place (pydantic reports a union's failure once per branch; we keep the first).
 
-
-def problems_from(error: ValidationError, doc: Document, root: type[BaseModel]) -> list[Located]:
-    """One problem per place (pydantic reports a union's failure once per branch; we keep the first)."""
+    Only the first `limit` by position are put into words (a "did you mean" compares a key with every
+    allowed one): the others keep an empty message, as they are only counted (see loader._capped).
+    """
     seen: set[tuple[Any, ...]] = set()
-    result: list[Located] = []
+    places: list[tuple[tuple[int, int], Callable[[], str]]] = []
     for item in error.errors(include_url=False):
         path, is_key = _data_path(item["loc"], doc, keyed=item["type"] not in ("extra_forbidden", "missing"))
         if (path, is_key) in seen:
             continue
         seen.add((path, is_key))
-        located = _locate(item, path, is_key, doc, root)
-        if located not in result:
+        places.append(_locate(dict(item), path, is_key, doc, root))
+    places.sort(key=lambda place: place[0])  # stable: problems at one place keep pydantic's order
+    result: list[Located] = []
+    shown: set[Located] = set()
+    for where, render in places[:limit]:
+        located = (where, render())
+        if located not in shown:
+            shown.add(located)
             result.append(located)
-    return result
+    return result + [(where, "") for where, _ in places[limit:]]
 
 
 def _data_path(loc: tuple[Any, ...], doc: Document, *, keyed: bool) -> tuple[tuple[Any, ...], bool]:
@@ -64,31 +69,43 @@ def _looks_like_branch(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "list", "dict"})
 
 
-def _locate(item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Document, root: type) -> Located:
+def _locate(
+    item: dict[str, Any], path: tuple[Any, ...], is_key: bool, doc: Document, root: type
+) -> tuple[tuple[int, int], Callable[[], str]]:
+    """Where the problem is, and how to say it (called only for the problems shown)."""
     kind = item["type"]
     where = human_path(path)
     if kind == "extra_forbidden" and path:
         parent, key = path[:-1], path[-1]
-        allowed = _fields_at(root, parent)
         inside = f" in {human_path(parent)}" if parent else ""
-        return doc.position(path, prefer_key=True), f"unknown key '{key}'{inside}{did_you_mean(key, allowed)}"
+        return doc.position(
+            path, prefer_key=True
+        ), lambda: f"unknown key '{key}'{inside}{did_you_mean(key, _fields_at(root, parent))}"
     if kind == "missing" and path:
         parent, key = path[:-1], path[-1]
         prefix = f"{human_path(parent)}: " if parent else ""
-        return doc.position(parent, prefer_key=True), f"{prefix}missing required key '{key}'"
-    message = _message(item)
+        return doc.position(parent, prefer_key=True), lambda: f"{prefix}missing required key '{key}'"
+
+    def message() -> str:
+        return f"{where}: {_message(item, secret=_secret(path))}"
+
     if is_key:
-        return doc.position(path, prefer_key=True), f"{where}: {message}"
+        return doc.position(path, prefer_key=True), message
     if isinstance(_value_at(doc.data, path[:-1]), str):  # a field of a short form: point at the string
-        return doc.position(path), f"{where}: {message}"
+        return doc.position(path), message
     value = _value_at(doc.data, path)
     # A mapping or list that is wrong as a whole (not its type) is best pointed at by its key.
     prefer_key = (
         (isinstance(value, dict) and not kind.endswith("_type"))  # e.g. a container as a whole
-        or value is None  # ruamel places an empty value at the start of the next line
+        or value is None  # an empty value is placed at the start of the next token
         or path not in doc.positions
     )
-    return doc.position(path, prefer_key=prefer_key), f"{where}: {message}"
+    return doc.position(path, prefer_key=prefer_key), message
+
+
+def _secret(path: tuple[Any, ...]) -> bool:
+    """Values that may be secrets (env, build args): a message names their key, never shows them."""
+    return len(path) >= 3 and path[0] == "containers" and (path[2] == "env" or path[2:4] == ("build", "args"))
 
 
 _EXPECTED = {
@@ -107,21 +124,22 @@ _EXPECTED = {
 }
 
 
-def _message(item: dict[str, Any]) -> str:
+def _message(item: dict[str, Any], *, secret: bool = False) -> str:
     kind, ctx, value = item["type"], item.get("ctx") or {}, item.get("input")
+    show = _kind_of if secret else _show
     if kind == "value_error":
         return str(ctx.get("error", item["msg"]))
     if kind in ("literal_error", "enum"):
         expected = re.findall(r"'([^']*)'|(\d+)", str(ctx.get("expected", "")))
         options = [a or b for a, b in expected]
-        if isinstance(value, str) and value in options:  # `version: "1"`: right text, wrong type
+        if isinstance(value, str) and value in options and not secret:  # `version: "1"`: text, not 1
             return f"{item['msg']}, got the text {value!r} (write it without quotes)"
-        return f"{item['msg']}, got {_show(value)}{did_you_mean(value, options)}"
+        return f"{item['msg']}, got {show(value)}{'' if secret else did_you_mean(value, options)}"
     if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_show(value)}"
+        return f"expected {_EXPECTED[kind]}, got {show(value)}"
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{item['msg']}, got {_show(value)}"
-    return item["msg"]
+        return f"{item['msg']}, got {show(value)}"
+    return str(item["msg"])
 
 
 def _show(value: Any) -> str:
@@ -137,6 +155,13 @@ def _show(value: Any) -> str:
         return f"the date {value.isoformat()} (quote it to make it text)"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind_of(value: Any) -> str:
+    """What `value` is, never what it says: for values that may be secrets."""
+    if isinstance(value, dict | list) or value is None or isinstance(value, bool):
+        return _show(value)
+    return {str: "text", int: "a number", float: "a number"}.get(type(value), "a date")
 
 
 def _value_at(data: Any, path: tuple[Any, ...]) -> Any:

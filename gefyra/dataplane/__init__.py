@@ -1,9 +1,11 @@
-"""The data plane: Cargo, Stowaway and Carrier images, their configs, and the helpers the engine kinds call.
+"""The data plane's pure part: models and renderers of Cargo, Stowaway and Carrier configs (no I/O; an
+import-linter contract keeps it so).
 
-- render:    pure config renderers (Cargo's WireGuard file, dnsmasq, Carrier's nginx, app DNS settings)
-- images:    image names and the content-hash cached builder `ensure_images`
-- stowaway:  typed client of Stowaway's control API
-- files:     put secrets into containers as mode-600 files (never env, labels or command lines)
-- cargo:     start Cargo with a peer config and wait for its tunnel
-- gateway:   make Cargo the default gateway of an app container from outside it
+- models:       typed data exchanged with Stowaway's control API and handed to the renderers
+- render:       config renderers (Cargo's WireGuard file, dnsmasq, Carrier's nginx, app DNS settings)
+- cargo_layout: facts about the Cargo image and its fixed address on a project network
+- archive:      tar archives of small files built in memory
+
+The Docker side (start Cargo, route apps, copy files, build images) is gefyra.providers.docker.dataplane;
+the client of Stowaway's control API is gefyra.stowaway.
 """

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from ipaddress import IPv4Network
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from gefyra.model.resources import Resource, ResourceKey
+from gefyra.model.resources import Resource, ResourceKey, Spec
+
+if TYPE_CHECKING:  # only for annotations: importing the config models costs start-up time
+    from gefyra.config.model import Config, Container
 
 NETWORK = ResourceKey("network", "default")
 
@@ -56,7 +59,7 @@ def build_tag(project: str, name: str, context_hash: str) -> str:
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def dump(self) -> dict[str, Any]:
+    def dump(self) -> Spec:
         return self.model_dump(mode="json")
 
 
@@ -108,7 +111,7 @@ class ContainerSpec(_Spec):
     cap_add: list[str] | None = None
 
 
-def network_resource(config: Any) -> Resource:
+def network_resource(config: Config) -> Resource:
     """The project's network (`network/default`)."""
     subnet = config.network.subnet
     spec = NetworkSpec(
@@ -119,9 +122,9 @@ def network_resource(config: Any) -> Resource:
 
 
 def container_resource(
-    config: Any,
+    config: Config,
     name: str,
-    container: Any,
+    container: Container,
     *,
     image_ids: Mapping[str, str],
     context_hash: str | None = None,
@@ -130,7 +133,7 @@ def container_resource(
     `context_hash` is given for builds."""
     project = config.project.name
     build = None
-    image = container.image
+    image = container.image or ""  # the config model guarantees exactly one of image and build
     if container.build is not None:
         build = BuildSpec(
             context=str(container.build.context),

@@ -42,4 +42,4 @@ def project_filter(project: str | None = None) -> str:
 
 def is_gefyra(labels: Mapping[str, str] | None) -> bool:
     """True for objects gefyra made (the only ones it may change)."""
-    return bool(labels) and PROJECT in labels
+    return labels is not None and PROJECT in labels

@@ -6,11 +6,14 @@ actual one also carries an `Observed` with what the provider saw (running or not
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, JsonValue, model_validator
 
 from gefyra.model.hashing import spec_hash
+
+Spec = dict[str, JsonValue]
+"""A canonical spec: JSON-able (what is hashed, stored in a label and diffed)."""
 
 
 class ResourceKey(NamedTuple):
@@ -38,10 +41,15 @@ class Observed(BaseModel):
     detail: str = ""  # human why, e.g. "exited with code 137"
     ref: str = ""  # provider id (container id, network id)
     # provider facts for status/other kinds (ip, subnet, image id); never planned on
-    info: dict[str, Any] = {}
+    info: dict[str, JsonValue] = {}
     # facts an in-place `update` repairs (e.g. "container/web is not routed through Cargo"); the planner plans
     # an update with these as the cause when the spec itself is up to date. Not part of any spec or hash.
     drift: tuple[str, ...] = ()
+
+    def fact(self, name: str) -> str | None:
+        """A text fact from `info` (None when absent or not text)."""
+        value = self.info.get(name)
+        return value if isinstance(value, str) else None
 
 
 class Resource(BaseModel):
@@ -57,7 +65,7 @@ class Resource(BaseModel):
 
     kind: str
     name: str
-    spec: dict[str, Any]
+    spec: Spec
     depends_on: tuple[ResourceKey, ...] = ()
     after: tuple[ResourceKey, ...] = ()
     mutable: tuple[str, ...] = ()
@@ -71,12 +79,12 @@ class Resource(BaseModel):
             object.__setattr__(self, "spec_hash", spec_hash(self.spec, self.mutable))
         return self
 
-    def evolve(self, **changes: Any) -> Resource:
+    def evolve(self, **changes: object) -> Resource:
         """A copy with `changes`; the spec hash is recomputed when the spec changes (model_copy would not)."""
         data = {**dict(self), **changes}
         if "spec" in changes and "spec_hash" not in changes:
             data["spec_hash"] = ""
-        return Resource(**data)
+        return Resource.model_validate(data)
 
     @property
     def key(self) -> ResourceKey:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+
+from pydantic import JsonValue
 
 from gefyra.planning.plan import FieldDiff
 
 
 def diff_specs(
-    before: Mapping[str, Any] | None, after: Mapping[str, Any], prefix: str = ""
+    before: Mapping[str, JsonValue] | None, after: Mapping[str, JsonValue], prefix: str = ""
 ) -> list[FieldDiff]:
     """Dotted paths that differ, sorted; nested mappings are walked, lists compare whole."""
     before = before or {}
@@ -20,8 +21,10 @@ def diff_specs(
             out.append(FieldDiff(path=path, change="added", after=after[key]))
         elif key not in after:
             out.append(FieldDiff(path=path, change="removed", before=before[key]))
-        elif isinstance(before[key], Mapping) and isinstance(after[key], Mapping):
-            out.extend(diff_specs(before[key], after[key], prefix=f"{path}."))
-        elif before[key] != after[key]:
-            out.append(FieldDiff(path=path, change="changed", before=before[key], after=after[key]))
+        else:
+            old, new = before[key], after[key]
+            if isinstance(old, Mapping) and isinstance(new, Mapping):
+                out.extend(diff_specs(old, new, prefix=f"{path}."))
+            elif old != new:
+                out.append(FieldDiff(path=path, change="changed", before=old, after=new))
     return out

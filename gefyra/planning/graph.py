@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
 
 from gefyra.errors import PlanError
@@ -11,7 +11,11 @@ from gefyra.errors import PlanError
 T = TypeVar("T", bound=Hashable)
 
 
-def topo_order(nodes: Iterable[T], edges: Mapping[T, Iterable[T]], sort_key=str) -> list[T]:
+def topo_order(
+    nodes: Iterable[T],
+    edges: Mapping[T, Iterable[T]],
+    sort_key: Callable[[T], str | tuple[int, str]] = str,
+) -> list[T]:
     """Nodes so that every node follows the nodes it depends on (`edges[n]` = what n depends on, unknown
     ones ignored).
 

@@ -8,9 +8,9 @@ reverse dependency order and creates in dependency order even when a whole chain
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 from gefyra.model.resources import Resource, ResourceKey
 
@@ -30,8 +30,8 @@ class FieldDiff(BaseModel):
 
     path: str
     change: Literal["added", "removed", "changed"]
-    before: Any = None
-    after: Any = None
+    before: JsonValue = None
+    after: JsonValue = None
 
 
 class Change(BaseModel):
@@ -45,11 +45,27 @@ class Change(BaseModel):
     diff: tuple[FieldDiff, ...] = ()
 
 
+class StepOptions(BaseModel):
+    """Instructions for a step beyond the plan itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rebuild: bool = False  # build the image again even when its tag exists (watch `rebuild`)
+
+
+class Notice(BaseModel):
+    """Something the user should know about a plan that is not a change: e.g. a mount beyond the project
+    folder. Shown once on stderr (text) or as `notices` in JSON; never fails the command."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str  # stable, for scripts: "risky-mount", ...
+    message: str
+
+
 class Step(BaseModel):
     """One executable node of the plan DAG. `resource` is the desired resource (create, update) or the
-    actual one
-    (delete); `previous` is the actual one for update. `options` carry instructions such as {"rebuild":
-    true}."""
+    actual one (delete); `previous` is the actual one for update."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -60,7 +76,7 @@ class Step(BaseModel):
     depends_on: tuple[str, ...] = ()
     resource: Resource
     previous: Resource | None = None
-    options: dict[str, Any] = {}
+    options: StepOptions = StepOptions()
 
 
 class Plan(BaseModel):
@@ -72,6 +88,7 @@ class Plan(BaseModel):
     project: str
     changes: tuple[Change, ...] = ()
     steps: tuple[Step, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action is action)

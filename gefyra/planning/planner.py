@@ -19,13 +19,12 @@ dependencies.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from gefyra.errors import PlanError
 from gefyra.model.resources import Resource, ResourceKey
 from gefyra.planning.diff import diff_specs
 from gefyra.planning.graph import topo_order
-from gefyra.planning.plan import Action, Change, FieldDiff, Plan, Step
+from gefyra.planning.plan import Action, Change, FieldDiff, Notice, Plan, Step, StepOptions
 
 _MAX_NAMED_FIELDS = 4
 
@@ -36,10 +35,11 @@ def plan(
     actual: Sequence[Resource],
     *,
     force_replace: Mapping[ResourceKey, str] | None = None,
-    options: Mapping[ResourceKey, Mapping[str, Any]] | None = None,
+    options: Mapping[ResourceKey, StepOptions] | None = None,
+    notices: Sequence[Notice] = (),
 ) -> Plan:
     """Compare desired with actual. `force_replace` maps keys to a cause; `options` are handed to their
-    steps."""
+    steps; `notices` travel with the plan."""
     force_replace = force_replace or {}
     options = options or {}
     wanted = _index_desired(desired)
@@ -63,7 +63,12 @@ def plan(
         Change(key=resource.key, action=Action.DELETE, cause="another copy with the same labels")
         for resource in duplicates
     )
-    return Plan(project=project, changes=tuple(changes[key] for key in display) + extra, steps=steps)
+    return Plan(
+        project=project,
+        changes=tuple(changes[key] for key in display) + extra,
+        steps=steps,
+        notices=tuple(notices),
+    )
 
 
 def _index_desired(desired: Iterable[Resource]) -> dict[ResourceKey, Resource]:
@@ -134,7 +139,7 @@ def _steps(
     present: Mapping[ResourceKey, Resource],
     duplicates: Sequence[Resource],
     changes: Mapping[ResourceKey, Change],
-    options: Mapping[ResourceKey, Mapping[str, Any]],
+    options: Mapping[ResourceKey, StepOptions],
 ) -> tuple[Step, ...]:
     steps: dict[str, Step] = {}
     deletes: dict[str, Resource] = {}  # step id -> actual resource
@@ -169,7 +174,7 @@ def _steps(
             action=changes[key].action,
             depends_on=tuple(sorted(set(needs))),
             resource=want,
-            options=dict(options.get(key, {})),
+            options=options.get(key, StepOptions()),
         )
         if changes[key].action is Action.REPLACE and want.replace_policy == "create_first":
             steps[f"delete:{key}"] = Step(
@@ -192,7 +197,7 @@ def _steps(
                 depends_on=tuple(needs),
                 resource=want,
                 previous=present[key],
-                options=dict(options.get(key, {})),
+                options=options.get(key, StepOptions()),
             )
     order = topo_order(
         steps, {step_id: step.depends_on for step_id, step in steps.items()}, sort_key=_step_sort

@@ -43,7 +43,7 @@ def status_of(plan: Plan, actual: Iterable[Resource]) -> StatusReport:
                 state=state,
                 healthy=healthy,
                 detail=detail,
-                docker_name=(observed.info.get("docker_name") if observed else None),
+                docker_name=observed.fact("docker_name") if observed else None,
             )
         )
     return StatusReport(project=plan.project, resources=items)

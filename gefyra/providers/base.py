@@ -6,10 +6,20 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar, TypeVar
 
+from gefyra.config.model import Config
 from gefyra.errors import ProviderError
 from gefyra.model.resources import Resource
+
+T = TypeVar("T")
+
+
+def narrow(value: object, expected: type[T], what: str) -> T:
+    """`value` as `expected`, or a ProviderError naming `what` (a wiring mistake, never user input)."""
+    if not isinstance(value, expected):
+        raise ProviderError(f"{what} is a {type(value).__name__}, not a {expected.__name__}")
+    return value
 
 
 @dataclass
@@ -17,30 +27,37 @@ class Snapshot:
     """One observation of the world, taken once before planning: provider name -> that provider's snapshot."""
 
     project: str | None
-    providers: dict[str, Any] = field(default_factory=dict)
+    providers: dict[str, object] = field(default_factory=dict)
 
-    def of(self, provider: str) -> Any:
-        return self.providers[provider]
+    def of(self, provider: str, expected: type[T]) -> T:
+        """The snapshot of `provider`, checked to be an `expected`."""
+        if provider not in self.providers:
+            raise ProviderError(f"no snapshot of provider {provider!r}")
+        return narrow(self.providers[provider], expected, f"the snapshot of {provider}")
 
 
 class Session:
     """Provider clients for one API call, created lazily and shared by every step (thread-safe creation)."""
 
-    def __init__(self, factories: Mapping[str, Callable[[], Any]]) -> None:
+    def __init__(self, factories: Mapping[str, Callable[[], object]]) -> None:
         self._factories = dict(factories)
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, object] = {}
         self._lock = threading.Lock()
 
-    def client(self, provider: str) -> Any:
+    def client(self, provider: str) -> object:
         with self._lock:
             if provider not in self._clients:
                 self._clients[provider] = self._factories[provider]()
             return self._clients[provider]
 
+    def client_of(self, provider: str, expected: type[T]) -> T:
+        """The client of `provider`, checked to be an `expected` (each provider's boundary type)."""
+        return narrow(self.client(provider), expected, f"the client of {provider}")
+
     def close(self) -> None:
         for client in self._clients.values():
             close = getattr(client, "close", None)
-            if close:
+            if callable(close):
                 close()
 
 
@@ -56,8 +73,8 @@ class StepContext:
     project: str
     session: Session
     snapshot: Snapshot
-    config: Any = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    config: Config | None = None
+    options: Mapping[str, object] = field(default_factory=dict)
     hooks: Sequence[PostStartHook] = ()
     log_sink: Callable[[str, str | None], None] | None = None
 
@@ -103,10 +120,10 @@ class Kind(ABC):
     provider: ClassVar[str] = "docker"
 
     @abstractmethod
-    def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
+    def desired(self, config: Config, snapshot: Snapshot) -> list[Resource]:
         """Resources of this kind that gefyra.yaml asks for (may read local files, never the provider)."""
 
-    def amend(self, desired: list[Resource], config: Any) -> list[Resource]:
+    def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
         """Adjust the whole desired list after every kind produced its own (e.g. add a depends_on).
         Default: none."""
         return desired
@@ -143,29 +160,29 @@ class Provider(ABC):
 
     name: ClassVar[str]
 
-    def active(self, config: Any) -> bool:
+    def active(self, config: Config | None) -> bool:
         """Whether this provider takes part for `config` (None: `down`/`list` without a file). Default:
         always.
         Kinds of an inactive provider neither produce desired resources nor are read."""
         return True
 
     @abstractmethod
-    def connect(self, config: Any) -> Any:
+    def connect(self, config: Config | None) -> object:
         """A client (created lazily by Session, at most once per API call)."""
 
     @abstractmethod
-    def observe(self, client: Any, project: str | None, config: Any) -> Any:
+    def observe(self, client: object, project: str | None, config: Config | None) -> object:
         """One snapshot of every labelled object of `project` (every gefyra project when None)."""
 
     @abstractmethod
-    def projects(self, client: Any) -> set[str]:
+    def projects(self, client: object) -> set[str]:
         """Names of every gefyra project with objects here."""
 
     @abstractmethod
-    def sweep(self, client: Any, project: str, *, images: bool = False) -> list[str]:
+    def sweep(self, client: object, project: str, *, images: bool = False) -> list[str]:
         """Remove every object labelled with `project` still left (and the images built for it when `images`);
         return what was removed (for `down`)."""
 
     @abstractmethod
-    def leftovers(self, client: Any, project: str, *, images: bool = False) -> list[str]:
+    def leftovers(self, client: object, project: str, *, images: bool = False) -> list[str]:
         """Objects labelled with `project` that still exist (down verifies this is empty)."""

@@ -12,13 +12,19 @@ from functools import cache
 
 from gefyra.providers.base import Kind, PostStartHook, Provider
 
-PROVIDERS: tuple[str, ...] = ("gefyra.providers.docker.provider",)
+PROVIDERS: tuple[str, ...] = (
+    "gefyra.providers.docker.provider",
+    "gefyra.providers.kube.provider",  # active only with `cluster:` (or objects left in a cluster)
+)
 
 KINDS: tuple[str, ...] = (
     "gefyra.providers.docker.network",
     "gefyra.providers.docker.container",
     "gefyra.providers.docker.connection",  # data plane: the WireGuard peer (needs `cluster:`)
     "gefyra.providers.docker.cargo",  # data plane: the Cargo sidecar, gateway of app containers
+    "gefyra.providers.kube.install",  # cluster: gefyra's cluster side (cluster.install: auto)
+    "gefyra.providers.kube.client",  # cluster: this machine's GefyraClient (peer Secret by the Operator)
+    "gefyra.providers.kube.bridge",  # cluster: one GefyraBridge per `bridges:` entry
 )
 
 

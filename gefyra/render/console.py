@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 
 class Console:
@@ -24,7 +27,7 @@ class Console:
         """A result (plan text, status table, JSON): stdout."""
         print(text, file=self.out_stream, flush=True)
 
-    def json(self, value: Any) -> None:
+    def json(self, value: JsonValue) -> None:
         print(json.dumps(value, indent=2, sort_keys=False), file=self.out_stream, flush=True)
 
     def json_line(self, text: str) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import JsonValue
 
-from gefyra.model.resources import ResourceKey
-from gefyra.planning.plan import Action, Change, FieldDiff, Plan
+from gefyra.planning.plan import Action, Plan
 
 FORMAT_VERSION = 1
 
 
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
+def plan_to_dict(plan: Plan) -> dict[str, JsonValue]:
     return {
         "format_version": FORMAT_VERSION,
         "project": plan.project,
@@ -37,18 +36,5 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {"id": step.id, "op": step.op, "address": str(step.key), "depends_on": list(step.depends_on)}
             for step in plan.steps
         ],
+        "notices": [{"code": notice.code, "message": notice.message} for notice in plan.notices],
     }
-
-
-def plan_from_dict(data: dict[str, Any]) -> Plan:
-    """The changes of a plan JSON as a Plan (without steps), for rendering a `plan` event as text."""
-    changes = tuple(
-        Change(
-            key=ResourceKey(item["kind"], item["name"]),
-            action=Action(item["action"]),
-            cause=item["cause"],
-            diff=tuple(FieldDiff(**diff) for diff in item.get("diff", ())),
-        )
-        for item in data.get("changes", ())
-    )
-    return Plan(project=data.get("project", ""), changes=changes)

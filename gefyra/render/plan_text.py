@@ -12,7 +12,8 @@ Plan: 1 to add, 1 to replace, 1 to destroy.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+from pydantic import JsonValue
 
 from gefyra.planning.plan import Action, Change, FieldDiff, Plan
 
@@ -63,7 +64,7 @@ def _diff_line(item: FieldDiff) -> str:
     return f"{symbol} {item.path}: {_value(item.before)} => {_value(item.after)}"
 
 
-def _value(value: Any) -> str:
+def _value(value: JsonValue) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
 

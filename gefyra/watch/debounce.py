@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Literal
 
-DEFAULT_QUIET_S = 0.3
+DEFAULT_QUIET_S = 0.1
 
 # Editor temp and backup files: vim (.swp, .swx, ~, 4913), emacs (.#x, #x#), JetBrains (___jb_tmp___), sed -i,
 # etc.
@@ -92,7 +92,8 @@ class Debouncer:
 
     def take(self) -> list[Trigger]:
         """The due triggers, sorted (empty while the quiet period runs)."""
-        if not self._pending or self.wait_s() > 0:
+        wait = self.wait_s()
+        if wait is None or wait > 0:
             return []
         due, self._pending = sorted(self._pending), set()
         return due

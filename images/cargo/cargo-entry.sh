@@ -9,6 +9,10 @@ ifname=${CARGO_INTERFACE:-wg0}
 run=/run/cargo
 log() { echo "cargo: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=../shared/wg-up.sh
+source /usr/local/lib/gefyra/wg-up.sh
+# shellcheck source=cargo-lib.sh
+source /usr/local/lib/gefyra/cargo-lib.sh
 
 [ -r "$conf" ] || die "WireGuard config $conf is not mounted"
 # The config holds the private key: refuse one that others than its owner may read or write.
@@ -20,18 +24,6 @@ trap 'rm -f "$run/setconf"' EXIT
 # A restarted container keeps /run: the marker must mean "this start", and a copy left by a SIGKILL goes.
 rm -f "$run/ready" "$run/setconf"
 
-# wg-quick fields that `wg setconf` does not understand, read from [Interface] only.
-# `Key = value` (spaces optional; values may contain '=' as base64 does). mawk: no IGNORECASE, so
-# keys are compared in lower case.
-field() { # section key
-  awk -v sec="$1" -v k="$2" '
-    /^[ \t]*\[/ { cur = tolower($0); gsub(/[ \t\[\]]/, "", cur); next }
-    { i = index($0, "="); if (!i) next
-      key = tolower(substr($0, 1, i - 1)); gsub(/[ \t]/, "", key)
-      if ((sec == "" || cur == sec) && key == k) { v = substr($0, i + 1); gsub(/[ \t]/, "", v); print v } }
-  ' "$conf"
-}
-iface_field() { field interface "$(echo "$1" | tr 'A-Z' 'a-z')"; }
 key_name() { case $1 in privatekey) echo PrivateKey ;; publickey) echo PublicKey ;; *) echo PresharedKey ;; esac; }
 # wg quotes values as `value': keep what precedes the quote; blank anything key-like that is left.
 redact_wg() { printf '%s\n' "$1" | sed -E "s/[\`'].*//; s/[A-Za-z0-9+\/]{20,}=*/<redacted>/g; s/:?[[:space:]]*\$//" | paste -sd ';' -; }
@@ -62,7 +54,7 @@ iptables -I FORWARD 1 -i "$ifname" -j CARGO-FROM-TUNNEL
 
 # The stripped config holds the private key: write it with mode 600 before the content goes in.
 umask 077
-grep -viE '^[[:space:]]*(Address|DNS|MTU|Table|PreUp|PostUp|PreDown|PostDown|SaveConfig)[[:space:]]*=' "$conf" >"$run/setconf"
+setconf_text >"$run/setconf"
 
 if [ "$mtu" = "auto" ]; then
   dev=$(ip -4 route get "$endpoint_host" | awk '{for(i=1;i<NF;i++) if($i=="dev") print $(i+1)}' | head -n1)
@@ -70,25 +62,7 @@ if [ "$mtu" = "auto" ]; then
 fi
 
 pids=()
-if ip link add "$ifname" type wireguard 2>/dev/null; then
-  log "using the kernel WireGuard module"
-else
-  log "using wireguard-go (userspace)"
-  # Go runtime of wireguard-go: half the CPUs this container may use, at least 1 (CARGO_GOMAXPROCS overrides).
-  # On a machine that also runs the traffic's other end (apps, the peer, the kernel's forwarding), one P per CPU
-  # lets idle Ps spin and bounce goroutines between CPUs; on 2 CPUs one P moved 20-30 % more (docs/dataplane.md).
-  procs=${CARGO_GOMAXPROCS:-$(( $(nproc) / 2 ))}
-  [[ "$procs" =~ ^[0-9]+$ ]] || die "CARGO_GOMAXPROCS must be a whole number, not '$procs'"
-  (( procs >= 1 )) || procs=1
-  log "wireguard-go with GOMAXPROCS=$procs"
-  # A SIGKILLed wireguard-go leaves its socket in the container layer: without this, the wait below would
-  # pass at once and `wg` would talk to a dead socket after `docker kill` + `docker start`.
-  rm -f "/var/run/wireguard/$ifname.sock"
-  GOMAXPROCS=$procs WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
-  [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
-fi
+wg_up "$ifname" CARGO_GOMAXPROCS
 # wg's error messages quote the offending value (a key, say): never let them reach the logs, which end up
 # in user-visible errors. Name the malformed key field instead; otherwise pass wg's message with values cut.
 wg_error=$(wg setconf "$ifname" "$run/setconf" 2>&1 >/dev/null) || {
@@ -123,6 +97,11 @@ dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --except-interface
   --user=root --cache-size=1000 --log-facility=- "${dns_args[@]}" &
 pids+=($!)
 log "dnsmasq forwarding to ${dns}"
+# The keeper pings Stowaway through the tunnel, re-handshakes from a new source port when nothing comes back
+# and reports the tunnel's state (cargo-keeper.sh); supervised like dnsmasq.
+rm -f /run/gefyra-notes/tunnel
+/usr/local/bin/cargo-keeper.sh keep &
+pids+=($!)
 touch "$run/ready"
 
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait || true; exit 0; }

@@ -4,31 +4,11 @@
 set -euo pipefail
 log() { echo "carrier: $*" >&2; }
 
-: "${CARRIER_CONFIG_URL:?CARRIER_CONFIG_URL must point at the nginx config to serve}"
+# The config comes from CARRIER_CONFIG_URL, or by default from the Operator (carrier_ctl.py: config_source);
+# carrier_ctl.py also writes the rsync daemon's config (/run/carrier/rsyncd.conf; `hosts allow` from the
+# fetched config, else CARRIER_RSYNC_HOSTS_ALLOW, else 127.0.0.1).
 rsync_port=${CARRIER_RSYNC_PORT:-873}
-# name=path pairs separated by ';' - every module is read-only.
-modules=${CARRIER_RSYNC_MODULES:-serviceaccount=/var/run/secrets/kubernetes.io/serviceaccount}
-
 mkdir -p /run/carrier/nginx
-{
-  echo "# rendered by carrier-entry.sh from CARRIER_RSYNC_MODULES"
-  echo "port = $rsync_port"
-  echo "use chroot = yes"
-  echo "uid = root"
-  echo "gid = root"
-  echo "read only = yes"
-  echo "list = yes"
-  # The modules hold the service-account token: loopback only unless widened (e.g. to Stowaway's address).
-  echo "hosts allow = ${CARRIER_RSYNC_HOSTS_ALLOW:-127.0.0.1}"
-  IFS=';' read -ra pairs <<<"$modules"
-  for pair in "${pairs[@]}"; do
-    [ -n "$pair" ] || continue
-    echo "[${pair%%=*}]"
-    echo "    path = ${pair#*=}"
-    echo "    read only = yes"
-  done
-} >/run/carrier/rsyncd.conf
-
 python3 /usr/local/lib/carrier/carrier_ctl.py fetch
 pids=()
 nginx -g 'daemon off;' &

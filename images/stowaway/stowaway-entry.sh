@@ -11,6 +11,8 @@ port=${STOWAWAY_LISTEN_PORT:-51820}
 mtu=${STOWAWAY_MTU:-1420}
 log() { echo "stowaway: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=../shared/wg-up.sh
+source /usr/local/lib/gefyra/wg-up.sh
 
 umask 077
 mkdir -p "$state/peers" "$state/routes"
@@ -23,25 +25,7 @@ fi
 export STOWAWAY_MTU=$mtu
 
 pids=()
-if ip link add "$ifname" type wireguard 2>/dev/null; then
-  log "using the kernel WireGuard module"
-else
-  log "using wireguard-go (userspace)"
-  # Go runtime of wireguard-go: half the CPUs this container may use, at least 1 (STOWAWAY_GOMAXPROCS overrides).
-  # On a machine that also runs the traffic's other end (apps, the peer, the kernel's forwarding), one P per CPU
-  # lets idle Ps spin and bounce goroutines between CPUs; on 2 CPUs one P moved 20-30 % more (docs/dataplane.md).
-  procs=${STOWAWAY_GOMAXPROCS:-$(( $(nproc) / 2 ))}
-  [[ "$procs" =~ ^[0-9]+$ ]] || die "STOWAWAY_GOMAXPROCS must be a whole number, not '$procs'"
-  (( procs >= 1 )) || procs=1
-  log "wireguard-go with GOMAXPROCS=$procs"
-  # A SIGKILLed wireguard-go leaves its socket in the container layer: without this, the wait below would
-  # pass at once and `wg` would talk to a dead socket after `docker kill` + `docker start`.
-  rm -f "/var/run/wireguard/$ifname.sock"
-  GOMAXPROCS=$procs WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
-  [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
-fi
+wg_up "$ifname" STOWAWAY_GOMAXPROCS
 # wg's error messages quote the offending value (here: the server's private key): keep them out of the logs.
 wg set "$ifname" listen-port "$port" private-key "$state/server.key" 2>/dev/null \
   || die "wg set failed: $state/server.key is not a valid WireGuard private key or the port $port is unusable (wg's message not shown: it quotes the key)"

@@ -3,11 +3,14 @@
 Bearer token from a mounted file (re-read on every request, so it can be rotated). JSON in and out.
 Peers are added and removed live with `wg set` (no restart, other peers undisturbed); their handshakes
 come from `wg show <if> dump` (never the human output). Proxy routes are nginx `stream` files plus a reload.
-Stowaway generates every key pair; a peer's private key leaves only in the body of an authenticated response.
+Guards keep tunnel traffic to a port of given cluster addresses to given peers (iptables, one chain).
+Stowaway generates every key pair; a peer's private key leaves only in the body of an authenticated response
+(and comes back in one when the Operator restores a peer at a new Stowaway: same keys, same address).
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
 import ipaddress
 import json
@@ -159,11 +162,43 @@ def peer_config(record: dict) -> dict:
     }
 
 
+def given_keys(body: dict, peers: dict[str, dict], name: str) -> tuple[str | None, str] | None:
+    """The address (and, to restore a peer at a new Stowaway, the private key) chosen by whoever keeps
+    them: the Operator, from the peer's Secret. (private key or None, address); None if the body has none."""
+    private, address = body.get("private_key"), body.get("address")
+    if private is None and address is None:
+        return None
+    if not isinstance(address, str) or not isinstance(private, str | None):
+        raise ApiError(HTTPStatus.BAD_REQUEST, "address is a string, and a private_key comes with an address")
+    if private is not None:
+        try:
+            raw = base64.b64decode(private, validate=True)
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "private_key is not a WireGuard key (base64 of 32 bytes)")
+    try:
+        host = ipaddress.ip_interface(address)
+    except ValueError:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"address {address!r} is not an IP address") from None
+    reserved = (server_address(), SUBNET.network_address, SUBNET.broadcast_address)
+    if host.ip not in SUBNET or host.ip in reserved:
+        raise ApiError(HTTPStatus.CONFLICT, f"address {host.ip} is no peer address of tunnel subnet {SUBNET}")
+    for other in peers.values():
+        if other["name"] != name and ipaddress.ip_interface(other["address"]).ip == host.ip:
+            raise ApiError(HTTPStatus.CONFLICT, f"address {host.ip} belongs to peer {other['name']}")
+    return private, f"{host.ip}/32"
+
+
 def put_peer(name: str, body: dict) -> tuple[HTTPStatus, dict]:
     peers = load_peers()
     subnets = check_routed_subnets(name, list(body.get("routed_subnets") or []), peers, reserved_ranges())
+    keys = given_keys(body, peers, name)
     existing = peers.get(name)
     if existing is not None:
+        other_keys = keys is not None and keys[0] not in (None, existing["private_key"])
+        if other_keys or (keys is not None and keys[1] != existing["address"]):
+            raise ApiError(HTTPStatus.CONFLICT, f"peer {name} exists with other keys or another address")
         stale = set(existing.get("routed_subnets", [])) - set(subnets)
         existing["routed_subnets"] = subnets
         write_private(peer_path(name), json.dumps(existing))
@@ -171,10 +206,11 @@ def put_peer(name: str, body: dict) -> tuple[HTTPStatus, dict]:
         for cidr in stale:
             unroute(cidr)
         return HTTPStatus.OK, peer_config(existing)
-    private = run("wg", "genkey").strip()
+    private, address = keys or (None, allocate_address(peers))
+    private = private or run("wg", "genkey").strip()
     record = {
         "name": name,
-        "address": allocate_address(peers),
+        "address": address,
         "private_key": private,
         "public_key": run("wg", "pubkey", stdin=private).strip(),
         "routed_subnets": subnets,
@@ -336,6 +372,86 @@ def delete_route(name: str) -> None:
     reload_nginx()
 
 
+# ---------------------------------------------------------------- guards
+# Tunnel traffic to a guarded destination port (a bridged Pod's rsync daemon, which serves its service-account
+# token) passes only from the allowed sources: WireGuard vouches for a source address inside the tunnel, while
+# behind Stowaway's MASQUERADE every peer looks alike. One chain, rebuilt whole and atomically.
+GUARD_CHAIN = "STOWAWAY-GUARDS"
+
+
+def guard_path(name: str) -> Path:
+    return STATE / "guards" / f"{name}.json"
+
+
+def list_guards() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((STATE / "guards").glob("*.json"))]
+
+
+def validate_guard(name: str, body: dict) -> dict:
+    try:
+        guard = {
+            "name": name,
+            "port": int(body["port"]),
+            "destinations": sorted({str(ipaddress.IPv4Address(d)) for d in body["destinations"]}),
+            "sources": sorted({str(ipaddress.IPv4Network(s, strict=False)) for s in body["sources"]}),
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"bad guard: {error}") from None
+    if not 1 <= guard["port"] <= 65535:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"port {guard['port']} out of range")
+    return guard
+
+
+def render_guards(guards: list[dict]) -> str:
+    """iptables-restore input: per guarded destination and port, RETURN for each allowed source (the union of
+    every guard naming it), then a TCP reset for everybody else."""
+    allowed: dict[tuple[str, int], set[str]] = {}
+    for guard in guards:
+        for destination in guard["destinations"]:
+            allowed.setdefault((destination, guard["port"]), set()).update(guard["sources"])
+    lines = ["*filter", f":{GUARD_CHAIN} - [0:0]"]
+    for (destination, port), sources in sorted(allowed.items()):
+        match = f"-d {destination}/32 -p tcp --dport {port}"
+        lines += [f"-A {GUARD_CHAIN} -s {source} {match} -j RETURN" for source in sorted(sources)]
+        lines.append(f"-A {GUARD_CHAIN} {match} -j REJECT --reject-with tcp-reset")
+    return "\n".join([*lines, "COMMIT", ""])
+
+
+def apply_guards() -> None:
+    """Replace the chain's rules in one iptables-restore (it declares, hence flushes, only this chain), then
+    make sure traffic from the tunnel passes through it."""
+    run("iptables-restore", "--noflush", stdin=render_guards(list_guards()))
+    jump = ["FORWARD", "-i", IFNAME, "-j", GUARD_CHAIN]
+    if subprocess.run(["iptables", "-C", *jump], capture_output=True).returncode != 0:
+        run("iptables", "-I", jump[0], "1", *jump[1:])
+
+
+def put_guard(name: str, body: dict) -> tuple[HTTPStatus, dict]:
+    guard = validate_guard(name, body)
+    path = guard_path(name)
+    previous = path.read_text() if path.exists() else None
+    if previous is not None and json.loads(previous) == guard:
+        return HTTPStatus.OK, guard  # unchanged: the chain stays as it is
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    path.write_text(json.dumps(guard))
+    try:
+        apply_guards()
+    except ApiError:
+        if previous is None:
+            path.unlink()
+        else:
+            path.write_text(previous)
+        raise
+    return (HTTPStatus.OK if previous is not None else HTTPStatus.CREATED), guard
+
+
+def delete_guard(name: str) -> None:
+    if not guard_path(name).exists():
+        raise ApiError(HTTPStatus.NOT_FOUND, f"no guard {name}")
+    guard_path(name).unlink()
+    apply_guards()
+
+
 # ---------------------------------------------------------------- HTTP
 def authorized(header: str | None) -> bool:
     try:
@@ -469,16 +585,24 @@ class Handler(BaseHTTPRequestHandler):
             case ("DELETE", ["routes", name]):
                 delete_route(name)
                 return HTTPStatus.OK, {"deleted": name}
+            case ("GET", ["guards"]):
+                return HTTPStatus.OK, list_guards()
+            case ("PUT", ["guards", name]):
+                return put_guard(name, body)
+            case ("DELETE", ["guards", name]):
+                delete_guard(name)
+                return HTTPStatus.OK, {"deleted": name}
         raise ApiError(HTTPStatus.NOT_FOUND, f"no {method} {self.logged_path()}")
 
     do_GET = do_PUT = do_DELETE = dispatch
 
 
 def restore() -> None:
-    """Re-apply stored peers after a restart (keys survive in the state directory; nginx reads the route files
-    itself when it starts)."""
+    """Re-apply stored peers and guards after a restart (keys survive in the state directory; nginx reads the
+    route files itself when it starts). The guard chain is made even when empty."""
     for record in load_peers().values():
         apply_peer(record)
+    apply_guards()
 
 
 def main() -> None:

@@ -120,8 +120,8 @@ def test_how_to_get_an_image_names_the_way_for_each_kind():
     assert imagepull.how_to_get(imagepull.BASE_IMAGE) == "run: bash images/base/build.sh"
     assert "ensure_image(docker_client, 'echo')" in imagepull.how_to_get("gefyra-sandbox-echo:3f2a")
     dataplane = imagepull.how_to_get("gefyra/stowaway:0.1.0-abc")
-    assert "ensure_images(docker_client, ['stowaway'])" in dataplane
-    assert "docker build -t gefyra/stowaway:0.1.0-abc images/stowaway" in dataplane
+    assert "gefyra images build stowaway" in dataplane
+    assert "docker build -t gefyra/stowaway:0.1.0-abc -f images/stowaway/Dockerfile images" in dataplane
     other = imagepull.how_to_get("registry.example:5000/team/app:2")
     assert "docker build -t registry.example:5000/team/app:2" in other and "docker load" in other
     assert [imagepull.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 10, 10, 10]

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import pytest
 
-from gefyra.dataplane.images import ensure_images
+from gefyra.providers.docker.dataplane.images import ensure_images
+from gefyra.providers.docker.engine import Engine
 from tests.dataplane.testbed import Testbed, host_bridge_ip, new_run_id
 
 
 @pytest.fixture(scope="session")
-def dataplane_images(docker_client, base_image) -> dict[str, str]:
-    return ensure_images(docker_client)
+def engine(docker_client):
+    """gefyra's own boundary to the engine (what the product's helpers take)."""
+    found = Engine.from_env()
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="session")
+def dataplane_images(engine, base_image) -> dict[str, str]:
+    return ensure_images(engine)
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import time
 
 import pytest
 
-from gefyra.dataplane.cargo import container_ip
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.models import CarrierPort, ProxyRoute
 from gefyra.dataplane.render import render_carrier_nginx
-from gefyra.dataplane.sync import copy_from_carrier
+from gefyra.providers.docker.dataplane.cargo import container_ip
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import image_tag
+from gefyra.providers.docker.dataplane.sync import copy_from_carrier
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -59,7 +59,7 @@ def carrier(bed, service_account):
         ]
     )
     server = bed.workload("cfg", bed.cluster_net, "serve", "--http", "8080")
-    put_files(server, {"/srv/carrier.conf": config}, mode=0o644)
+    put_files(bed.engine, server.id, {"/srv/carrier.conf": config}, mode=0o644)
     folder, _ = service_account
     container = bed.client.containers.create(
         image_tag("carrier"),
@@ -77,7 +77,7 @@ def carrier(bed, service_account):
     )
     container.start()
     bed.containers["carrier"] = container
-    bed.ips["carrier"] = container_ip(container, bed.cluster_net)
+    bed.ips["carrier"] = container_ip(bed.engine, container.id, bed.cluster_net)
     bed.workload("client", bed.cluster_net, "serve", "--http", "8080")
     return container
 
@@ -104,7 +104,7 @@ def test_carrier_reload_fetches_the_new_config(bed, carrier):
             CarrierPort(port=extra, upstream_host=bed.ips["stowaway"], upstream_port=HTTP_ROUTE_PORT),
         ]
     )
-    put_files(bed.containers["cfg"], {"/srv/carrier.conf": config}, mode=0o644)
+    put_files(bed.engine, bed.containers["cfg"].id, {"/srv/carrier.conf": config}, mode=0o644)
     # The control port is not published: reach it from the cluster client, as the Operator would.
     code, out = bed.run_in("client", "post", f"http://{bed.ips['carrier']}:{CONTROL_PORT}/reload")
     assert code == 0 and json.loads(out)["result"] == "reloaded", out
@@ -115,7 +115,7 @@ def test_carrier_reload_fetches_the_new_config(bed, carrier):
 def test_rsync_copies_the_service_account_into_a_local_folder(bed, carrier, service_account, tmp_path):
     folder, files = service_account
     dest = tmp_path / "sa"
-    copy_from_carrier(bed.client, bed.containers["cargo"], bed.ips["carrier"], "serviceaccount", dest)
+    copy_from_carrier(bed.engine, bed.containers["cargo"].id, bed.ips["carrier"], "serviceaccount", dest)
     assert {p.name: p.read_text() for p in dest.iterdir()} == files
 
 
@@ -146,11 +146,11 @@ def test_rsync_from_outside_the_tunnel_is_refused(bed, carrier):
     assert "access denied" in output and not output.rstrip().endswith("rc=0"), output
 
 
-def test_rsync_through_a_stopped_cargo_says_so(docker_client, dataplane_images, tmp_path):
+def test_rsync_through_a_stopped_cargo_says_so(docker_client, engine, dataplane_images, tmp_path):
     """The engine refuses to join a stopped container's namespace: a ProviderError naming Cargo, not a raw
     docker APIError."""
-    from gefyra.dataplane.gateway import HELPER_LABEL
     from gefyra.errors import ProviderError
+    from gefyra.providers.docker.dataplane.gateway import HELPER_LABEL
     from tests.dataplane.testbed import TEST_LABEL, new_run_id
 
     run_id = new_run_id("dps")
@@ -159,7 +159,7 @@ def test_rsync_through_a_stopped_cargo_says_so(docker_client, dataplane_images, 
     )
     try:
         with pytest.raises(ProviderError, match=f"cannot enter Cargo gefyra-dp-{run_id}-cargo's network"):
-            copy_from_carrier(docker_client, cargo, "100.87.0.9", "serviceaccount", tmp_path / "sa")
+            copy_from_carrier(engine, cargo.name, "100.87.0.9", "serviceaccount", tmp_path / "sa")
         # The helper whose start failed is gone too (the SDK's run(remove=True) used to leave it Created).
         joined = f"container:{cargo.id}"
         leftovers = [
@@ -186,7 +186,7 @@ def test_rsync_without_hosts_allow_serves_loopback_only(bed, carrier, service_ac
     )
     try:
         container.start()
-        address = container_ip(container, bed.cluster_net)
+        address = container_ip(bed.engine, container.id, bed.cluster_net)
         listing = _poll(
             lambda: (
                 (r := container.exec_run(["rsync", "rsync://127.0.0.1/serviceaccount/"])).exit_code == 0

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from gefyra.dataplane.cargo import cargo_health, container_ip, create_cargo, wait_tunnel
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import image_tag
 from gefyra.errors import ProviderError
+from gefyra.providers.docker.dataplane.cargo import cargo_health, container_ip, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import image_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -77,13 +77,14 @@ def _run_cargo_files(container) -> list[str]:
 )
 def test_a_rejected_config_is_explained_without_its_values(bed, config, secret, message, request):
     name = bed.name(f"bad-{request.node.callspec.id}")
-    cargo = create_cargo(bed.client, name=name, network=bed.project_net, wg_config=config, labels=bed.labels)
+    made = create_cargo(bed.engine, name=name, network=bed.project_net, wg_config=config, labels=bed.labels)
+    cargo = bed.client.containers.get(made)
     try:
         logs = _wait_exited(cargo)
         assert message in logs, logs
         assert secret not in logs and secret[:20] not in logs and VALID_KEY[:20] not in logs, logs
         with pytest.raises(ProviderError) as failure:  # what the user sees
-            wait_tunnel(cargo, 5)
+            wait_tunnel(bed.engine, cargo.id, 5)
         assert message in str(failure.value) and secret[:20] not in str(failure.value)
         # The stripped copy holding the private key is gone although `wg setconf` failed.
         assert "cargo/setconf" not in _run_cargo_files(cargo)
@@ -92,16 +93,17 @@ def test_a_rejected_config_is_explained_without_its_values(bed, config, secret, 
 
 
 def test_a_config_readable_by_others_is_refused(bed):
-    cargo = create_cargo(
-        bed.client,
+    made = create_cargo(
+        bed.engine,
         name=bed.name("mode"),
         network=bed.project_net,
         wg_config=_config(),
         labels=bed.labels,
         start=False,
     )
+    cargo = bed.client.containers.get(made)
     try:
-        put_files(cargo, {"/etc/gefyra/wg0.conf": _config()}, mode=0o644)
+        put_files(bed.engine, cargo.id, {"/etc/gefyra/wg0.conf": _config()}, mode=0o644)
         cargo.start()
         logs = _wait_exited(cargo)
         assert "WireGuard config /etc/gefyra/wg0.conf has mode 644" in logs, logs
@@ -120,8 +122,8 @@ def test_cargo_killed_and_started_again_comes_back(bed):
         assert cargo.status == "exited"
         started = int(time.time())
         cargo.start()
-        wait_tunnel(cargo, 30, since=started - 1)
-        healthy, why = cargo_health(cargo)
+        wait_tunnel(bed.engine, cargo.id, 30, since=started - 1)
+        healthy, why = cargo_health(bed.engine, cargo.id)
         assert healthy, (why, cargo.logs(tail=20).decode(errors="replace"))
     finally:
         cargo.remove(force=True)
@@ -131,14 +133,20 @@ def test_cargo_killed_and_started_again_comes_back(bed):
 def test_health_fails_when_the_tunnel_interface_is_down(bed):
     cargo = bed.start_cargo(peer="health", role="health", routed=False)
     try:
-        healthy, why = cargo_health(cargo)
+        healthy, why = cargo_health(bed.engine, cargo.id)
         assert healthy, why
         assert cargo.exec_run(["ip", "link", "set", "wg0", "down"]).exit_code == 0
-        healthy, why = cargo_health(cargo)
+        healthy, why = cargo_health(bed.engine, cargo.id)
         assert not healthy and why == "interface wg0 is not up", why
     finally:
         cargo.remove(force=True)
         bed.api.delete_peer("health")
+
+
+def _dropped(cargo) -> int:
+    """Packets Cargo's CARGO-FROM-TUNNEL chain dropped."""
+    drops = cargo.exec_run(["iptables", "-w", "-nvxL", "CARGO-FROM-TUNNEL"]).output.decode()
+    return sum(int(line.split()[0]) for line in drops.splitlines() if " DROP " in f" {line} ")
 
 
 def _input_packets(container, destination: str) -> int:
@@ -173,7 +181,7 @@ def test_traffic_from_the_tunnel_reaches_the_project_network_only(bed):
     cargo = None
     try:
         sink.start()
-        sink_ip = container_ip(sink, bed.project_net)
+        sink_ip = container_ip(bed.engine, sink.id, bed.project_net)
         for cmd in (
             ["ip", "address", "add", f"{OUTSIDE}/32", "dev", "lo"],
             ["iptables", "-w", "-A", "INPUT", "-d", OUTSIDE, "-p", "udp", "-j", "ACCEPT"],
@@ -193,12 +201,14 @@ def test_traffic_from_the_tunnel_reaches_the_project_network_only(bed):
             time.sleep(0.2)
         for _ in range(10):
             _send_udp_from_stowaway(bed, OUTSIDE, count=1)
-            time.sleep(0.05)
-        time.sleep(1)
+            time.sleep(0.05)  # pacing, not waiting: ten separate datagrams
+        # They come out of the tunnel in Cargo and go no further: wait until Cargo dropped them, then the
+        # sink must have seen none.
+        deadline = time.monotonic() + 10
+        while (dropped := _dropped(cargo)) < 5:
+            assert time.monotonic() < deadline, f"only {dropped} datagrams reached Cargo's drop rule"
+            time.sleep(0.1)
         assert _input_packets(sink, OUTSIDE) == 0
-        drops = cargo.exec_run(["iptables", "-w", "-nvxL", "CARGO-FROM-TUNNEL"]).output.decode()
-        dropped = sum(int(line.split()[0]) for line in drops.splitlines() if " DROP " in f" {line} ")
-        assert dropped >= 5, drops  # they did come out of the tunnel in Cargo, and went no further
     finally:
         sink.remove(force=True)
         if cargo is not None:

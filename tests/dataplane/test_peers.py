@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gefyra.dataplane.stowaway import StowawayClient, StowawayError
+from gefyra.stowaway.client import StowawayClient, StowawayError
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

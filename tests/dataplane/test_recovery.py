@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from gefyra.dataplane.cargo import container_ip, wait_tunnel
-from gefyra.dataplane.gateway import patch_default_route
 from gefyra.dataplane.models import ProxyRoute
+from gefyra.providers.docker.dataplane.cargo import container_ip, wait_tunnel
+from gefyra.providers.docker.dataplane.gateway import patch_default_route
 from tests.dataplane.testbed import HTTP_PORT, TCP_PORT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -42,9 +42,11 @@ def test_cargo_stopped_mid_stream_and_started_again_restores_the_tunnel(bed):
 
     restarted_at = int(time.time())
     cargo.start()
-    wait_tunnel(cargo, 30, since=restarted_at - 1)
+    wait_tunnel(bed.engine, cargo.id, 30, since=restarted_at - 1)
     # The app's route survives when Cargo keeps its address; patch again when it does not.
-    patch_default_route(bed.client, bed.containers["app"], container_ip(cargo, bed.project_net))
+    patch_default_route(
+        bed.engine, bed.containers["app"].id, container_ip(bed.engine, cargo.id, bed.project_net)
+    )
     code, out = bed.run_in("app", "get", f"http://{bed.ips['svc']}:{HTTP_PORT}/")
     assert (code, out.strip()) == (0, "hello from svc")
 
@@ -64,7 +66,9 @@ def test_stowaway_restart_keeps_keys_peers_and_routes(bed):
     # A new namespace after the restart: the address may change, Cargo follows the endpoint it was given.
     deadline = time.monotonic() + 40
     while True:
-        code, out = bed.run_in("app", "get", f"http://{container_ip(stowaway, bed.cluster_net)}:10111/")
+        code, out = bed.run_in(
+            "app", "get", f"http://{container_ip(bed.engine, stowaway.id, bed.cluster_net)}:10111/"
+        )
         if code == 0:
             break
         assert time.monotonic() < deadline, out
@@ -73,7 +77,7 @@ def test_stowaway_restart_keeps_keys_peers_and_routes(bed):
     bed.api.delete_route("keep")
     assert bed.api.routes() == []
     # The proxy port closes with the route (nginx reloads): a bounded wait until it stops answering.
-    url = f"http://{container_ip(stowaway, bed.cluster_net)}:10111/"
+    url = f"http://{container_ip(bed.engine, stowaway.id, bed.cluster_net)}:10111/"
     deadline = time.monotonic() + 15
     while bed.run_in("app", "get", url)[0] == 0:
         assert time.monotonic() < deadline, "port 10111 still answers after its route was deleted"

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from gefyra import api
-from gefyra.dataplane.cargo import CARGO_CONFIG_PATH
-from gefyra.dataplane.images import image_tag
+from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
 from gefyra.model import labels
+from gefyra.providers.docker.dataplane.images import image_tag
 from tests.dataplane.testbed import TESTKIT, project_containers, stowaway_settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -105,7 +105,17 @@ class CreateWatcher:
             pass
 
     def stop(self) -> dict[str, dict]:
-        time.sleep(0.5)  # let the last events arrive
+        """Stop once every event up to now arrived: events come in order, so a marker container made now is
+        seen last."""
+        marker = self.client.api.create_container(
+            "debian:bookworm-slim", command=["true"], labels={labels.TEST: "create-watcher-marker"}
+        )["Id"]
+        self.client.api.remove_container(marker, force=True)
+        deadline = time.monotonic() + 10
+        while marker not in self.seen:
+            assert time.monotonic() < deadline, "the engine's create events stopped arriving"
+            time.sleep(0.05)
+        del self.seen[marker]
         self.events.close()
         self.thread.join(5)
         return self.seen

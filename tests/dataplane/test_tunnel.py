@@ -6,16 +6,16 @@ import ipaddress
 
 import pytest
 
-from gefyra.dataplane.cargo import create_cargo, wait_tunnel
-from gefyra.dataplane.gateway import default_gateway
 from gefyra.dataplane.render import render_cargo_wg_config
+from gefyra.providers.docker.dataplane.cargo import create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.gateway import default_gateway
 from tests.dataplane.testbed import HTTP_PORT, SVC_NAME
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def test_app_default_route_is_cargo(bed):
-    assert default_gateway(bed.client, bed.containers["app"]) == bed.ips["cargo"]
+    assert default_gateway(bed.engine, bed.containers["app"].id) == bed.ips["cargo"]
 
 
 def test_app_reaches_service_by_ip_through_the_tunnel(bed):
@@ -60,11 +60,12 @@ def test_tunnel_mtu_is_configurable(bed, mtu, expected):
     """`auto` = MTU of the route to the endpoint (1500 on a Docker bridge) - 80."""
     peer = bed.api.put_peer(f"mtu-{mtu}", routed_subnets=[])
     text = render_cargo_wg_config(peer, f"{bed.project_gateway}:{bed.wg_port}", mtu=mtu)
-    cargo = create_cargo(
-        bed.client, name=bed.name(f"mtu-{mtu}"), network=bed.project_net, wg_config=text, labels=bed.labels
+    made = create_cargo(
+        bed.engine, name=bed.name(f"mtu-{mtu}"), network=bed.project_net, wg_config=text, labels=bed.labels
     )
+    cargo = bed.client.containers.get(made)
     try:
-        wait_tunnel(cargo, 30)
+        wait_tunnel(bed.engine, made, 30)
         out = cargo.exec_run(["cat", "/sys/class/net/wg0/mtu"]).output.decode()
         assert int(out) == expected
     finally:
@@ -77,11 +78,12 @@ def test_tunnelled_ranges_are_dropped_never_sent_out_when_the_tunnel_is_down(bed
     not Cargo's default route out through Docker's bridge onto the host's network."""
     peer = bed.api.put_peer("down", routed_subnets=[])
     text = render_cargo_wg_config(peer, f"{bed.project_gateway}:{bed.wg_port}")
-    cargo = create_cargo(
-        bed.client, name=bed.name("down"), network=bed.project_net, wg_config=text, labels=bed.labels
+    made = create_cargo(
+        bed.engine, name=bed.name("down"), network=bed.project_net, wg_config=text, labels=bed.labels
     )
+    cargo = bed.client.containers.get(made)
     try:
-        wait_tunnel(cargo, 30)
+        wait_tunnel(bed.engine, made, 30)
         route = lambda: cargo.exec_run(["ip", "-4", "route", "get", bed.ips["svc"]])  # noqa: E731
         up = route()
         assert up.exit_code == 0 and b"dev wg0" in up.output, up.output

@@ -19,13 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gefyra.dataplane.cargo import container_ip, create_cargo, wait_tunnel
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.gateway import patch_default_route
-from gefyra.dataplane.images import image_tag
 from gefyra.dataplane.render import app_dns_settings, render_cargo_wg_config, render_dnsmasq_conf
-from gefyra.dataplane.stowaway import StowawayClient
 from gefyra.model import labels
+from gefyra.providers.docker.dataplane.cargo import container_ip, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.gateway import patch_default_route
+from gefyra.providers.docker.dataplane.images import image_tag
+from gefyra.providers.docker.engine import Engine
+from gefyra.stowaway.client import StowawayClient
 
 TEST_LABEL = labels.TEST
 TESTKIT = Path(__file__).with_name("testkit.py")
@@ -37,8 +38,9 @@ HTTP_PORT, TCP_PORT = 8080, 9000
 @dataclass
 class Testbed:
     __test__ = False  # not a test class, despite the name
-    client: object
+    client: object  # the docker SDK: the stand's own objects are made with it
     run_id: str
+    engine: Engine = field(default_factory=Engine.from_env, repr=False)  # what gefyra's helpers take
     cluster_net: str = ""
     project_net: str = ""
     cluster_subnet: str = ""
@@ -50,6 +52,7 @@ class Testbed:
     # traffic through the userland docker-proxy); used by the benchmark, removed again by teardown.
     nodeport: bool = False
     _iptables: list[list[str]] = field(default_factory=list)
+    _ports: dict = field(default_factory=dict)  # Stowaway's published ports, kept for a replacement
     api: StowawayClient | None = None
     token: str = field(default="", repr=False)
     containers: dict[str, object] = field(default_factory=dict)
@@ -87,11 +90,12 @@ class Testbed:
             detach=True,
             **create,
         )
-        put_files(container, {TESTKIT_PATH: TESTKIT.read_text()}, mode=0o644)
+        put_files(self.engine, container.id, {TESTKIT_PATH: TESTKIT.read_text()}, mode=0o644)
         container.start()
+        container.reload()
         self.containers[role] = container
         if network:
-            self.ips[role] = container_ip(container, network)
+            self.ips[role] = container_ip(self.engine, container.id, network)
         return container
 
     def start_cluster(self) -> None:
@@ -108,14 +112,17 @@ class Testbed:
             detach=True,
         )
         conf = render_dnsmasq_conf({SVC_NAME: self.ips["svc"]})
-        put_files(dns, {"/etc/cluster-dns.conf": conf}, mode=0o644)
+        put_files(self.engine, dns.id, {"/etc/cluster-dns.conf": conf}, mode=0o644)
         dns.start()
         self.containers["dns"] = dns
-        self.ips["dns"] = container_ip(dns, self.cluster_net)
+        self.ips["dns"] = container_ip(self.engine, dns.id, self.cluster_net)
         self.start_stowaway()
 
-    def start_stowaway(self) -> None:
-        self.token = secrets.token_urlsafe(32)
+    def start_stowaway(self, state: bytes | None = None) -> None:
+        """Stowaway on the cluster network. `state`: a tar of /var/lib/stowaway (keys, peers, routes) to start
+        with, as a Pod does that mounts its state (see `remove_stowaway`); the token and the published ports
+        stay those of the first start (a NodePort does not move with its Pod)."""
+        self.token = self.token or secrets.token_urlsafe(32)
         stowaway = self.client.containers.create(
             image_tag("stowaway"),
             name=self.name("stowaway"),
@@ -131,13 +138,18 @@ class Testbed:
             labels=self.labels,
             detach=True,
         )
-        put_files(stowaway, {"/run/secrets/stowaway/token": self.token})
+        put_files(self.engine, stowaway.id, {"/run/secrets/stowaway/token": self.token})
+        if state is not None:
+            self.engine.put_archive(stowaway.id, "/var/lib", state)
         stowaway.start()
+        stowaway.reload()
         self.containers["stowaway"] = stowaway
-        self.ips["stowaway"] = container_ip(stowaway, self.cluster_net)
+        self.ips["stowaway"] = container_ip(self.engine, stowaway.id, self.cluster_net)
         ports = stowaway.attrs["NetworkSettings"]["Ports"]
         if self.nodeport:
-            self.wg_port = self.add_nodeport(self.publish_ip or self.project_gateway, self.ips["stowaway"])
+            self.wg_port = self.add_nodeport(
+                self.publish_ip or self.project_gateway, self.ips["stowaway"], self.wg_port or None
+            )
         else:
             self.wg_port = int(ports["51820/udp"][0]["HostPort"])
         api_port = int(ports["8080/tcp"][0]["HostPort"])
@@ -150,7 +162,13 @@ class Testbed:
             raise RuntimeError(f"{error}; Stowaway is {stowaway.status}:\n{logs}") from error
 
     def start_cargo(
-        self, peer: str = "dev1", role: str = "cargo", *, routed: bool = True, mtu: str | None = None
+        self,
+        peer: str = "dev1",
+        role: str = "cargo",
+        *,
+        routed: bool = True,
+        mtu: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> object:
         """The seed's way: Stowaway makes the keys; the client fetches the peer config, copies it to Cargo.
 
@@ -162,12 +180,12 @@ class Testbed:
         text = render_cargo_wg_config(config, endpoint, mtu=mtu, local_subnets=[self.project_subnet])
         since = time.time() - 1
         cargo = create_cargo(
-            self.client, name=self.name(role), network=network, wg_config=text, labels=self.labels
+            self.engine, name=self.name(role), network=network, wg_config=text, labels=self.labels, env=env
         )
-        self.containers[role] = cargo
-        wait_tunnel(cargo, 30, since=int(since))
-        self.ips[role] = container_ip(cargo, network)
-        return cargo
+        self.containers[role] = self.client.containers.get(cargo)
+        wait_tunnel(self.engine, cargo, 30, since=int(since))
+        self.ips[role] = container_ip(self.engine, cargo, network)
+        return self.containers[role]
 
     def start_app(self, role: str = "app", cargo_role: str = "cargo") -> object:
         dns = app_dns_settings(self.ips[cargo_role], "default")
@@ -183,21 +201,45 @@ class Testbed:
             dns_search=dns.dns_search,
             dns_opt=dns.dns_opt,
         )
-        patch_default_route(self.client, app, self.ips[cargo_role])
+        patch_default_route(self.engine, app.id, self.ips[cargo_role])
         return app
 
+    def remove_stowaway(self) -> bytes:
+        """Delete Stowaway's container like a deleted Pod (its NodePort stays, pointing nowhere) and return
+        its state (a tar of /var/lib/stowaway) for `start_stowaway(state)`: the replacement keeps the keys
+        and peers, and gets a new address (Docker hands out addresses in sequence)."""
+        old = self.containers.pop("stowaway")
+        stream, _ = old.get_archive("/var/lib/stowaway")
+        state = b"".join(stream)
+        old.remove(force=True)
+        # Docker would hand the freed address to the next container: something else takes it, as another
+        # Pod may, so the replacement's address is new and a client still bound to the old one reaches
+        # nothing.
+        self.workload(f"stowaway-old-ip-{len(self.containers)}", self.cluster_net, "serve")
+        return state
+
     def _published_ports(self) -> dict:
-        """Fixed host ports (a NodePort does not move when its Pod restarts; Docker's random ones may)."""
+        """Fixed host ports (a NodePort does not move when its Pod restarts; Docker's random ones may), the
+        same again for a replaced Stowaway."""
+        if self._ports:
+            return dict(self._ports)
         ports: dict = {"8080/tcp": ("127.0.0.1", free_port("127.0.0.1", socket.SOCK_STREAM))}
         if not self.nodeport:
             host = self.publish_ip or self.project_gateway
             ports["51820/udp"] = (host, free_port(host, socket.SOCK_DGRAM))
+        self._ports = dict(ports)
         return ports
 
-    def add_nodeport(self, host_ip: str, target_ip: str) -> int:
-        """DNAT udp host_ip:<free port> -> target_ip:51820 in the kernel, like kube-proxy for a NodePort,
-        and let exactly that flow pass Docker's bridge isolation (DOCKER-USER)."""
-        port = free_port(host_ip, socket.SOCK_DGRAM)
+    def add_nodeport(self, host_ip: str, target_ip: str, port: int | None = None) -> int:
+        """DNAT udp host_ip:<port> -> target_ip:51820 in the kernel, like kube-proxy for a NodePort, and
+        let exactly that flow pass Docker's bridge isolation (DOCKER-USER). Called again for a replaced
+        Stowaway (same port, new target), it swaps the rules but keeps the host's conntrack entries: a
+        client that keeps sending from the same source port stays bound to the old address (the worst
+        case of a kube-proxy that does not flush UDP flows)."""
+        for rule in reversed(self._iptables):
+            subprocess.run(rule, capture_output=True)
+        self._iptables.clear()
+        port = port or free_port(host_ip, socket.SOCK_DGRAM)
         comment = ["-m", "comment", "--comment", f"gefyra-dp-{self.run_id}"]
         rules = [
             (
@@ -228,6 +270,7 @@ class Testbed:
             container.remove(force=True)
         for network in self.client.networks.list(filters=mine):
             network.remove()
+        self.engine.close()
 
 
 @contextlib.contextmanager

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 
 import pytest
 
@@ -51,32 +49,22 @@ def test_watch_json_streams_events_and_ctrl_c_leaves_the_environment_up(engine_p
     assert engine_project.containers()["a"]["State"]["Running"]
 
 
-def test_a_no_op_plan_lists_over_the_socket_without_the_docker_sdk(engine_project, docker_client) -> None:
-    from gefyra import api
-    from gefyra.model import labels
-    from gefyra.providers.docker.fastclient import FastClient, socket_path
+MOUNT_NOTICE = "notice: "
 
-    engine_project.write({"a": SLEEPER, "b": SLEEPER})
-    api.apply(engine_project.load()).raise_for_failures()
-    fast = FastClient(socket_path(), lambda: docker_client)
-    selector = {"label": [f"{labels.PROJECT}={engine_project.name}"]}
-    ids = lambda items, key="Id": sorted(item[key] for item in items)  # noqa: E731
-    assert ids(fast.api.containers(all=True, filters=selector)) == ids(
-        docker_client.api.containers(all=True, filters=selector)
-    )
-    assert ids(fast.api.networks(filters=selector)) == ids(docker_client.api.networks(filters=selector))
-    assert ids(fast.api.images()) == ids(docker_client.api.images())
-    assert fast.api.inspect_container(engine_project.ids()["a"])["Name"].endswith("-a")  # via the SDK
-    # get_archive (observe reads Cargo's notes with it) returns what the SDK's does
-    chunks, stat = fast.api.get_archive(engine_project.ids()["a"], "/etc/hostname")
-    sdk_chunks, sdk_stat = docker_client.api.get_archive(engine_project.ids()["a"], "/etc/hostname")
-    assert (b"".join(chunks), stat) == (b"".join(sdk_chunks), sdk_stat)
-    probe = (
-        "import sys; from gefyra.cli.app import main; sys.argv = ['gefyra', 'plan']\n"
-        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code in (0, None), done.code\n"
-        "print('sdk imported' if 'docker' in sys.modules else 'no sdk')"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=engine_project.folder, capture_output=True, text=True, timeout=60
-    )
-    assert result.stdout.strip().splitlines()[-2:] == ["No changes.", "no sdk"], result.stderr
+
+def test_a_mount_outside_the_project_is_named_once_before_anything_starts(engine_project) -> None:
+    engine_project.write({"a": {**SLEEPER, "mounts": ["/etc:/host-etc:ro"]}})
+    text = engine_project.cli("plan", check=2)
+    notes = [line for line in text.stderr.splitlines() if line.startswith(MOUNT_NOTICE)]
+    assert len(notes) == 1 and "/etc" in notes[0] and "gefyra.yaml:" in notes[0], text.stderr
+    assert MOUNT_NOTICE not in text.stdout
+    data = json.loads(engine_project.cli("plan", "-o", "json", check=2).stdout)
+    assert [n["code"] for n in data["notices"]] == ["risky-mount"]
+    applied = engine_project.cli("apply", "--yes")
+    assert sum(line.startswith(MOUNT_NOTICE) for line in applied.stderr.splitlines()) == 1, applied.stderr
+    assert engine_project.containers()["a"]["State"]["Running"]  # a notice never fails the command
+
+
+def test_a_project_mounting_nothing_outside_has_no_notice(engine_project) -> None:
+    engine_project.write({"a": SLEEPER})
+    assert "notice:" not in engine_project.cli("plan", check=2).stderr

@@ -16,6 +16,7 @@ from gefyra.model import labels
 from gefyra.model.resources import Resource
 from gefyra.providers.base import PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker.container import KIND as CONTAINERS
+from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.subnet import docker_subnets, host_routes
 from tests.docker.engine_helpers import SLEEPER, wait_for
 
@@ -106,7 +107,7 @@ def test_auto_subnet_avoids_other_networks_and_routes_and_a_configured_one_is_us
     engine_project, docker_client
 ) -> None:
     engine_project.write({"a": SLEEPER})
-    taken = [net for net in docker_subnets(docker_client) + host_routes() if net.prefixlen > 0]
+    taken = [net for net in docker_subnets(Engine.from_env()) + host_routes() if net.prefixlen > 0]
     api.apply(engine_project.load()).raise_for_failures()
     info = docker_client.api.inspect_network(f"gefyra-{engine_project.name}")
     chosen = ipaddress.ip_network(info["IPAM"]["Config"][0]["Subnet"])

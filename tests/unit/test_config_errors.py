@@ -16,7 +16,7 @@ def test_yaml_syntax_error_points_at_the_broken_token(tmp_path):
       web: {image: nginx
     """
     assert problems(tmp_path, text) == [
-        "gefyra.yaml:4:1: YAML syntax error: expected ',' or '}', but got '<stream end>' "
+        "gefyra.yaml:4:1: YAML syntax error: did not find expected ',' or '}' "
         "(while parsing a flow mapping at line 3)"
     ]
 

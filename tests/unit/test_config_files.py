@@ -157,7 +157,7 @@ def test_names_no_file_can_have_are_just_missing(tmp_path):
     """
     found = problems(tmp_path, text)
     assert [p.split(": ", 2)[1] for p in found] == [
-        "containers.web.env_file",
+        "containers.web.env_file[0]",  # a NUL is refused where it is written, before any file is looked up
         "containers.web.env_file",
         "containers.web.mounts[0]",
         "containers.web.mounts[1]",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gefyra.dataplane.peers import ENV_TOKEN_FILE, ENV_URL, peer_source_from_env, read_token
 from gefyra.errors import ConfigError
+from gefyra.stowaway.peers import ENV_TOKEN_FILE, ENV_URL, peer_source_from_env, read_token
 
 
 def test_no_url_means_no_source():

@@ -5,14 +5,15 @@ watchers (paths under a folder that does not exist)."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 from gefyra.apply.events import Event
+from gefyra.apply.results import ApplyOutcome, ApplyResult, Outcome, StepResult
 from gefyra.config import Config
 from gefyra.errors import ConfigError
 from gefyra.model.resources import ResourceKey
+from gefyra.planning.plan import Action, Change, Notice, Plan
 from gefyra.watch.debounce import Trigger
-from gefyra.watch.loop import WatchLoop
+from gefyra.watch.loop import ApplyRequest, WatchLoop, WatchSettings
 
 BASE = Path("/nonexistent-gefyra-watch-test")
 
@@ -35,14 +36,33 @@ def _config(env: str = "1") -> Config:
     return config
 
 
+def outcome(created: list[str], *, outcome: Outcome = Outcome.SUCCEEDED, notices=()) -> ApplyOutcome:
+    """What apply returns when it (re)created these containers."""
+    results = tuple(
+        StepResult(
+            step=f"create:container/{name}",
+            key=ResourceKey("container", name),
+            op="create",
+            action=Action.REPLACE,
+            outcome=outcome,
+        )
+        for name in created
+    )
+    return ApplyOutcome(
+        plan=Plan(project="t-eng-watch", notices=tuple(notices)),
+        result=ApplyResult(results=results) if results else None,
+    )
+
+
 class Engine:
     """WatchActions over a list of configs to hand out on load (a ConfigError instance is raised)."""
 
     def __init__(self, *loads) -> None:
         self.loads = list(loads)
-        self.applied: list[tuple[Config, dict, dict]] = []
+        self.applied: list[tuple[Config, ApplyRequest]] = []
         self.restarted: list[str] = []
         self.recreate: list[str] = []
+        self.notices: tuple[Notice, ...] = ()
 
     def load(self, path: Path):
         item = self.loads.pop(0) if len(self.loads) > 1 else self.loads[0]
@@ -50,14 +70,17 @@ class Engine:
             raise item
         return item
 
-    def apply(self, config, *, emit, force_replace, options, hold=frozenset()):
-        self.applied.append((config, dict(force_replace), dict(options)))
-        emit(Event(event="plan", data={"has_changes": bool(self.recreate)}))
-        succeeded = tuple(f"create:container/{name}" for name in self.recreate)
-        return SimpleNamespace(result=SimpleNamespace(succeeded=succeeded))
+    def apply(self, config, request: ApplyRequest) -> ApplyOutcome:
+        self.applied.append((config, request))
+        changes = tuple(
+            Change(key=ResourceKey("container", name), action=Action.REPLACE, cause="exited")
+            for name in self.recreate
+        )
+        request.emit(Event(event="plan", plan=Plan(project="t-eng-watch", changes=changes)))
+        return outcome(self.recreate, notices=self.notices)
 
-    def restart(self, config, name: str) -> None:
-        self.restarted.append(name)
+    def restart(self, config, names) -> None:
+        self.restarted.extend(names)
 
 
 def _loop(engine: Engine) -> tuple[WatchLoop, list[Event]]:
@@ -79,9 +102,10 @@ def test_rebuild_forces_a_replace_with_rebuild_option() -> None:
     engine = Engine(_config())
     loop, _ = _loop(engine)
     loop._act([Trigger("rebuild", "web", "web/index.html")])
-    _, forced, options = engine.applied[-1]
+    _, request = engine.applied[-1]
     key = ResourceKey("container", "web")
-    assert forced == {key: "watch: web/index.html changed (rebuild)"} and options == {key: {"rebuild": True}}
+    assert request.force_replace == {key: "watch: web/index.html changed (rebuild)"}
+    assert request.rebuild == {key}
 
 
 def test_restart_happens_unless_the_apply_recreated_the_container() -> None:
@@ -118,7 +142,7 @@ def test_quiet_applies_are_not_reported() -> None:
 
 def test_an_engine_failure_is_reported_and_watch_goes_on() -> None:
     class Broken(Engine):
-        def apply(self, config, *, emit, force_replace, options, hold=frozenset()):
+        def apply(self, config, request):
             raise ConnectionError("engine went away")
 
     loop, events = _loop(Broken(_config()))
@@ -130,17 +154,17 @@ def test_drift_repairs_of_a_container_back_off_exponentially_and_an_edit_resets(
     class Crashing(Engine):
         """`api` is found exited on every tick it is not held."""
 
-        def apply(self, config, *, emit, force_replace, options, hold=frozenset()):
-            self.applied.append((config, dict(force_replace), dict(options)))
-            self.holds.append(hold)
-            succeeded = () if ResourceKey("container", "api") in hold else ("create:container/api",)
-            return SimpleNamespace(result=SimpleNamespace(succeeded=succeeded, failed={}))
+        def apply(self, config, request):
+            self.applied.append((config, request))
+            self.holds.append(request.hold)
+            return outcome([] if ResourceKey("container", "api") in request.hold else ["api"])
 
     engine = Crashing(_config())
     engine.holds = []
     now = [0.0]
     events: list[Event] = []
     loop = WatchLoop(BASE / "gefyra.yaml", engine, emit=events.append, clock=lambda: now[0])
+    assert loop.settings == WatchSettings()
     repairs = []
     for second in range(0, 40):
         now[0] = float(second)
@@ -151,3 +175,26 @@ def test_drift_repairs_of_a_container_back_off_exponentially_and_an_edit_resets(
     assert any("next repair not before 20s" in (e.message or "") for e in events)
     loop._act([Trigger("restart", container="api", path="x")])  # the user touched it: repair at once
     assert not engine.holds[-1]
+
+
+def test_each_notice_is_emitted_once_per_watch() -> None:
+    engine = Engine(_config())
+    engine.notices = (Notice(code="risky-mount", message="gefyra.yaml:5:9: /etc is mounted"),)
+    loop, events = _loop(engine)
+    loop._act([])
+    loop._act([Trigger("drift")])
+    engine.notices += (Notice(code="other", message="something else"),)
+    loop._act([Trigger("drift")])
+    shown = [(e.event, e.message, e.data) for e in events if e.event == "notice"]
+    assert shown == [
+        ("notice", "gefyra.yaml:5:9: /etc is mounted", {"code": "risky-mount"}),
+        ("notice", "something else", {"code": "other"}),
+    ]
+
+
+def test_containers_due_for_a_restart_restart_together() -> None:
+    engine = Engine(_config())
+    loop, events = _loop(engine)
+    loop._act([Trigger("restart", "api", "src/a.py"), Trigger("restart", "web", "web/x")])
+    assert engine.restarted == ["api", "web"]  # one call: the engine restarts them at the same time
+    assert [e.address for e in events if e.message == "restarted"] == ["container/api", "container/web"]

@@ -1,12 +1,13 @@
-"""Plan renderers: golden text with every symbol, the JSON shape, and the round trip of `plan` events."""
+"""Plan renderers: golden text with every symbol, the JSON shape (with notices)."""
 
 from __future__ import annotations
 
 import json
 
 from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.planning.plan import Notice
 from gefyra.planning.planner import plan
-from gefyra.render.plan_json import FORMAT_VERSION, plan_from_dict, plan_to_dict
+from gefyra.render.plan_json import FORMAT_VERSION, plan_to_dict
 from gefyra.render.plan_text import render, summary
 
 NET = ResourceKey("network", "default")
@@ -80,9 +81,13 @@ def test_plan_json_shape() -> None:
     assert [step["id"] for step in data["steps"]][:2] == ["delete:container/api", "delete:container/zombie"]
 
 
-def test_plan_json_round_trip_renders_the_same_text() -> None:
-    original = _mixed_plan()
-    assert render(plan_from_dict(plan_to_dict(original))) == render(original)
+def test_plan_json_carries_the_notices() -> None:
+    notice = Notice(code="cluster-ignored", message="the `cluster:` section is ignored: ...")
+    data = plan_to_dict(plan("demo", [], [], notices=[notice]))
+    assert data["notices"] == [
+        {"code": "cluster-ignored", "message": "the `cluster:` section is ignored: ..."}
+    ]
+    assert plan_to_dict(_mixed_plan())["notices"] == []
 
 
 def test_colours_only_touch_symbols_and_the_summary() -> None:

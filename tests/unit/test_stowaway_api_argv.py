@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 from gefyra.dataplane.models import ProxyRoute
-from gefyra.dataplane.stowaway import StowawayClient
+from gefyra.stowaway.client import StowawayClient
 
 SOURCE = Path(__file__).resolve().parents[2] / "images/stowaway/stowaway_api.py"
 # Commands the API may run at all; anything else is a change this test has to learn about.
@@ -33,6 +33,9 @@ KNOWN = {
     ("ip", "-4"),
     ("nginx", "-t"),
     ("nginx", "-s"),
+    ("iptables-restore", "--noflush"),
+    ("iptables", "-C"),
+    ("iptables", "-I"),
 }
 
 
@@ -52,6 +55,7 @@ class Recorder:
         self.calls: list[tuple[list[str], str | None]] = []
         self.private_keys: list[str] = []  # every key `wg genkey` handed out
         self.peers: dict[str, int] = {}  # public key -> rx bytes, as `wg set` left them
+        self.jumps: set[tuple[str, ...]] = set()  # iptables rules inserted with -I
 
     def __call__(self, args, input=None, **_kw):  # noqa: A002 - subprocess.run's keyword
         argv = [str(a) for a in args]
@@ -78,6 +82,11 @@ class Recorder:
                 ]
                 out = "\n".join(lines) + "\n"
                 assert ifname == "wg0"
+            case ["iptables", "-C", *rule]:
+                code = 0 if tuple(rule) in self.jumps else 1
+                return subprocess.CompletedProcess(argv, code, stdout="", stderr="")
+            case ["iptables", "-I", chain, "1", *rule]:
+                self.jumps.add((chain, *rule))
             case ["ip", "-4", "-o", "address", "show"]:
                 out = (
                     "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n"
@@ -125,6 +134,7 @@ def stowaway(tmp_path, monkeypatch):
 
 def _secrets(stowaway) -> dict[str, str]:
     found = {"API token": stowaway.token, "server private key": stowaway.server_key}
+    found.update(getattr(stowaway, "handed_back", {}))
     for index, key in enumerate(stowaway.recorder.private_keys):
         found[f"peer private key #{index}"] = key
     return found
@@ -178,6 +188,9 @@ def test_private_keys_reach_wg_only_through_stdin(stowaway):
     for argv, stdin in stowaway.recorder.calls:
         if stdin is None:
             continue
+        if argv[:1] == ["iptables-restore"]:  # firewall rules: addresses only
+            assert not [n for n, v in _secrets(stowaway).items() if v in stdin]
+            continue
         assert argv[:2] == ["wg", "pubkey"], f"unexpected stdin for {argv[:3]}"
         known = {stowaway.server_key, *stowaway.recorder.private_keys}
         assert stdin.strip() in known
@@ -193,7 +206,7 @@ def test_the_interface_line_of_the_dump_stays_inside(stowaway):
 def test_routes_reach_peers_only(stowaway):
     """A route's target must be a peer's tunnel address or lie in a peer's routed subnets (nginx reached only
     then); 169.254.169.254 (a cloud metadata service) and the cluster are refused with 422."""
-    from gefyra.dataplane.stowaway import StowawayError
+    from gefyra.stowaway.client import StowawayError
 
     client = stowaway.client
     routed = client.put_peer("dev1", routed_subnets=["172.31.1.0/24"])
@@ -219,3 +232,119 @@ def test_routes_reach_peers_only(stowaway):
     assert sum(argv[:2] == ["nginx", "-s"] for argv, _ in stowaway.recorder.calls) == reloads
     assert [r.name for r in client.routes()] == ["in-subnet", "tunnel"]
     assert routed.routed_subnets == ["172.31.1.0/24"]
+
+
+# ---------------------------------------------------------------- peers restored with their keys
+def _call(stowaway, method: str, path: str, body: dict | None = None):
+    """A raw call (the typed client of gefyra.dataplane does not send keys back)."""
+    return stowaway.client._request(method, path, body)
+
+
+def _restore_peer(stowaway, name: str, private: str, address: str, routed=()):
+    body = {"routed_subnets": list(routed), "private_key": private, "address": address}
+    return _call(stowaway, "PUT", f"/v1/peers/{name}", body)
+
+
+def test_a_peer_comes_back_with_the_keys_and_address_it_had(stowaway):
+    private = _key()
+    stowaway.handed_back = {"restored private key": private}
+    config = _restore_peer(stowaway, "dev1", private, "100.87.0.7/32", ["172.31.4.0/24"])
+    assert config["private_key"] == private and config["address"] == "100.87.0.7/32"
+    assert config["public_key"] == _public(private) and config["routed_subnets"] == ["172.31.4.0/24"]
+    assert stowaway.recorder.private_keys == []  # nothing generated
+    assert _public(private) in stowaway.recorder.peers
+    # Again with the same keys: an update, not a conflict; a new peer does not get the restored address.
+    assert _restore_peer(stowaway, "dev1", private, "100.87.0.7/32")["routed_subnets"] == []
+    assert stowaway.client.put_peer("dev2").address != "100.87.0.7/32"
+    assert _secret_in_argv(stowaway) == []
+
+
+def test_a_new_peer_may_be_given_its_address_and_gets_fresh_keys(stowaway):
+    config = _call(stowaway, "PUT", "/v1/peers/dev3", {"address": "100.87.0.200"})
+    assert config["address"] == "100.87.0.200/32"
+    assert stowaway.recorder.private_keys == [config["private_key"]]
+    again = _call(stowaway, "PUT", "/v1/peers/dev3", {"address": "100.87.0.200/32"})
+    assert again["private_key"] == config["private_key"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"address": None}, 400, "a private_key comes with an address"),
+        ({"address": 7}, 400, "address is a string"),
+        ({"private_key": "bm90IGEga2V5", "address": "100.87.0.9/32"}, 400, "is not a WireGuard key"),
+        ({"address": "not-an-ip"}, 400, "is not an IP address"),
+        ({"address": "10.0.0.9/32"}, 409, "is no peer address of tunnel subnet 100.87.0.0/24"),
+        ({"address": "100.87.0.1/32"}, 409, "is no peer address"),  # the server's own
+        ({"address": "100.87.0.2/32"}, 409, "belongs to peer dev1"),
+    ],
+)
+def test_handed_back_keys_are_checked(stowaway, body, status, message):
+    from gefyra.stowaway.client import StowawayError
+
+    stowaway.client.put_peer("dev1")  # takes 100.87.0.2
+    full = {"private_key": _key(), **body}
+    with pytest.raises(StowawayError, match=message) as caught:
+        _call(stowaway, "PUT", "/v1/peers/dev9", {k: v for k, v in full.items() if v is not None})
+    assert caught.value.status == status
+    assert not (stowaway.state / "peers" / "dev9.json").exists()
+
+
+def test_an_existing_peer_is_not_given_other_keys(stowaway):
+    from gefyra.stowaway.client import StowawayError
+
+    first = stowaway.client.put_peer("dev1")
+    with pytest.raises(StowawayError, match="409 peer dev1 exists with other keys or another address"):
+        _restore_peer(stowaway, "dev1", _key(), first.address)
+    assert stowaway.client.get_peer("dev1").public_key == first.public_key
+
+
+# ---------------------------------------------------------------- guards
+def _restores(stowaway) -> list[str]:
+    return [stdin for argv, stdin in stowaway.recorder.calls if argv[:1] == ["iptables-restore"]]
+
+
+def test_guards_let_only_their_sources_reach_the_port(stowaway):
+    guard = {"port": 873, "destinations": ["10.242.1.7", "10.242.1.8"], "sources": ["100.87.0.2/32"]}
+    assert _call(stowaway, "PUT", "/v1/guards/ba", guard)["sources"] == ["100.87.0.2/32"]
+    # A second guard on one of the same Pods (another container, another client): the union is let in.
+    other = {"port": 873, "destinations": ["10.242.1.8"], "sources": ["100.87.0.3"]}
+    _call(stowaway, "PUT", "/v1/guards/bb", other)
+    assert _restores(stowaway)[-1] == (
+        "*filter\n"
+        ":STOWAWAY-GUARDS - [0:0]\n"
+        "-A STOWAWAY-GUARDS -s 100.87.0.2/32 -d 10.242.1.7/32 -p tcp --dport 873 -j RETURN\n"
+        "-A STOWAWAY-GUARDS -d 10.242.1.7/32 -p tcp --dport 873 -j REJECT --reject-with tcp-reset\n"
+        "-A STOWAWAY-GUARDS -s 100.87.0.2/32 -d 10.242.1.8/32 -p tcp --dport 873 -j RETURN\n"
+        "-A STOWAWAY-GUARDS -s 100.87.0.3/32 -d 10.242.1.8/32 -p tcp --dport 873 -j RETURN\n"
+        "-A STOWAWAY-GUARDS -d 10.242.1.8/32 -p tcp --dport 873 -j REJECT --reject-with tcp-reset\n"
+        "COMMIT\n"
+    )
+    assert stowaway.recorder.jumps == {("FORWARD", "-i", "wg0", "-j", "STOWAWAY-GUARDS")}  # inserted once
+    count = len(_restores(stowaway))
+    _call(stowaway, "PUT", "/v1/guards/bb", other)  # unchanged: iptables not touched
+    assert len(_restores(stowaway)) == count
+    assert [g["name"] for g in _call(stowaway, "GET", "/v1/guards")] == ["ba", "bb"]
+    _call(stowaway, "DELETE", "/v1/guards/ba")
+    _call(stowaway, "DELETE", "/v1/guards/bb")
+    assert _restores(stowaway)[-1] == "*filter\n:STOWAWAY-GUARDS - [0:0]\nCOMMIT\n"
+    stowaway.module.restore()  # at start: the (empty) chain and its jump, again without duplicates
+    assert len(stowaway.recorder.jumps) == 1
+
+
+@pytest.mark.parametrize(
+    "guard",
+    [
+        {"port": 873, "destinations": ["10.242.1.7 -j ACCEPT"], "sources": ["100.87.0.2"]},
+        {"port": 873, "destinations": ["10.242.1.7"], "sources": ["0/0 -j ACCEPT"]},
+        {"port": 0, "destinations": ["10.242.1.7"], "sources": ["100.87.0.2"]},
+        {"port": 873, "destinations": "10.242.1.7", "sources": ["100.87.0.2"]},
+        {"destinations": ["10.242.1.7"], "sources": ["100.87.0.2"]},
+    ],
+)
+def test_a_bad_guard_is_refused_before_iptables(stowaway, guard):
+    from gefyra.stowaway.client import StowawayError
+
+    with pytest.raises(StowawayError) as caught:
+        _call(stowaway, "PUT", "/v1/guards/bad", guard)
+    assert caught.value.status == 400 and _restores(stowaway) == []

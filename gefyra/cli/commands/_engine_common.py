@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from gefyra.apply.events import EventSink
+    from gefyra.render.console import Console
 
 FILE_HELP = "gefyra.yaml to use; default: ./gefyra.yaml, searched upward."
 OUTPUTS = ("text", "json")
 
 
-def file_option() -> Path | None:
+def file_option() -> Any:  # typer.Option is typed Any: it stands for the parameter's default value
     return typer.Option(None, "-f", "--file", help=FILE_HELP)
 
 
-def output_option() -> str:
+def output_option() -> Any:
     return typer.Option("text", "-o", "--output", help="text or json")
 
 
@@ -23,7 +27,7 @@ def check_output(output: str) -> None:
         raise typer.BadParameter(f"'{output}' is not one of 'text', 'json'", param_hint="'-o' / '--output'")
 
 
-def progress(output: str, console):
+def progress(output: str, console: Console) -> EventSink:
     """The event sink for `output`."""
     from gefyra.render import progress as renderers
 

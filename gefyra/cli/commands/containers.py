@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from gefyra.cli.commands._engine_common import check_output, file_option, output_option
 
+if TYPE_CHECKING:
+    from gefyra.config.model import Config
 
-def _project(project: str | None, file: Path | None, *, required: bool = True):
+
+def _project(project: str | None, file: Path | None) -> tuple[str, Config | None]:
     """(project name, config or None): --project wins, else gefyra.yaml."""
     from gefyra import api
 
@@ -26,27 +30,10 @@ def register(app: typer.Typer) -> None:
         project: str | None = typer.Option(None, "--project", "-p", help="Only this project."),
     ) -> None:
         """Every gefyra container on this machine: project, name, state, image."""
-        from gefyra import api
-        from gefyra.render.console import Console
+        from gefyra.cli import readonly
 
         check_output(output)
-        rows = api.list_containers(project)
-        console = Console()
-        if output == "json":
-            console.json({"format_version": 1, "containers": rows})
-            return
-        if not rows:
-            console.data("No gefyra containers.")
-            return
-        header = ("PROJECT", "KIND", "NAME", "STATE", "DOCKER NAME", "IMAGE")
-        table = [header] + [
-            (r["project"], r["kind"], r["name"], r["state"], r["docker_name"], r["image"]) for r in rows
-        ]
-        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-        for row in table:
-            console.data(
-                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            )
+        raise typer.Exit(readonly.containers(project, output))
 
     @app.command("logs")
     def logs(

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from gefyra.cli.commands._engine_common import check_output, file_option, output_option, progress
 
+if TYPE_CHECKING:
+    from gefyra.apply.events import Event
+    from gefyra.planning.plan import Plan
+
 
 def register(app: typer.Typer) -> None:
     @app.command("plan")
-    def plan(file: Path | None = file_option(), output: str = output_option()) -> int:
+    def plan(file: Path | None = file_option(), output: str = output_option()) -> None:
         """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
-        from gefyra import api
-        from gefyra.errors import ExitCode
-        from gefyra.render import plan_json, plan_text
-        from gefyra.render.console import Console
+        from gefyra.cli import readonly
 
         check_output(output)
-        result = api.plan(api.load(file))
-        console = Console()
-        if output == "json":
-            console.json(plan_json.plan_to_dict(result))
-        else:
-            console.plan(plan_text.render(result))
-        raise typer.Exit(ExitCode.CHANGES if result.has_changes else ExitCode.OK)
+        raise typer.Exit(readonly.plan(file, output))
 
     @app.command("apply")
     def apply(
@@ -44,6 +40,7 @@ def register(app: typer.Typer) -> None:
         from gefyra.errors import GefyraError
         from gefyra.render import plan_text
         from gefyra.render.console import Console
+        from gefyra.render.progress import notices
 
         check_output(output)
         console = Console()
@@ -51,16 +48,24 @@ def register(app: typer.Typer) -> None:
         if not yes and not dry_run and (output == "json" or not sys.stdin.isatty()):
             raise GefyraError("refusing to apply without confirmation", hint="pass --yes (not interactive)")
 
-        def confirm(planned) -> bool:
+        def show(planned: Plan) -> None:  # text: notices on stderr, then the plan, once
+            notices(console, planned.notices)
+            console.plan(plan_text.render(planned))
+
+        def confirm(planned: Plan) -> bool:
             if output == "text":
-                console.plan(plan_text.render(planned))
+                show(planned)
             return yes or typer.confirm("Apply these changes?", default=False, err=True)
 
         emit = progress(output, console)
-        events = emit if output == "json" else (lambda event: event.event == "plan" or emit(event))
+
+        def events(event: Event) -> None:
+            if output == "json" or event.event != "plan":  # text shows the plan itself (show)
+                emit(event)
+
         outcome = api.apply(config, emit=events, confirm=confirm, dry_run=dry_run, parallelism=parallelism)
         if output == "text" and outcome.result is None and outcome.confirmed:
-            console.plan(plan_text.render(outcome.plan))  # no changes, or a dry run: confirm was not asked
+            show(outcome.plan)  # no changes, or a dry run: confirm was not asked
         if not outcome.confirmed:
             console.note("Apply cancelled; nothing changed.")
         outcome.raise_for_failures()
@@ -78,6 +83,8 @@ def register(app: typer.Typer) -> None:
         images: bool = typer.Option(False, "--images", help="Also remove the images built for `build:`."),
     ) -> None:
         """Remove everything labelled with the project, print what was removed, verify nothing is left."""
+        import json
+
         from gefyra import api
         from gefyra.render.console import Console
 
@@ -89,11 +96,8 @@ def register(app: typer.Typer) -> None:
         else:
             reports = [api.down(project or api.load(file).project.name, emit=emit, images=images)]
         if output == "json":
-            console.json_line(
-                __import__("json").dumps(
-                    {"event": "down_finished", "projects": [r.model_dump() for r in reports]}
-                )
-            )
+            finished = {"event": "down_finished", "projects": [r.model_dump() for r in reports]}
+            console.json_line(json.dumps(finished))
             return
         if not reports:
             console.data("No gefyra projects found.")
@@ -105,18 +109,7 @@ def register(app: typer.Typer) -> None:
     @app.command("status")
     def status(file: Path | None = file_option(), output: str = output_option()) -> None:
         """Each resource: running / exited / missing / drifted, and why. Exit 0: all healthy, 2: not."""
-        from gefyra import api
-        from gefyra.errors import ExitCode
-        from gefyra.render.console import Console
+        from gefyra.cli import readonly
 
         check_output(output)
-        report = api.status(api.load(file))
-        console = Console()
-        if output == "json":
-            console.json({"format_version": 1, **report.model_dump(), "healthy": report.healthy})
-        else:
-            width = max([len(item.address) for item in report.resources] + [8]) + 2
-            console.data(f"Project {report.project}:")
-            for item in report.resources:
-                console.data(f"  {item.address:<{width}}{item.state:<14}{item.detail}".rstrip())
-        raise typer.Exit(ExitCode.OK if report.healthy else ExitCode.CHANGES)
+        raise typer.Exit(readonly.status(file, output))

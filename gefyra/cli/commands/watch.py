@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from gefyra.cli.commands._engine_common import check_output, file_option, output_option, progress
+
+if TYPE_CHECKING:
+    from gefyra.apply.events import Event
 
 
 def register(app: typer.Typer) -> None:
@@ -21,15 +25,14 @@ def register(app: typer.Typer) -> None:
         from gefyra.errors import ExitCode
         from gefyra.render import plan_text
         from gefyra.render.console import Console
-        from gefyra.render.plan_json import plan_from_dict
 
         check_output(output)
         console = Console()
         show = progress(output, console)
 
-        def emit(event) -> None:
-            if event.event == "plan" and output == "text":
-                console.plan(plan_text.render(plan_from_dict(event.data)))
+        def emit(event: Event) -> None:
+            if event.event == "plan" and event.plan is not None and output == "text":
+                console.plan(plan_text.render(event.plan))
             else:
                 show(event)
 

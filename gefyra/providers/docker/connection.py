@@ -1,171 +1,158 @@
 """Kind `connection`: this client's WireGuard peer in the cluster and its config held locally.
 
-The seed's way: Stowaway generates the keys and hands the peer's config out; gefyra keeps it in a holder
-container `gefyra-<project>.connection` (created, never started, no network: a labelled Docker object the
-engine observes like any other) as a mode-600 file, from which Cargo's create copies it. Until the Operator
-serves peers (GefyraClient), the peer comes from Stowaway's control API named by GEFYRA_STOWAWAY_URL and
-GEFYRA_STOWAWAY_TOKEN_FILE; without them the kind produces nothing (the Operator path takes over later).
+Stowaway generates the keys; the Operator puts this machine's peer config into the Secret of its
+GefyraClient (kind `client`, which this kind depends on). gefyra copies it from there into a holder container
+`gefyra-<project>.connection` (created, never started, no network: a labelled Docker object the engine
+observes like any other) as a mode-600 file, from which Cargo's create copies it; it never touches the host's
+disk. A new GefyraClient, or new keys or routes in its Secret (the spec's `peer_version`, read by the
+kube snapshot), replace the holder and with it Cargo. Escape hatch without an Operator:
+GEFYRA_STOWAWAY_URL and GEFYRA_STOWAWAY_TOKEN_FILE ask Stowaway's control API directly (see peering.py).
 """
 
 from __future__ import annotations
 
-import io
-import ipaddress
-import tarfile
-from typing import Any
+from collections.abc import Mapping
 
-from gefyra.dataplane.cargo import CARGO_CONFIG_PATH
-from gefyra.dataplane.files import put_files
-from gefyra.dataplane.images import ensure_images, image_tag
-from gefyra.dataplane.peers import StowawayPeerSource, peer_source_from_env
+from gefyra.config.model import Config
+from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
+from gefyra.dataplane.models import PeerConfig
 from gefyra.dataplane.render import render_cargo_wg_config
 from gefyra.errors import GefyraError, ProviderError
-from gefyra.model.desired import NETWORK, network_name
-from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.model.cluster_specs import CLIENT
+from gefyra.model.dataplane_specs import CONNECTION, ConnectionSpec, SecretSource, StowawaySource
+from gefyra.model.desired import NETWORK
+from gefyra.model.resources import Resource
 from gefyra.providers.base import Kind, Snapshot, StepContext
-from gefyra.providers.docker import actions
-from gefyra.providers.docker.observe import DockerSnapshot, labels_for, resource_from_labels
-
-CONNECTION = ResourceKey("connection", "default")
-
-
-def connection_name(project: str) -> str:
-    return f"gefyra-{project}.connection"
-
-
-def read_container(item: dict[str, Any], status: str, healthy: bool) -> Resource:
-    """The resource behind one of our containers as listed by the engine (`docker ps` row)."""
-    observed = Observed(
-        status=status,
-        healthy=healthy,
-        detail=item.get("Status", ""),
-        ref=item["Id"],
-        info={"docker_name": (item.get("Names") or ["?"])[0].lstrip("/")},
-    )
-    return resource_from_labels(item.get("Labels") or {}, observed)
-
-
-def peer_name(project: str) -> str:
-    """The peer's name at Stowaway: one peer per project on this machine."""
-    return project
-
-
-def network_subnet(client: Any, network: str) -> str:
-    try:
-        attrs = client.api.inspect_network(network)
-    except Exception as error:  # noqa: BLE001 - docker.errors.NotFound, imported lazily
-        raise ProviderError(f"network {network} is missing: {error}") from error
-    pools = (attrs.get("IPAM") or {}).get("Config") or []
-    if not pools or not pools[0].get("Subnet"):
-        raise ProviderError(f"network {network} has no IPv4 subnet")
-    return str(ipaddress.ip_network(pools[0]["Subnet"]))
-
-
-def read_held_config(client: Any, project: str) -> bytes:
-    """The WireGuard config kept in the connection's holder container (never written to the host)."""
-    holder = connection_name(project)
-    try:
-        stream, _ = client.api.get_archive(holder, CARGO_CONFIG_PATH)
-    except Exception as error:  # noqa: BLE001 - docker.errors.NotFound / APIError
-        raise ProviderError(f"the peer config of {holder} is missing: {error}") from error
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        member = tar.getmembers()[0]
-        data = tar.extractfile(member)
-        if data is None:
-            raise ProviderError(f"the peer config in {holder} is not a file")
-        return data.read()
+from gefyra.providers.docker import actions, attachment
+from gefyra.providers.docker.dataplane.files import put_files
+from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
+from gefyra.providers.docker.engine import ContainerCreate, Engine
+from gefyra.providers.docker.observe import docker_snapshot, labels_for, read_container
+from gefyra.providers.docker.peering import connection_spec, token_file
+from gefyra.providers.errors import NotFound
+from gefyra.providers.kube.observe import KubeSnapshot
+from gefyra.providers.kube.peer import peer_from_secret, peer_version
+from gefyra.providers.kube.provider import KubeConnector
+from gefyra.stowaway.peers import StowawayPeerSource
 
 
 class ConnectionKind(Kind):
     kind = "connection"
     provider = "docker"
 
-    def desired(self, config: Any, snapshot: Snapshot) -> list[Resource]:
-        if config.cluster is None:
+    def desired(self, config: Config, snapshot: Snapshot) -> list[Resource]:
+        """The peer version the Secret has now; when it cannot be read (no Secret for a moment), the one
+        held: an unknown version never replaces a working tunnel."""
+        kube = snapshot.providers.get("kube")
+        version = kube.peer_version if isinstance(kube, KubeSnapshot) else ""
+        if not version:
+            held = [r.spec.get("peer_version") for r in self.read(snapshot)]
+            version = next((v for v in held if isinstance(v, str) and v), "")
+        spec = connection_spec(config, version)
+        if spec is None:
             return []
-        source = peer_source_from_env()
-        if source is None:
-            return []
-        project = config.project.name
-        spec = {
-            "docker_name": connection_name(project),
-            "peer": peer_name(project),
-            "stowaway": source.url,
-            "endpoint": config.cluster.endpoint,
-            "mtu": str(config.cluster.mtu),
-            "network": network_name(project),
-        }
-        return [Resource(kind=self.kind, name=CONNECTION.name, spec=spec, depends_on=(NETWORK,))]
+        deps = (NETWORK, CLIENT) if isinstance(spec.source, SecretSource) else (NETWORK,)
+        return [Resource(kind=self.kind, name=CONNECTION.name, spec=spec.dump(), depends_on=deps)]
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
-        docker: DockerSnapshot = snapshot.of("docker")
         found = []
-        for item in docker.containers_of(self.kind):
-            state = item.get("State", "unknown")
-            # A holder that ran (someone started it) is replaced.
-            found.append(read_container(item, "present" if state == "created" else state, state == "created"))
+        for item in docker_snapshot(snapshot).containers_of(self.kind):
+            # A holder that ran (someone started it) is replaced; one renamed by hand is renamed back.
+            status = "present" if item.state == "created" else item.state
+            resource = read_container(item, status, item.state == "created")
+            drift = attachment.drift_of(item, str(resource.spec.get("docker_name", item.name)), None)
+            if drift and resource.observed is not None:
+                resource = resource.evolve(observed=resource.observed.model_copy(update={"drift": drift}))
+            found.append(resource)
         return found
 
+    def update(self, ctx: StepContext, previous: Resource, resource: Resource) -> None:
+        """Drift repair: the holder renamed by hand gets its name back."""
+        assert previous.observed is not None
+        spec = ConnectionSpec.model_validate(resource.spec)
+        engine = ctx.session.client_of("docker", Engine)
+        fixed = attachment.repair(
+            engine, previous.observed.ref, docker_name=spec.docker_name, network=None, aliases=[]
+        )
+        ctx.log("; ".join(fixed.done) or "nothing left to repair", str(resource.key))
+
     def create(self, ctx: StepContext, resource: Resource) -> None:
-        client = ctx.session.client("docker")
-        spec = resource.spec
-        source = StowawayPeerSource(spec["stowaway"], _token_file())
-        subnet = network_subnet(client, spec["network"])
-        # Stowaway routes the project subnet to this peer: its proxy ports reach app containers by IP.
-        peer = source.peer(spec["peer"], routed_subnets=[subnet])
-        endpoint = None if spec["endpoint"] == "auto" else spec["endpoint"]
+        engine = ctx.session.client_of("docker", Engine)
+        spec = ConnectionSpec.model_validate(resource.spec)
+        subnet = actions.network_subnet(engine, spec.network)
+        peer = _peer(ctx, spec, subnet)
+        if isinstance(spec.source, SecretSource) and spec.peer_version != peer_version(peer):
+            # the label must name the config held (the Secret may be newer than the plan's snapshot)
+            spec = spec.model_copy(update={"peer_version": peer_version(peer)})
+            resource = resource.evolve(spec=spec.dump())
+        endpoint = None if spec.endpoint == "auto" else spec.endpoint
         if endpoint is None and not peer.endpoint:
             raise ProviderError(
                 "cluster.endpoint is 'auto' and Stowaway names no endpoint",
                 hint="set cluster.endpoint to host:port of Stowaway's UDP port as reachable from here",
             )
         try:
-            text = render_cargo_wg_config(peer, endpoint, mtu=spec["mtu"], local_subnets=[subnet])
+            text = render_cargo_wg_config(peer, endpoint, mtu=spec.mtu, local_subnets=[subnet])
         except ValueError as error:
             raise ProviderError(f"{resource.key}: {error}") from error
-        ensure_images(client, ["cargo"])
-        existing = actions.find_container(client, spec["docker_name"])
-        if existing is not None:
-            actions.ensure_ours(existing, ctx.project, f"container {spec['docker_name']}")
-            actions.remove_container(client, existing["Id"])
-        created = client.api.create_container(
-            image_tag("cargo"),
-            name=spec["docker_name"],
-            entrypoint=["true"],
-            labels=labels_for(ctx.project, resource),
-            host_config=client.api.create_host_config(network_mode="none"),
-            network_disabled=True,
-            detach=True,
+        ensure_images(engine, ["cargo"])
+        actions.clear_name(engine, spec.docker_name, ctx.project)
+        created = engine.create_container(
+            ContainerCreate(
+                image=image_tag("cargo"),
+                name=spec.docker_name,
+                entrypoint=["true"],
+                labels=labels_for(ctx.project, resource),
+                network_mode="none",
+            )
         )
-        put_files(client.containers.get(created["Id"]), {CARGO_CONFIG_PATH: text})
-        ctx.log(f"peer {spec['peer']} at {spec['stowaway']}: {peer.address}", str(resource.key))
+        put_files(engine, created, {CARGO_CONFIG_PATH: text})
+        ctx.log(f"peer {spec.peer} from {spec.source}: {peer.address}", str(resource.key))
 
     def delete(self, ctx: StepContext, actual: Resource) -> None:
-        client = ctx.session.client("docker")
-        spec = actual.spec
-        if spec.get("stowaway") and spec.get("peer"):
+        engine = ctx.session.client_of("docker", Engine)
+        peer, stowaway = actual.spec.get("peer"), _escape_url(actual.spec)
+        # The cluster path's peer goes with its GefyraClient (kind `client`); only the escape hatch's is ours.
+        if isinstance(peer, str) and peer and stowaway:
             try:
-                StowawayPeerSource(spec["stowaway"], _token_file()).remove(spec["peer"])
+                StowawayPeerSource(stowaway, token_file()).remove(peer)
             except GefyraError as error:  # unreachable, no token, unsafe token file: go on locally
                 # Nothing reaps a left-over peer yet (the Operator will, once it exists): until then it
                 # stays at Stowaway until someone calls `DELETE /v1/peers/<name>` on its control API.
                 ctx.log(
-                    f"peer {spec['peer']} not removed at Stowaway: {error}"
-                    f" (it stays there until DELETE /v1/peers/{spec['peer']})",
+                    f"peer {peer} not removed at Stowaway: {error}"
+                    f" (it stays there until DELETE /v1/peers/{peer})",
                     str(actual.key),
                 )
         assert actual.observed is not None
-        actions.remove_container(client, actual.observed.ref)
+        engine.remove_container(actual.observed.ref)
 
 
-def _token_file():
-    source = peer_source_from_env()
-    if source is None:
+def _escape_url(spec: Mapping[str, object]) -> str:
+    """The control API's URL of an escape-hatch peer ("" for the cluster path), also from the labels of an
+    earlier gefyra (which kept it in `stowaway`)."""
+    source = spec.get("source")
+    if isinstance(source, dict) and source.get("kind") == "stowaway":
+        return str(source.get("url") or "")
+    old = spec.get("stowaway")
+    return old if isinstance(old, str) and old.startswith("http") else ""
+
+
+def _peer(ctx: StepContext, spec: ConnectionSpec, subnet: str) -> PeerConfig:
+    """The peer config: from the GefyraClient's Secret, or (escape hatch) from Stowaway's control API, which
+    then routes the project subnet to this peer (its proxy ports reach app containers by IP)."""
+    source = spec.source
+    if isinstance(source, StowawaySource):
+        return StowawayPeerSource(source.url, token_file()).peer(spec.peer, routed_subnets=[subnet])
+    kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
+    try:
+        found = kube.get("Secret", source.name, source.namespace)
+    except NotFound:
         raise ProviderError(
-            "GEFYRA_STOWAWAY_URL / GEFYRA_STOWAWAY_TOKEN_FILE are not set",
-            hint="until the Operator provides peers, point them at Stowaway's control API and its token",
-        )
-    return source.token_file
+            f"the peer Secret {source.namespace}/{source.name} is missing",
+            hint="the Operator writes it once the GefyraClient is Ready: check `gefyra status`",
+        ) from None
+    return peer_from_secret(found.data, f"{source.namespace}/{source.name}")
 
 
 KIND = ConnectionKind()

@@ -1,6 +1,6 @@
-"""Content hash of a build context, honouring .dockerignore (simple globs) and the `ignore` globs of the
-container's `watch` rebuild rules, so an unchanged context is not rebuilt and a file watch ignores does not
-rebuild through the drift tick either.
+"""The one content hash of a build context (app containers' `build:` and the data-plane images), honouring
+.dockerignore (simple globs) and the `ignore` globs of the container's `watch` rebuild rules, so an unchanged
+context is not rebuilt and a file watch ignores does not rebuild through the drift tick either.
 
 File digests are cached by (path, size, mtime): re-planning in watch mode only reads files that changed.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 _cache: dict[tuple[str, int, int], str] = {}
-_ALWAYS_IGNORED = {".git"}
+_ALWAYS_IGNORED = {".git", "__pycache__"}  # never sources: a compiled cache must not force a rebuild
 
 
 def _ignore_patterns(context: Path) -> list[str]:

@@ -7,12 +7,17 @@ import io
 import json
 import posixpath
 import tarfile
+import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from gefyra.model import labels
 from gefyra.model.desired import image_key
 from gefyra.model.resources import Observed, Resource, ResourceKey
+from gefyra.providers.base import Snapshot
+from gefyra.providers.docker.engine import ContainerRow, EngineReads, NetworkInfo, VolumeRow
+from gefyra.providers.errors import NotFound
+
+NOTE_MAX_BYTES = 4096
 
 
 @dataclass
@@ -21,68 +26,70 @@ class DockerSnapshot:
     reference (normalised with `image_key`: look references up through that too)."""
 
     project: str | None
-    containers: list[dict[str, Any]] = field(default_factory=list)
-    networks: list[dict[str, Any]] = field(default_factory=list)
-    volumes: list[dict[str, Any]] = field(default_factory=list)
+    containers: list[ContainerRow] = field(default_factory=list)
+    networks: list[NetworkInfo] = field(default_factory=list)
+    volumes: list[VolumeRow] = field(default_factory=list)
     images: dict[str, str] = field(default_factory=dict)
     local: bool = True  # the engine runs on this machine (unix socket): its host ports are ours to probe
     notes: dict[str, dict[str, str]] = field(default_factory=dict)  # container id -> file name -> text
+    observed_at: float = field(default_factory=time.time)  # unix time of the observation (notes' ages)
 
-    def containers_of(self, kind: str) -> list[dict[str, Any]]:
-        return [c for c in self.containers if (c.get("Labels") or {}).get(labels.KIND) == kind]
+    def containers_of(self, kind: str) -> list[ContainerRow]:
+        return [c for c in self.containers if c.kind == kind]
 
-    def networks_of(self, kind: str) -> list[dict[str, Any]]:
-        return [n for n in self.networks if (n.get("Labels") or {}).get(labels.KIND) == kind]
+    def networks_of(self, kind: str) -> list[NetworkInfo]:
+        return [n for n in self.networks if n.kind == kind]
 
 
-def observe(client: Any, project: str | None, *, with_volumes: bool = False) -> DockerSnapshot:
+def docker_snapshot(snapshot: Snapshot) -> DockerSnapshot:
+    """The Docker part of a snapshot (typed)."""
+    return snapshot.of("docker", DockerSnapshot)
+
+
+def observe(engine: EngineReads, project: str | None, *, with_volumes: bool = False) -> DockerSnapshot:
     """List every object labelled with the project (sparse lists: the labels carry everything planning
     needs)."""
-    selector = {"label": [labels.project_filter(project)]}
-    containers = client.api.containers(all=True, filters=selector)
-    networks = client.api.networks(filters=selector)
-    volumes = client.api.volumes(filters=selector).get("Volumes") or [] if with_volumes else []
+    selector = [labels.project_filter(project)]
+    observed_at = time.time()
+    containers = engine.containers(labels=selector)
+    networks = engine.networks(labels=selector)
+    volumes = engine.volumes(labels=selector) if with_volumes else []
     images: dict[str, str] = {}
-    for image in client.api.images():
-        images[image["Id"]] = image["Id"]
-        for ref in (image.get("RepoTags") or []) + (image.get("RepoDigests") or []):
-            images[image_key(ref)] = image["Id"]
-    key = lambda item: ((item.get("Labels") or {}).get(labels.NAME, ""), item.get("Id", ""))  # noqa: E731
+    for image in engine.images():
+        images[image.id] = image.id
+        for ref in image.repo_tags + image.repo_digests:
+            images[image_key(ref)] = image.id
     notes = {
-        item["Id"]: read_notes(client, item["Id"], labels.NOTES_FOLDER)
+        item.id: read_notes(engine, item.id, labels.NOTES_FOLDER)
         for item in containers
-        if item.get("State") == "running" and (item.get("Labels") or {}).get(labels.NOTES) == "true"
+        if item.state == "running" and item.labels.get(labels.NOTES) == "true"
     }
     return DockerSnapshot(
         project=project,
-        containers=sorted(containers, key=key),
-        networks=sorted(networks, key=key),
+        containers=sorted(containers, key=lambda item: (item.resource_name, item.id)),
+        networks=sorted(networks, key=lambda item: (item.resource_name, item.id)),
         volumes=volumes,
         images=images,
-        local=_is_local(client),
+        local=engine.local,
         notes=notes,
+        observed_at=observed_at,
     )
 
 
-def read_notes(client: Any, container_id: str, folder: str) -> dict[str, str]:
-    """The small text files in `folder` of a running container (name -> text); {} when there is none."""
+def read_notes(engine: EngineReads, container_id: str, folder: str) -> dict[str, str]:
+    """The small text files in `folder` of a running container (name -> text); {} when the container or
+    the folder is gone (any other engine error is raised: notes that cannot be read are not "no notes")."""
     try:
-        chunks, _ = client.api.get_archive(container_id, folder)
-        data = b"".join(chunks)
-    except Exception:  # noqa: BLE001 - gone or no such folder (EngineHTTPError / docker.errors.NotFound)
+        data = engine.archive(container_id, folder)
+    except NotFound:
         return {}
     found = {}
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         for member in tar.getmembers():
-            if member.isfile() and member.size < 4096:
-                text = tar.extractfile(member).read().decode(errors="replace")
-                found[posixpath.basename(member.name)] = text
+            extracted = tar.extractfile(member) if member.isfile() and member.size < NOTE_MAX_BYTES else None
+            if extracted is not None:
+                found[posixpath.basename(member.name)] = extracted.read().decode(errors="replace")
     return found
-
-
-def _is_local(client: Any) -> bool:
-    base_url = str(getattr(getattr(client, "api", None), "base_url", "http+docker://"))
-    return base_url.startswith("http+docker://") or "://localhost" in base_url or "://127.0.0.1" in base_url
 
 
 def resource_from_labels(item_labels: dict[str, str], observed: Observed) -> Resource:
@@ -102,6 +109,18 @@ def resource_from_labels(item_labels: dict[str, str], observed: Observed) -> Res
         spec_hash=item_labels.get(labels.SPEC_HASH, "") or "unknown",
         observed=observed,
     )
+
+
+def read_container(item: ContainerRow, status: str, healthy: bool, **info: str) -> Resource:
+    """The resource behind one of our containers as listed by the engine (`docker ps` row)."""
+    observed = Observed(
+        status=status,
+        healthy=healthy,
+        detail=item.status,
+        ref=item.id,
+        info={"docker_name": item.name, **info},
+    )
+    return resource_from_labels(item.labels, observed)
 
 
 def labels_for(project: str, resource: Resource) -> dict[str, str]:

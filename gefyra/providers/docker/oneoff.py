@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from gefyra.dataplane.render import CARGO_DNS_ADDRESS, app_dns_settings
 from gefyra.errors import ConfigError, ProviderError
@@ -19,10 +18,10 @@ from gefyra.model.desired import (
     network_name,
 )
 from gefyra.model.resources import Resource
-from gefyra.providers.base import StepContext
-from gefyra.providers.docker import actions
-from gefyra.providers.docker.cargo import cargo_name
+from gefyra.providers.base import StepContext, narrow
+from gefyra.providers.docker import netns
 from gefyra.providers.docker.container import KIND as CONTAINERS
+from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.network import KIND as NETWORKS
 
 
@@ -91,10 +90,12 @@ def run_resource(
 
 
 def with_cargo_dns(resource: Resource, namespace: str) -> Resource:
-    """The one-off uses Cargo's DNS address and Pod-like search domains, like an app container (kind cargo's
-    `amend`): Docker fixes DNS at create, and the post-start hook makes Cargo its default gateway."""
+    """The one-off runs like an app container of the project (kind cargo's `amend`): in the namespace of an
+    infra container that Cargo routes before the one-off starts, with Cargo's DNS address and Pod-like
+    search domains."""
     dns = app_dns_settings(CARGO_DNS_ADDRESS, namespace)
-    return resource.evolve(spec={**resource.spec, "dns": dns.dns, "dns_search": dns.dns_search})
+    spec = {**resource.spec, "netns": "infra", "dns": dns.dns, "dns_search": dns.dns_search}
+    return resource.evolve(spec=spec)
 
 
 def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
@@ -102,57 +103,51 @@ def run(ctx: StepContext, resource: Resource, subnet: str) -> str:
 
     When the project has a Cargo container, the one-off resolves through it (cluster names, no public ones);
     the namespace of the search domains is `cluster.namespace` of the config, `default` without one."""
-    client = ctx.session.client("docker")
-    cargo = actions.find_container(client, cargo_name(ctx.project))
-    cargo_labels = ((cargo or {}).get("Config") or {}).get("Labels") or {}
-    if cargo_labels.get(labels.PROJECT) == ctx.project and cargo_labels.get(labels.KIND) == "cargo":
-        cluster = getattr(ctx.config, "cluster", None)
+    engine = ctx.session.client_of("docker", Engine)
+    # found by its labels: a Cargo renamed by hand is still the project's Cargo
+    if engine.containers(labels=[labels.project_filter(ctx.project), f"{labels.KIND}=cargo"]):
+        cluster = ctx.config.cluster if ctx.config is not None else None
         resource = with_cargo_dns(resource, cluster.namespace if cluster is not None else "default")
-    if not client.api.networks(names=[network_name(ctx.project)]):
+    if not engine.networks(names=[network_name(ctx.project)]):
         spec = NetworkSpec(docker_name=network_name(ctx.project), subnet=subnet)
         NETWORKS.create(ctx, Resource(kind=NETWORK.kind, name=NETWORK.name, spec=spec.dump()))
-    existing = client.api.containers(all=True, filters={"name": f"^/{resource.spec['docker_name']}$"})
-    item_labels = (existing[0].get("Labels") or {}) if existing else {}
-    ours = item_labels.get(labels.PROJECT) == ctx.project and item_labels.get(labels.KIND) == labels.KIND_RUN
-    if existing and ours and existing[0].get("State") != "running":  # an earlier, finished one-off
-        actions.remove_container(client, existing[0]["Id"])
+    existing = engine.containers(name=str(resource.spec["docker_name"]))
+    ours = bool(existing) and existing[0].project == ctx.project and existing[0].kind == labels.KIND_RUN
+    if existing and ours and existing[0].state != "running":  # an earlier, finished one-off
+        engine.remove_container(existing[0].id)
         existing = []
+    netns.collect_finished(engine, ctx.project)
     if existing:
         raise ProviderError(
             f"a container named {resource.spec['docker_name']} exists",
             hint="choose another -N NAME or `gefyra down` first",
         )
     CONTAINERS.create(ctx, resource)
-    return resource.spec["docker_name"]
+    return str(resource.spec["docker_name"])
 
 
-def listing(client: Any, project: str | None) -> list[dict[str, str]]:
+def listing(client: object, project: str | None) -> list[dict[str, str]]:
     """Every gefyra container (of one project or of all), sorted by project and name."""
-    rows = []
-    for item in client.api.containers(all=True, filters={"label": [labels.project_filter(project)]}):
-        item_labels = item.get("Labels") or {}
-        rows.append(
-            {
-                "project": item_labels.get(labels.PROJECT, ""),
-                "kind": item_labels.get(labels.KIND, ""),
-                "name": item_labels.get(labels.NAME, ""),
-                "docker_name": (item.get("Names") or ["?"])[0].lstrip("/"),
-                "state": item.get("State", ""),
-                "status": item.get("Status", ""),
-                "image": item.get("Image", ""),
-            }
-        )
+    engine = narrow(client, Engine, "the docker client")
+    rows = [
+        {
+            "project": item.project,
+            "kind": item.kind,
+            "name": item.resource_name,
+            "docker_name": item.name,
+            "state": item.state,
+            "status": item.status,
+            "image": item.image,
+        }
+        for item in engine.containers(labels=[labels.project_filter(project)])
+    ]
     return sorted(rows, key=lambda row: (row["project"], row["kind"], row["name"]))
 
 
-def logs(client: Any, project: str, name: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
+def logs(client: object, project: str, name: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
     """Log chunks of the project's container `name` (an app container or a one-off)."""
-    found = client.api.containers(
-        all=True, filters={"label": [labels.project_filter(project), f"{labels.NAME}={name}"]}
-    )
+    engine = narrow(client, Engine, "the docker client")
+    found = engine.containers(labels=[labels.project_filter(project), f"{labels.NAME}={name}"])
     if not found:
         raise ProviderError(f"no container {name!r} in project {project!r}", hint="see `gefyra list`")
-    stream = client.api.logs(
-        found[0]["Id"], stream=True, follow=follow, tail=tail if tail is not None else "all"
-    )
-    yield from stream
+    yield from engine.stream_logs(found[0].id, follow=follow, tail=tail)

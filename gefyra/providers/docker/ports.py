@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable
-from typing import Any
+
+from gefyra.model.desired import PortSpec
+from gefyra.providers.docker.engine import ContainerRow, EngineReads, PortBinding
+from gefyra.providers.errors import EngineError
 
 BUSY_HINT = (
     "stop what holds it (`ss -ltnup 'sport = :{port}'` names the process, "
@@ -12,13 +15,10 @@ BUSY_HINT = (
 )
 
 
-def published(containers: Iterable[dict[str, Any]]) -> set[tuple[int, str]]:
+def published(containers: Iterable[ContainerRow]) -> set[tuple[int, str]]:
     """(host port, protocol) published by these listed containers (the `Ports` of a container list)."""
     return {
-        (int(port["PublicPort"]), port.get("Type", "tcp"))
-        for item in containers
-        for port in item.get("Ports") or ()
-        if port.get("PublicPort")
+        (port.public_port, port.protocol) for item in containers for port in item.ports if port.public_port
     }
 
 
@@ -37,21 +37,31 @@ def is_free(host_ip: str | None, port: int, protocol: str) -> bool:
     return True
 
 
-def holder(client: Any, port: int) -> str | None:
+def holder(engine: EngineReads, port: int) -> str | None:
     """Name of a Docker container publishing `port` (of any project, or none), for the error message."""
     try:
-        found = client.api.containers(filters={"publish": str(port)})
-    except Exception:  # noqa: BLE001 - only an explanation; the error stands without it
+        found = engine.containers(all=False, publish=port)
+    except EngineError:  # only an explanation; the error about the port stands without it
         return None
-    return (found[0].get("Names") or ["?"])[0].lstrip("/") if found else None
+    return found[0].name if found else None
 
 
-def busy_message(client: Any, what: str, port: int) -> tuple[str, str]:
+def busy_message(engine: EngineReads | None, what: str, port: int) -> tuple[str, str]:
     """The message and hint for a host port in use: names the container holding it when it is one."""
-    name = holder(client, port) if client is not None else None
+    name = holder(engine, port) if engine is not None else None
     if name:
         return (
             f"{what} is already in use by container {name}",
             f"stop {name} or change `ports:` in gefyra.yaml",
         )
     return f"{what} is already in use", BUSY_HINT.format(port=port)
+
+
+def bindings(published: Iterable[PortSpec]) -> list[PortBinding]:
+    """The engine's port bindings for a container's published ports (app or infra container alike)."""
+    return [
+        PortBinding(
+            container_port=p.container_port, protocol=p.protocol, host_port=p.host_port, host_ip=p.host_ip
+        )
+        for p in published
+    ]

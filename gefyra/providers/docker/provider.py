@@ -1,79 +1,72 @@
-"""The Docker provider: client, one snapshot, and label-based cleanup for `down`."""
+"""The Docker provider: the engine boundary, one snapshot, and label-based cleanup for `down`."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from gefyra.config.model import Config
 from gefyra.model import labels
-from gefyra.providers.base import Provider
+from gefyra.providers.base import Provider, narrow
 from gefyra.providers.docker import actions
-from gefyra.providers.docker.observe import observe
+from gefyra.providers.docker.engine import Engine, ImageRow
+from gefyra.providers.docker.observe import DockerSnapshot, observe
+
+
+def engine_of(client: object) -> Engine:
+    return narrow(client, Engine, "the docker client")
 
 
 class DockerProvider(Provider):
     name = "docker"
 
-    def connect(self, config: Any) -> Any:
-        """A client for DOCKER_HOST (or the local socket); fails with a hint when the engine does not
-        answer. For a unix socket it is a FastClient (no docker SDK import for a no-op plan)."""
-        from gefyra.errors import ProviderError
-        from gefyra.providers.docker.fastclient import FastClient, socket_path
+    def connect(self, config: Config | None) -> Engine:
+        """The engine at DOCKER_HOST (or the local socket), pinged; a one-line error when it cannot be used.
+        Reads never import the docker SDK (a no-op plan stays fast); the first write does."""
+        return Engine.from_env()
 
-        def sdk() -> Any:
-            import docker
+    def observe(self, client: object, project: str | None, config: Config | None) -> DockerSnapshot:
+        return observe(engine_of(client), project)
 
-            return docker.from_env(timeout=120)
+    def projects(self, client: object) -> set[str]:
+        engine = engine_of(client)
+        selector = [labels.PROJECT]
+        found = [
+            *engine.containers(labels=selector),
+            *engine.networks(labels=selector),
+            *engine.volumes(labels=selector),
+        ]
+        return {item.project for item in found}
 
-        try:
-            path = socket_path()  # unix socket: fast read-only lists, the SDK only when something changes
-            client = FastClient(path, sdk) if path is not None else sdk()
-            client.ping()
-        except Exception as error:  # noqa: BLE001 - any connection problem is one clear error
-            raise ProviderError(
-                f"Docker engine not reachable: {error}",
-                hint="start it (bash scripts/engine.sh) or set DOCKER_HOST",
-            ) from error
-        return client
-
-    def observe(self, client: Any, project: str | None, config: Any) -> Any:
-        return observe(client, project)
-
-    def projects(self, client: Any) -> set[str]:
-        selector = {"label": [labels.PROJECT]}
-        found = client.api.containers(all=True, filters=selector) + client.api.networks(filters=selector)
-        found += client.api.volumes(filters=selector).get("Volumes") or []
-        return {(item.get("Labels") or {})[labels.PROJECT] for item in found}
-
-    def sweep(self, client: Any, project: str, *, images: bool = False) -> list[str]:
+    def sweep(self, client: object, project: str, *, images: bool = False) -> list[str]:
+        engine = engine_of(client)
         removed = []
-        snapshot = observe(client, project, with_volumes=True)
+        snapshot = observe(engine, project, with_volumes=True)
         for item in snapshot.containers:  # containers first: networks and volumes are in use until they go
-            if actions.remove_container(client, item["Id"]):
-                removed.append(f"container {(item.get('Names') or ['?'])[0].lstrip('/')}")
-        for item in snapshot.networks:
-            if actions.remove_network(client, item["Id"]):
-                removed.append(f"network {item.get('Name')}")
-        for item in snapshot.volumes:
-            if actions.remove_volume(client, item["Name"]):
-                removed.append(f"volume {item['Name']}")
-        for image in _built_images(client, project) if images else ():
-            if actions.remove_image(client, image["Id"]):
-                removed.append(f"image {', '.join(image.get('RepoTags') or [image['Id'][:19]])}")
+            if engine.remove_container(item.id):
+                removed.append(f"container {item.name}")
+        for network in snapshot.networks:
+            if actions.remove_network(engine, network.id):
+                removed.append(f"network {network.name}")
+        for volume in snapshot.volumes:
+            if engine.remove_volume(volume.name):
+                removed.append(f"volume {volume.name}")
+        for image in _built_images(engine, project) if images else ():
+            if engine.remove_image(image.id):
+                removed.append(f"image {', '.join(image.repo_tags or [image.id[:19]])}")
         return removed
 
-    def leftovers(self, client: Any, project: str, *, images: bool = False) -> list[str]:
-        snapshot = observe(client, project, with_volumes=True)
+    def leftovers(self, client: object, project: str, *, images: bool = False) -> list[str]:
+        engine = engine_of(client)
+        snapshot = observe(engine, project, with_volumes=True)
         return (
-            [f"container {(c.get('Names') or ['?'])[0].lstrip('/')}" for c in snapshot.containers]
-            + [f"network {n.get('Name')}" for n in snapshot.networks]
-            + [f"volume {v['Name']}" for v in snapshot.volumes]
-            + ([f"image {i['Id'][:19]}" for i in _built_images(client, project)] if images else [])
+            [f"container {c.name}" for c in snapshot.containers]
+            + [f"network {n.name}" for n in snapshot.networks]
+            + [f"volume {v.name}" for v in snapshot.volumes]
+            + ([f"image {i.id[:19]}" for i in _built_images(engine, project)] if images else [])
         )
 
 
-def _built_images(client: Any, project: str) -> list[dict[str, Any]]:
+def _built_images(engine: Engine, project: str) -> list[ImageRow]:
     """Images gefyra built for `project` (`build:` containers carry the project label)."""
-    return client.api.images(filters={"label": [labels.project_filter(project)]})
+    return engine.images(labels=[labels.project_filter(project)])
 
 
 PROVIDER = DockerProvider()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import struct
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any
+
+from gefyra.providers.docker.engine import EngineReads
 
 # /24s are drawn from here; Docker's own default pools (172.17-31/16, 192.168/20) are avoided by the overlap
 # check.
@@ -47,15 +47,6 @@ def host_routes(path: Path = Path("/proc/net/route")) -> list[IPv4Network]:
     return routes
 
 
-def docker_subnets(client: Any) -> list[IPv4Network]:
+def docker_subnets(engine: EngineReads) -> list[IPv4Network]:
     """Subnets of every Docker network on the engine (gefyra's or not)."""
-    subnets: list[IPv4Network] = []
-    for network in client.api.networks():
-        for config in (network.get("IPAM") or {}).get("Config") or ():
-            try:
-                net = ipaddress.ip_network(config.get("Subnet", ""), strict=False)
-            except ValueError:
-                continue
-            if isinstance(net, IPv4Network):
-                subnets.append(net)
-    return subnets
+    return [net for network in engine.networks() for net in network.subnets()]

@@ -28,8 +28,8 @@ def how_to_get(image: str) -> str:
     if repository.startswith("gefyra/"):
         name = repository.removeprefix("gefyra/")
         return (
-            f"build it: gefyra.dataplane.images.ensure_images(docker_client, [{name!r}]) (gefyra apply "
-            f"does), or docker build -t {image} images/{name}"
+            f"build it: gefyra apply does, or `gefyra images build {name}`, or "
+            f"docker build -t {image} -f images/{name}/Dockerfile images"
         )
     return (
         f"build it (docker build -t {image} <folder of its Dockerfile>) or load it (docker load -i <file>, "
