@@ -10,7 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._results import read, write  # noqa: E402
 from bench._tunnel_stats import Interval, p90, paired, summarize  # noqa: E402
+from bench._tunnel_verdict import figures, latencies, lines  # noqa: E402
 
 
 def test_p90_is_nearest_rank() -> None:
@@ -58,3 +60,40 @@ def test_verdict_needs_the_whole_interval_on_one_side_of_the_goal() -> None:
     assert Interval(0.1, 0.0, 0.3, 10).verdict(0.3) == "met"
     assert Interval(0.25, 0.1, 0.35, 10).verdict(0.3) == "undecided"
     assert Interval(0.5, 0.31, 0.6, 10).verdict(0.3) == "missed"
+
+
+def _blocks(base: float, rounds: int = 40) -> list[list[float]]:
+    return [[base + 0.01 * (i % 5) + 0.001 * j for j in range(5)] for i in range(rounds)]
+
+
+def test_the_goal_is_judged_against_the_containerised_pair_and_bare_is_shown_beside_it() -> None:
+    blocks = {"tunnel": _blocks(1.5), "pair": _blocks(1.4), "bare": _blocks(1.0)}
+    judged = latencies(blocks)
+    assert [(r.reference, r.anchor, r.verdict) for r in judged] == [
+        ("pair", True, "met"),
+        ("bare", False, "missed"),
+    ]
+    text = "\n".join(lines(judged, 0.9))
+    assert "tunnel - pair +0.100 ms" in text and "judged here" in text
+    assert "tunnel - bare +0.500 ms" in text and "not the goal's anchor" in text
+    assert "throughput tunnel/bare 0.90: met" in text
+
+
+def test_without_the_pair_there_is_no_anchor_and_the_text_says_so() -> None:
+    judged = latencies({"tunnel": _blocks(1.1), "bare": _blocks(1.0)})
+    assert [r.anchor for r in judged] == [False]
+    assert "no verdict on the latency goal" in "\n".join(lines(judged, None))
+
+
+def test_json_rows_carry_goal_met_and_the_paired_interval(tmp_path: Path) -> None:
+    blocks = {"tunnel": _blocks(1.5), "pair": _blocks(1.4), "bare": _blocks(1.0)}
+    rates = {"tunnel": [80.0, 90.0, 100.0], "bare": [100.0, 100.0, 110.0]}
+    rows = figures(blocks, rates, latencies(blocks))
+    write(rows, tmp_path / "rows.json")
+    back = {row.figure: row for row in read(tmp_path / "rows.json")}
+    throughput = back["tunnel throughput (download)"]
+    assert (throughput.ratio, throughput.met, throughput.unit) == (0.9, True, "MB/s")
+    pair = back["tunnel latency per request vs pair (block medians)"]
+    assert pair.met is True and "+0.100 ms" in (pair.note or "") and "anchor" in (pair.note or "")
+    bare = back["tunnel latency per request vs bare (block medians)"]
+    assert bare.met is False and bare.anchor_median is not None and "missed" in (bare.note or "")

@@ -15,13 +15,15 @@
 Throughput: --runs interleaved downloads of --mb MB per variant (median). Latency: --rounds rounds; in each,
 every variant (in a shuffled order) makes --block sequential HTTP requests, each on a new connection, so a
 busy moment of the machine hits all variants alike. Printed per variant: pooled median and p90, the range of
-block medians; against bare: the paired difference (median over rounds of block - bare block) with a 95 %
-bootstrap interval. The verdict on latency is that interval against the goal (+0.3 ms): met / missed /
-undecided. Needs root (netns, cgroups, iptables) and Docker; everything it makes goes again on exit.
+block medians; against bare and pair: the paired difference (median over rounds of block - reference block)
+with a 95 % bootstrap interval. The verdict on latency is that interval against the goal (+0.3 ms): met /
+missed / undecided, judged against the anchor `pair` (containers on both sides, like the tunnel; see
+bench/_tunnel_verdict.py), with tunnel - bare printed beside it. Needs root (netns, cgroups, iptables) and
+Docker; everything it makes goes again on exit.
 
     python3 bench/tunnel.py [--mb 200] [--runs 3] [--rounds 200] [--block 25] [--mtu 1420]
                             [--tunnel KEY=VALUE,...]... [--core] [--loop] [--no-pair] [--no-plain]
-                            [--bare-cgroup docker|root] [--baseline-gomaxprocs N] [--save FILE]
+                            [--bare-cgroup docker|root] [--baseline-gomaxprocs N] [--save FILE] [--json PATH]
 
 --tunnel (repeatable) sets up one stand per use, the first is `tunnel`, the others `tunnel[<knobs>]`; knobs:
 gomaxprocs=N, endpoint=nodeport|shared|published, shares=N, app-shares=N (see bench/_tunnel_stand.py).
@@ -45,6 +47,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench._results import write  # noqa: E402
 from bench._tunnel_bare import bare_pair, docker_cpu_cgroup_parent, wireguard_go_from_image  # noqa: E402
 from bench._tunnel_latency import Rounds, Variant, interleave  # noqa: E402
 from bench._tunnel_stand import (  # noqa: E402
@@ -55,11 +58,11 @@ from bench._tunnel_stand import (  # noqa: E402
     start_docker_pair,
 )
 from bench._tunnel_stats import p90, paired, summarize  # noqa: E402
+from bench._tunnel_verdict import GOAL_RATIO, figures, latencies, lines, throughput_verdict  # noqa: E402
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag  # noqa: E402
 from gefyra.providers.docker.engine import Engine  # noqa: E402
 from tests.dataplane.testbed import TESTKIT  # noqa: E402
 
-GOAL_RATIO, GOAL_MS = 0.85, 0.3
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
@@ -171,6 +174,7 @@ def arguments() -> argparse.Namespace:
         help="GOMAXPROCS of the bare and Docker-hosted pairs' wireguard-go (default: unset, stock)",
     )
     parser.add_argument("--save", type=Path, help="write every request time (JSON) to this file")
+    parser.add_argument("--json", type=Path, help="write the result rows (bench/_results.py) to this file")
     args = parser.parse_args()
     if not args.tunnel:
         args.tunnel = [StandOptions()]
@@ -239,24 +243,24 @@ def main() -> int:
             f"({args.bare_python}), in the containers {container_python}",
             flush=True,
         )
-        if args.runs:
-            result["throughput"] = report_throughput(downloads(variants, args.mb, args.runs))
+        rates = downloads(variants, args.mb, args.runs) if args.runs else None
+        if rates:
+            result["throughput"] = report_throughput(rates)
         probes = {name: variant.probe for name, variant in variants.items()}
         rounds = interleave(probes, args.rounds, args.block)
         result["latency"] = report_latency(rounds, args.block)
     result["load_end"] = load()
     if args.save:
         args.save.write_text(json.dumps({**result, "blocks": rounds.blocks, "starts": rounds.starts}))
-    tunnel = paired(rounds.blocks["tunnel"], rounds.blocks["bare"])
-    interval = f"{tunnel.estimate:+.3f} ms [{tunnel.low:+.3f}, {tunnel.high:+.3f}]"
-    verdict = tunnel.verdict(GOAL_MS)
-    result["verdict"] = {"latency": verdict}
-    print(f"\nverdict: latency tunnel - bare {interval} (goal <= +{GOAL_MS} ms): {verdict}", end="")
-    if "throughput" in result:
-        ratio = result["throughput"]["ratio"]
-        result["verdict"]["throughput"] = met = "met" if ratio >= GOAL_RATIO else "missed"
-        print(f"; throughput tunnel/bare {ratio:.3f} (goal >= {GOAL_RATIO}): {met}", end="")
-    print(f"\nload {result['load_start']} at the start, {result['load_end']} at the end")
+    judged = latencies(rounds.blocks)
+    ratio = result["throughput"]["ratio"] if "throughput" in result else None
+    result["verdict"] = {f"latency-{r.reference}": r.verdict for r in judged}
+    result["verdict"]["anchor"] = next((r.reference for r in judged if r.anchor), None)
+    if ratio is not None:
+        result["verdict"]["throughput"] = throughput_verdict(ratio)
+    print("\n" + "\n".join(lines(judged, ratio)))
+    print(f"load {result['load_start']} at the start, {result['load_end']} at the end")
+    write(figures(rounds.blocks, rates, judged), args.json)
     print(json.dumps(result))
     return 0
 
