@@ -22,6 +22,9 @@ Knobs of a stand (`--tunnel KEY=VALUE,...`; without knobs a stand is the product
   cpus=A[/B]          `docker update --cpuset-cpus` on Cargo (A) and Stowaway (B, default A): e.g. `cpus=0`
                       puts both wireguard-go on CPU 0, `cpus=0/1` one on each
   app-shares=N        the same on the endpoints: app, service (and the core variant's client and server)
+  nat=off             Cargo without its MASQUERADE toward the tunnel; Stowaway (which routes the project
+                      subnet to Cargo) masquerades that subnet into the cluster instead: one NAT step less
+                      per packet (conntrack stays). Not a product option: two clients may share a subnet
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bench._tunnel_latency import PROBE, PROBE_PATH, Variant, container_probe
 from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH
@@ -59,6 +62,13 @@ class StandOptions(BaseModel):
     health: Literal["image", "off"] = "image"
     gso: Literal["on", "off"] = "on"
     cpus: str | None = Field(default=None, pattern=r"^[0-9,-]+(/[0-9,-]+)?$")
+    nat: Literal["on", "off"] = "on"
+
+    @model_validator(mode="after")
+    def _routed(self) -> StandOptions:
+        if self.nat == "off" and self.endpoint == "shared":
+            raise ValueError("nat=off needs the project subnet routed to Cargo; endpoint=shared has none")
+        return self
 
     @property
     def label(self) -> str:
@@ -171,9 +181,12 @@ class Stand:
             box(bed, "cargo").update(cpuset_cpus=cargo_cpus)
             box(bed, "stowaway").update(cpuset_cpus=stowaway_cpus or cargo_cpus)
         for role in ("cargo", "stowaway") if options.gso == "off" else ():
-            code, out = box(bed, role).exec_run(["ip", "link", "set", "wg0", "gso_max_segs", "1"])
-            if code != 0:
-                raise RuntimeError(f"gso=off in {role}: {out.decode(errors='replace')}")
+            tune_in(bed, role, "gso=off", ["ip", "link", "set", "wg0", "gso_max_segs", "1"])
+        if options.nat == "off":
+            masquerade = ["-s", bed.project_subnet, "!", "-o", "wg0", "-j", "MASQUERADE"]
+            tune_in(bed, "stowaway", "nat=off", ["iptables", "-t", "nat", "-A", "POSTROUTING", *masquerade])
+            own = ["-t", "nat", "-D", "POSTROUTING", "-o", "wg0", "-j", "MASQUERADE"]
+            tune_in(bed, "cargo", "nat=off", ["iptables", *own])
 
     def _where(self, role: str) -> tuple[str, str, int]:
         """The client container and the server address of a variant."""
@@ -251,6 +264,13 @@ class Stand:
 
 
 STOWAWAY_TUNNEL_IP = "100.87.0.1"  # the first address of Stowaway's default tunnel subnet
+
+
+def tune_in(bed: Testbed, role: str, knob: str, command: list[str]) -> None:
+    """Run a knob's command in a running container; a failure names the knob."""
+    code, out = box(bed, role).exec_run(command)
+    if code != 0:
+        raise RuntimeError(f"{knob} in {role}: {out.decode(errors='replace')}")
 
 
 def health(image: bool) -> dict[str, Any]:

@@ -97,3 +97,14 @@ def test_json_rows_carry_goal_met_and_the_paired_interval(tmp_path: Path) -> Non
     assert pair.met is True and "+0.100 ms" in (pair.note or "") and "anchor" in (pair.note or "")
     bare = back["tunnel latency per request vs bare (block medians)"]
     assert bare.met is False and bare.anchor_median is not None and "missed" in (bare.note or "")
+
+
+def test_stand_knobs_parse_and_bad_ones_are_named() -> None:
+    from bench._tunnel_stand import parse_stand
+
+    assert parse_stand("").label == ""
+    assert parse_stand("nat=off, gomaxprocs=2").label == "gomaxprocs=2,nat=off"
+    with pytest.raises(ValueError, match="endpoint=shared has none"):
+        parse_stand("nat=off,endpoint=shared")
+    with pytest.raises(ValueError, match="'gomaxprocs' is not KEY=VALUE"):
+        parse_stand("gomaxprocs")
