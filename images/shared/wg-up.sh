@@ -22,6 +22,15 @@ wg_up() {
   rm -f "/var/run/wireguard/$ifname.sock"
   GOMAXPROCS=$procs WG_PROCESS_FOREGROUND=1 wireguard-go "$ifname" >/dev/null 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do [ -S "/var/run/wireguard/$ifname.sock" ] && break; sleep 0.05; done
-  [ -S "/var/run/wireguard/$ifname.sock" ] || die "wireguard-go did not start (is /dev/net/tun passed in?)"
+  # Wait until the control socket is *listening*, not merely present: wireguard-go binds the path before it
+  # listens, and a `wg` that connects in between is refused, unlinks the socket and falls back to the kernel
+  # ("Protocol not supported"). `ss` only reads, so the wait itself cannot cause that.
+  local sock="/var/run/wireguard/$ifname.sock"
+  for _ in $(seq 200); do wg_listening "$sock" && return 0; sleep 0.05; done
+  die "wireguard-go did not start within 10 s (is /dev/net/tun passed in?)"
+}
+
+# True when a Unix socket at path $1 is in LISTEN state.
+wg_listening() {
+  ss -Hxl 2>/dev/null | grep -qF " $1 "
 }
