@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 _PROVISIONING = threading.Lock()
 TUNNEL_FRESH = 180  # seconds: WireGuard re-handshakes every 2 minutes while traffic or keepalives flow
+# client uid -> (bytes Stowaway received from its peer, when that count was last seen to change; None: not
+# seen changing since this process started). Cargo's keepalives (every 25s) move it between handshakes, which
+# come only every 2 minutes: a lease shorter than that must not take a live client for a gone one.
+_TRAFFIC: dict[str, tuple[int, datetime | None]] = {}
+_TRAFFIC_LOCK = threading.Lock()
 
 
 def _status(body: Obj) -> Obj:
@@ -82,7 +87,11 @@ def provision(settings: Settings, namespace: str, name: str, routed_subnets: lis
         kept = reconcile.kept_peer(kube.get(kube.core(namespace, "secrets", names.peer_secret_name(name))))
         if kept is not None:
             return api.put_peer_kept(name, routed_subnets, kept.address, kept.private_key)
-        used = [p.address for p in api.peers()]
+        peers = api.peers()
+        mine = next((p for p in peers if p.name == name), None)
+        if mine is not None:  # put by an earlier try whose Secret was never written: the same peer again
+            return api.put_peer_kept(name, routed_subnets, mine.address)
+        used = [p.address for p in peers]
         for secret in kube.items(kube.core(namespace, "secrets"), labelSelector=names.selector("peer")):
             other = reconcile.kept_peer(secret)
             if other is not None:
@@ -151,7 +160,10 @@ def observe(settings: Settings, body: Obj) -> Obj:
         return ensure(settings, body)
     now = datetime.now(UTC)
     created = datetime.fromisoformat(meta["creationTimestamp"].replace("Z", "+00:00"))
-    silent = reconcile.client_silent_for(peer.latest_handshake, created, now)
+    with _TRAFFIC_LOCK:
+        seen = traffic_seen(_TRAFFIC.get(meta["uid"]), peer.rx_bytes, now)
+        _TRAFFIC[meta["uid"]] = seen
+    silent = silent_for(peer.latest_handshake, seen[1], created, now)
     up = peer.latest_handshake > 0 and silent < TUNNEL_FRESH
     reason = (
         "HandshakeRecent" if up else ("NoHandshakeYet" if peer.latest_handshake == 0 else "HandshakeStale")
@@ -174,6 +186,23 @@ def observe(settings: Settings, body: Obj) -> Obj:
     return status
 
 
+def traffic_seen(
+    previous: tuple[int, datetime | None] | None, rx_bytes: int, now: datetime
+) -> tuple[int, datetime | None]:
+    """The received-bytes count and when it last changed, after one more look at it."""
+    if previous is None:
+        return rx_bytes, None  # first look: when it changed before is unknown
+    return (rx_bytes, now) if rx_bytes != previous[0] else previous
+
+
+def silent_for(handshake: int, traffic: datetime | None, created: datetime, now: datetime) -> float:
+    """Seconds without a sign of the client: since its latest handshake or received bytes, the later."""
+    silent = reconcile.client_silent_for(handshake, created, now)
+    if traffic is not None:
+        silent = min(silent, max(0.0, (now - traffic).total_seconds()))
+    return silent
+
+
 def remove(settings: Settings, body: Obj) -> None:
     """Delete the client's bridges first (their Pods get their images back), then its peer and Secret."""
     meta = body["metadata"]
@@ -193,3 +222,5 @@ def remove(settings: Settings, body: Obj) -> None:
     except stowaway.StowawayError as error:
         raise kopf.TemporaryError(f"Stowaway: {error}", delay=3) from None
     kube.delete(kube.core(namespace, "secrets", names.peer_secret_name(name)))
+    with _TRAFFIC_LOCK:
+        _TRAFFIC.pop(meta["uid"], None)

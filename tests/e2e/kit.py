@@ -9,8 +9,10 @@ import secrets
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
+from gefyra.providers.docker.context_hash import context_hash
 from tests.sandbox.fixtures import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,11 +24,27 @@ def docker0() -> str:
     return out.split()[3].split("/")[0]
 
 
+@cache
+def web_image() -> str:
+    """examples/bridge's image, built once per content under one stable tag (`gefyra-e2e-web:<hash>`): every
+    test shares it, so no run leaves an image of its own behind (a `build:` per project would: its tag
+    carries the project name)."""
+    tag = f"gefyra-e2e-web:{context_hash(EXAMPLE).removeprefix('sha256:')[:16]}"
+    found = subprocess.run(["docker", "image", "inspect", tag], capture_output=True, text=True)
+    if found.returncode != 0:
+        built = subprocess.run(
+            ["docker", "build", "-q", "-t", tag, str(EXAMPLE)], capture_output=True, text=True, timeout=540
+        )
+        if built.returncode != 0:
+            raise AssertionError(f"docker build of {EXAMPLE} failed:\n{built.stderr}")
+    return tag
+
+
 def copy_example(folder: Path, namespace: str, edits: tuple[tuple[str, str], ...] = ()) -> tuple[str, Path]:
     """examples/bridge in `folder` with a project name of its own, the test namespace and a NodePort no other
     test uses (the sandbox's node address lies in its Pod range, routed into the tunnel: reach the NodePort
-    on the host's docker0 address instead); `edits` are more (old, new) text replacements. Returns (project,
-    gefyra.yaml)."""
+    on the host's docker0 address instead); `edits` are more (old, new) text replacements; the container
+    `web` runs the shared `web_image()` instead of building its own. Returns (project, gefyra.yaml)."""
     shutil.copytree(EXAMPLE, folder)
     name = f"e2e-{secrets.token_hex(3)}"
     endpoint = f"{docker0()}:{random.randint(31000, 32700)}"
@@ -36,6 +54,7 @@ def copy_example(folder: Path, namespace: str, edits: tuple[tuple[str, str], ...
         ("namespace: default", f"namespace: {namespace}"),
         ("endpoint: auto", f"endpoint: {endpoint}"),
         *edits,
+        ("    build: .\n", f"    image: {web_image()}\n"),
     ):
         assert old in text, old
         text = text.replace(old, new)
@@ -140,3 +159,56 @@ def pod_container(docker_client, namespace: str, pod: str, container: str):
     found = [c for c in found if c.labels.get(LABEL_ROLE) == "container"]
     assert found, f"no running container {container} of Pod {namespace}/{pod}"
     return max(found, key=lambda c: int(c.labels.get(LABEL_RESTARTS, "0")))
+
+
+def plain_pod(kube, pod) -> dict:
+    """A Pod without status and bookkeeping fields: what must come back exactly when a bridge is undone."""
+    data = kube.api_client.sanitize_for_serialization(pod)
+    meta = data["metadata"]
+    return {
+        "spec": data["spec"],
+        "labels": meta.get("labels"),
+        "annotations": meta.get("annotations"),
+        "ip": data["status"].get("podIP"),
+    }
+
+
+def plain_pods(kube, namespace: str, names_: list[str]) -> dict[str, dict]:
+    return {name: plain_pod(kube, kube.core.read_namespaced_pod(name, namespace)) for name in names_}
+
+
+def cluster_leftovers(kube, namespace: str) -> list[str]:
+    """gefyra's cluster objects the label sweep finds: labelled namespaces and CRDs, the `gefyra` namespace,
+    bridge annotations on the Pods of `namespace`."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    from gefyra.cluster import names
+
+    left = [
+        f"namespace {n.metadata.name}"
+        for n in kube.core.list_namespace(label_selector=names.selector()).items
+    ]
+    ext = client.ApiextensionsV1Api(kube.api_client)
+    crds = ext.list_custom_resource_definition(label_selector=names.selector()).items
+    left += [f"crd {c.metadata.name}" for c in crds]
+    try:
+        kube.core.read_namespace(names.NAMESPACE)
+        left.append(f"namespace {names.NAMESPACE}")
+    except ApiException as error:
+        if error.status != 404:
+            raise
+    for pod in kube.core.list_namespaced_pod(namespace).items:
+        annotations = pod.metadata.annotations or {}
+        left += [f"pod {pod.metadata.name} {k}" for k in annotations if k.startswith("bridge.gefyra.dev/")]
+    return left
+
+
+def docker_leftovers(project: str) -> list[str]:
+    """Containers and networks of `project` (by gefyra's project label)."""
+    label = f"label=dev.gefyra.project={project}"
+    found = []
+    for kind, command in (("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"])):
+        out = subprocess.run(["docker", *command, "--filter", label], capture_output=True, text=True).stdout
+        found += [f"{kind} {item}" for item in out.split()]
+    return found
