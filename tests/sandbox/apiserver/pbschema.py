@@ -1,13 +1,14 @@
 """Field table of the Kubernetes protobuf messages the sandbox decodes (request bodies of imperative kubectl).
 
-Facts from the generated.proto files of k8s.io/api (core/v1, apps/v1, batch/v1, authentication/v1) and
-k8s.io/apimachinery (meta/v1, resource, intstr). One entry per message: `number name[:type]` separated by `;`.
+Facts from the generated.proto files of k8s.io/api (core/v1, apps/v1, batch/v1, authentication/v1, rbac/v1,
+policy/v1, networking/v1) and k8s.io/apimachinery (meta/v1, resource, intstr). One entry per message:
+`number name[:type]` separated by `;`.
 
 Types: `s` string (default), `b` bytes (base64 in JSON), `i` varint integer, `t` bool, `Name` a message,
 `[x]` repeated, `{x}` map<string, x>, `^Name` a message inlined into its parent (Go struct embedding, e.g.
 `VolumeSource` in `Volume`). A trailing `?` marks a Go pointer: its zero value was set on purpose and is kept;
 other zero scalars are what gogo-protobuf writes for unset non-pointer fields and are dropped, as `omitempty`
-JSON would. `Time`, `Quantity` and `IntOrString` have their own JSON forms (decoder.py).
+JSON would. `Time`, `Quantity` and `IntOrString` have their own JSON forms (protobuf.py).
 Fields missing here are skipped; a kind missing from KINDS is refused with a 415 that says JSON works.
 """
 
@@ -126,6 +127,34 @@ MESSAGES: dict[str, str] = {
     "CronJobSpec": "1 schedule; 8 timeZone; 2 startingDeadlineSeconds:i?; 3 concurrencyPolicy; 4 suspend:t?; "
     "5 jobTemplate:JobTemplateSpec; 6 successfulJobsHistoryLimit:i?; 7 failedJobsHistoryLimit:i?",
     "JobTemplateSpec": "1 metadata:ObjectMeta; 2 spec:JobSpec",
+    # rbac.authorization.k8s.io/v1
+    "Role": "1 metadata:ObjectMeta; 2 rules:[PolicyRule]",
+    "ClusterRole": "1 metadata:ObjectMeta; 2 rules:[PolicyRule]; 3 aggregationRule:AggregationRule",
+    "PolicyRule": "1 verbs:[s]; 2 apiGroups:[s]; 3 resources:[s]; 4 resourceNames:[s]; 5 nonResourceURLs:[s]",
+    "AggregationRule": "1 clusterRoleSelectors:[LabelSelector]",
+    "RoleBinding": "1 metadata:ObjectMeta; 2 subjects:[Subject]; 3 roleRef:RoleRef",
+    "RoleRef": "1 apiGroup; 2 kind; 3 name",
+    "Subject": "1 kind; 2 apiGroup; 3 name; 4 namespace",
+    # policy/v1, core/v1 ResourceQuota, networking.k8s.io/v1 (kubectl create pdb|quota|ingress)
+    "PodDisruptionBudget": "1 metadata:ObjectMeta; 2 spec:PodDisruptionBudgetSpec",
+    "PodDisruptionBudgetSpec": "1 minAvailable:IntOrString; 2 selector:LabelSelector; "
+    "3 maxUnavailable:IntOrString; 4 unhealthyPodEvictionPolicy",
+    "ResourceQuota": "1 metadata:ObjectMeta; 2 spec:ResourceQuotaSpec",
+    "ResourceQuotaSpec": "1 hard:{Quantity}; 2 scopes:[s]; 3 scopeSelector:ScopeSelector",
+    "ScopeSelector": "1 matchExpressions:[ScopedResourceSelectorRequirement]",
+    "ScopedResourceSelectorRequirement": "1 scopeName; 2 operator; 3 values:[s]",
+    "Ingress": "1 metadata:ObjectMeta; 2 spec:IngressSpec",
+    "IngressSpec": "4 ingressClassName; 1 defaultBackend:IngressBackend; 2 tls:[IngressTLS]; "
+    "3 rules:[IngressRule]",
+    "IngressBackend": "4 service:IngressServiceBackend; 3 resource:TypedLocalObjectReference",
+    "IngressServiceBackend": "1 name; 2 port:ServiceBackendPort",
+    "ServiceBackendPort": "1 name; 2 number:i",
+    "IngressRule": "1 host; 2 :^IngressRuleValue",
+    "IngressRuleValue": "1 http:HTTPIngressRuleValue",
+    "HTTPIngressRuleValue": "1 paths:[HTTPIngressPath]",
+    "HTTPIngressPath": "1 path; 3 pathType; 2 backend:IngressBackend",
+    "IngressTLS": "1 hosts:[s]; 2 secretName",
+    "TypedLocalObjectReference": "1 apiGroup; 2 kind; 3 name",
     # authentication.k8s.io/v1 (kubectl create token)
     "TokenRequest": "1 metadata:ObjectMeta; 2 spec:TokenRequestSpec",
     "TokenRequestSpec": "1 audiences:[s]; 4 expirationSeconds:i?; 3 boundObjectRef:BoundObjectReference",
@@ -144,6 +173,13 @@ KINDS: dict[tuple[str, str], str] = {
     ("batch/v1", "Job"): "Job",
     ("batch/v1", "CronJob"): "CronJob",
     ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
+    ("v1", "ResourceQuota"): "ResourceQuota",
+    ("rbac.authorization.k8s.io/v1", "Role"): "Role",
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): "ClusterRole",
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): "RoleBinding",
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): "RoleBinding",
+    ("policy/v1", "PodDisruptionBudget"): "PodDisruptionBudget",
+    ("networking.k8s.io/v1", "Ingress"): "Ingress",
     ("v1", "DeleteOptions"): "DeleteOptions",
     ("meta.k8s.io/v1", "DeleteOptions"): "DeleteOptions",
 }
