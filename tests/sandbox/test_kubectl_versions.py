@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.sandbox.cluster import Sandbox
+from tests.sandbox.fixtures import Kube
+
 pytest_plugins = ("tests.sandbox.fixtures",)
 pytestmark = [pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
 
@@ -45,11 +48,11 @@ def client_minor(kubectl: str) -> str:
     command = [kubectl, "version", "--client", "-o", "json"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, f"{kubectl} version failed: {out.stderr}"
-    return json.loads(out.stdout)["clientVersion"]["minor"]
+    return str(json.loads(out.stdout)["clientVersion"]["minor"])
 
 
 @pytest.mark.parametrize("kubectl", FOUND or [NONE_FOUND], ids=lambda k: Path(k).name)
-def test_kubectl_verbs(kubectl: str, sandbox, echo_image: str, sandbox_kube) -> None:
+def test_kubectl_verbs(kubectl: str, sandbox: Sandbox, echo_image: str, sandbox_kube: Kube) -> None:
     # no kubectl at all is a broken machine image, not a reason to skip
     assert kubectl != NONE_FOUND, f"no kubectl found: neither {VERSIONED}/kubectl.1.* nor kubectl on PATH"
     if Path(kubectl).parent == VERSIONED:  # the file name must not lie about the version under test
