@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import authn, discovery, errors
+from . import authn, discovery, errors, protobuf
 from .api import Api, present
 from .errors import ApiError
 from .patch import APPLY_PATCH, MERGE_PATCH, STRATEGIC_PATCH, apply_patch
@@ -24,6 +24,7 @@ from .watch import WatchStream
 log = logging.getLogger(__name__)
 IDENTITY = web.RequestKey("identity", Identity)
 ANONYMOUS = {"/version", "/version/", "/healthz", "/livez", "/readyz"}
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 PATCH_TYPES = (
     "application/json-patch+json",
     "application/merge-patch+json",
@@ -115,11 +116,14 @@ class Handlers:
     @staticmethod
     async def _body(request: web.Request) -> Any:
         content_type = request.content_type or "application/json"
-        if "protobuf" in content_type or "cbor" in content_type:
-            raise errors.unsupported_media_type(content_type, ["application/json", *PATCH_TYPES[:3]])
+        if "cbor" in content_type or "protobuf" in content_type and content_type != PROTOBUF:
+            accepted = ["application/json", PROTOBUF, *PATCH_TYPES[:3]]
+            raise errors.unsupported_media_type(content_type, accepted)
         raw = await request.read()
         if not raw:
             return None
+        if content_type == PROTOBUF:  # kubectl >= 1.32 sends what its imperative verbs build this way
+            return protobuf.decode_body(raw)
         try:
             return json.loads(raw)
         except ValueError:
