@@ -138,7 +138,7 @@ def test_unknown_resource_is_not_found(sandbox_api):
     assert caught.value.code == 404
 
 
-def test_protobuf_body_is_unsupported_media_type(sandbox_api, namespace):
+def test_protobuf_body_without_a_kind_is_unsupported_media_type(sandbox_api, namespace):
     import json
     import ssl
     import urllib.request
@@ -156,7 +156,9 @@ def test_protobuf_body_is_unsupported_media_type(sandbox_api, namespace):
     with pytest.raises(HTTPError) as caught:
         urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(sandbox_api.ca_cert)))
     assert caught.value.code == 415
-    assert json.loads(caught.value.read())["reason"] == "UnsupportedMediaType"
+    status = json.loads(caught.value.read())
+    assert status["reason"] == "UnsupportedMediaType"
+    assert "JSON" in status["message"], status["message"]
 
 
 def test_secret_string_data_becomes_data(core, namespace):
