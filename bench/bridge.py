@@ -212,10 +212,8 @@ def measure(stand: Stand, runs: int, zero_runs: int, trace: bool = False) -> lis
 
 def _figure(name: str, runs: list[Run], anchor: str, anchor_samples: list[float], goal: float) -> Figure:
     exits = statistics.median(r.exit for r in runs)
-    phases = sorted({p for r in runs for p in r.phases})
-    medians = ", ".join(
-        f"{p} {statistics.median(r.phases[p] for r in runs if p in r.phases):.2f}" for p in phases
-    )
+    at = {p: statistics.median(r.phases[p] for r in runs if p in r.phases) for r in runs for p in r.phases}
+    medians = ", ".join(f"{p} {t:.2f}" for p, t in sorted(at.items(), key=lambda item: item[1]))
     note = f"apply exit {exits:.2f} s; phases (median s): {medians}"
     return figure(
         name,
