@@ -11,19 +11,23 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gefyra.config.model import Config
 
 SLEEPER = {"image": "debian:bookworm-slim", "args": ["sleep", "infinity"]}
 
 
 class BenchProject:
-    def __init__(self, containers: int, env: dict | None = None) -> None:
+    def __init__(self, containers: int, env: dict[str, str] | None = None) -> None:
         self.name = f"t-eng-bench-{secrets.token_hex(3)}"
         self.folder = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
         self.file = self.folder / "gefyra.yaml"
         self.count = containers
         self.write(env or {})
 
-    def write(self, env: dict, *, first_only: bool = False) -> None:
+    def write(self, env: dict[str, str], *, first_only: bool = False) -> None:
         """gefyra.yaml with `count` sleepers; `env` for every one, or for c0 only."""
         containers = {
             f"c{i}": {**SLEEPER, "env": env if i == 0 or not first_only else {}} for i in range(self.count)
@@ -33,7 +37,7 @@ class BenchProject:
         tmp.write_text(json.dumps(document))
         tmp.replace(self.file)
 
-    def config(self):
+    def config(self) -> Config:
         from gefyra import api
 
         return api.load(self.file)
@@ -41,7 +45,7 @@ class BenchProject:
     def __enter__(self) -> BenchProject:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         from gefyra import api
 
         api.down(self.name)

@@ -1,6 +1,6 @@
 """Loading hostile gefyra.yaml files: median CPU seconds and peak memory per case (issue 10).
 
-    PYTHONPATH=$PWD python3 bench/config_load.py [--runs 5]
+    PYTHONPATH=$PWD python3 bench/config_load.py [--runs 5] [--json PATH]
 
 Each case is a file up to the size limit that used to take seconds to minutes; the goal is an answer (a
 correct, positioned problem, or a valid config) in under 2 s. Peak memory is measured with tracemalloc in a
@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from gefyra.config import load
-from gefyra.errors import ConfigError
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._results import figure, write  # noqa: E402
+from gefyra.config import load  # noqa: E402
+from gefyra.errors import ConfigError  # noqa: E402
 
 HEADER = "version: 1\ncontainers:\n  web:\n    image: nginx\n"
 
@@ -103,7 +107,11 @@ def answer(folder: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--json", type=Path, help="write one Figure row (the slowest case) here")
+    arguments = parser.parse_args()
+    runs = arguments.runs
+    slowest: tuple[float, str, list[float], float] = (-1.0, "", [], 0.0)
+    peaks = []
     print(f"{'case':30} {'bytes':>9} {'median CPU s':>12} {'peak MiB':>9}  answer")
     for name, make in CASES.items():
         with tempfile.TemporaryDirectory() as temp:
@@ -120,7 +128,18 @@ def main() -> None:
             peak = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
             size = len(text.encode())
+            peaks.append(peak)
+            if statistics.median(times) > slowest[0]:
+                slowest = (statistics.median(times), name, times, peak)
             print(f"{name:30} {size:9d} {statistics.median(times):12.3f} {peak:9.1f}  {result}")
+    _, name, times, peak = slowest
+    row = figure(
+        f"config load, slowest of {len(CASES)} hostile files (CPU)",
+        times,
+        goal_below=2.0,
+        note=f"slowest case: {name} (peak {peak:.0f} MiB); largest peak of all cases {max(peaks):.0f} MiB",
+    )
+    write([row], arguments.json)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 Median and spread over N Pods started one after another, plus the baseline of one plain `docker run` of the
 same image (what a Pod costs the engine: infra + app container). Goal: median create -> Running < 1 s.
 
-Run: python3 bench/pod_start.py [N]
+Run: python3 bench/pod_start.py [N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._results import figure, write  # noqa: E402
 from tests.sandbox.cluster import Sandbox, random_instance  # noqa: E402
 from tests.sandbox.images import ensure_image  # noqa: E402
 
@@ -29,7 +31,7 @@ def docker_run_baseline(image: str, label: str) -> float:
     return time.perf_counter() - start
 
 
-def pod_problem(status) -> str | None:
+def pod_problem(status: Any) -> str | None:
     """Why a Pod will not get Running by itself (a terminal phase or a container stuck with a reason)."""
     if status.phase in ("Failed", "Succeeded"):
         return f"phase {status.phase}: {status.reason or ''} {status.message or ''}".strip()
@@ -43,7 +45,7 @@ def pod_problem(status) -> str | None:
     return None
 
 
-def start_pod(core, namespace: str, name: str, image: str) -> tuple[float, float]:
+def start_pod(core: Any, namespace: str, name: str, image: str) -> tuple[float, float]:
     """Seconds from create to phase Running, and to Ready (watching the Pod, as a controller would)."""
     from kubernetes import watch
 
@@ -53,7 +55,7 @@ def start_pod(core, namespace: str, name: str, image: str) -> tuple[float, float
     )
     running = None
     status = None
-    for event in watch.Watch().stream(
+    for event in watch.Watch().stream(  # type: ignore[no-untyped-call]
         core.list_namespaced_pod, namespace, field_selector=f"metadata.name={name}", timeout_seconds=30
     ):
         status = event["object"].status
@@ -71,7 +73,7 @@ def start_pod(core, namespace: str, name: str, image: str) -> tuple[float, float
     )
 
 
-def main(count: int) -> int:
+def main(count: int, json_file: Path | None = None) -> int:
     from kubernetes import client
 
     sandbox = Sandbox(instance=random_instance()).start()
@@ -85,9 +87,8 @@ def main(count: int) -> int:
         except (RuntimeError, TimeoutError) as error:  # the Pod's own reason, not just "did not become Ready"
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
-        baseline = statistics.median(
-            docker_run_baseline(image, f"dev.gefyra.sandbox={sandbox.instance}") for _ in range(3)
-        )
+        baselines = [docker_run_baseline(image, f"dev.gefyra.sandbox={sandbox.instance}") for _ in range(3)]
+        baseline = statistics.median(baselines)
         api.close()
     finally:
         left = sandbox.stop()
@@ -101,9 +102,23 @@ def main(count: int) -> int:
         f"  baseline `docker run -d` (one container): median {baseline:.3f}s; ratio {median / baseline:.1f}x"
     )
     verdict = "met" if median < GOAL else "MISSED"
+    anchor = "one docker run -d"
+    rows = [
+        figure(
+            "sandbox Pod create -> Running", running, anchor=anchor, anchor_samples=baselines, goal_below=GOAL
+        ),
+        figure("sandbox Pod create -> Ready", ready, anchor=anchor, anchor_samples=baselines),
+    ]
+    write(rows, json_file)
     print(f"  goal < {GOAL:.1f}s: {verdict}; leftovers after stop: {left or 'none'}")
     return 0 if median < GOAL and not left else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int, nargs="?", default=10, help="Pods to start (after a warm-up)")
+    parser.add_argument("--json", type=Path, help="write Figure rows here")
+    arguments = parser.parse_args()
+    sys.exit(main(arguments.count, arguments.json))
