@@ -1,0 +1,64 @@
+"""One-line summaries on plan lines: a bridge shows what it bridges (text and JSON)."""
+
+from __future__ import annotations
+
+import json
+
+from gefyra.model.cluster_specs import BridgeSpec
+from gefyra.model.resources import Observed, Resource
+from gefyra.planning.planner import plan
+from gefyra.providers.kube.bridgespec import describe
+from gefyra.render.plan_json import plan_to_dict
+from gefyra.render.plan_text import render
+
+OK = Observed(status="running", healthy=True)
+
+
+def _spec() -> BridgeSpec:
+    return BridgeSpec(
+        object_name="shop-1-web",
+        target="deployment/web",
+        namespace="shop",
+        container="web",
+        ports={"80": 8080},
+        client="shop-1",
+        local="web",
+        local_docker_name="gefyra-shop-web",
+        network="gefyra-shop",
+    )
+
+
+def _plan():
+    spec = _spec()
+    bridge = Resource(kind="bridge", name="web", spec=spec.dump(), summary=describe(spec))
+    old = Resource(kind="bridge", name="old", spec={"x": 1}, summary="deployment/old every port", observed=OK)
+    net = Resource(kind="network", name="default", spec={})
+    return plan("shop", [bridge, net], [old, net.model_copy(update={"observed": OK})])
+
+
+def test_bridge_line_shows_its_target_and_ports() -> None:
+    assert render(_plan()) == (
+        "gefyra will change project shop:\n"
+        "\n"
+        "  - bridge/old (deployment/old every port)    not in gefyra.yaml\n"
+        "  + bridge/web (deployment/web:web 80->8080)  not present\n"
+        "\n"
+        "Plan: 1 to add, 0 to replace, 1 to destroy."
+    )
+
+
+def test_summary_is_a_json_field_and_never_hashed() -> None:
+    data = json.loads(json.dumps(plan_to_dict(_plan())))
+    by_address = {change["address"]: change for change in data["changes"]}
+    assert by_address["bridge/web"]["summary"] == "deployment/web:web 80->8080"
+    assert by_address["network/default"]["summary"] == ""
+    spec = _spec().dump()
+    assert (
+        Resource(kind="bridge", name="web", spec=spec, summary="a").spec_hash
+        == Resource(kind="bridge", name="web", spec=spec).spec_hash
+    )
+
+
+def test_bridge_without_container_or_ports() -> None:
+    spec = _spec().model_copy(update={"container": None, "ports": {}})
+    assert describe(spec) == "deployment/web every port"
