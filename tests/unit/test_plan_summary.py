@@ -62,3 +62,19 @@ def test_summary_is_a_json_field_and_never_hashed() -> None:
 def test_bridge_without_container_or_ports() -> None:
     spec = _spec().model_copy(update={"container": None, "ports": {}})
     assert describe(spec) == "deployment/web every port"
+
+
+def test_a_declared_bridge_gets_its_summary(tmp_path, monkeypatch):
+    from gefyra.config import load
+    from gefyra.providers.kube.bridgespec import bridge_resource
+
+    monkeypatch.setenv("GEFYRA_CLIENT_ID", "abc123")
+    (tmp_path / "gefyra.yaml").write_text(
+        "version: 1\nproject: {name: shop}\ncluster: {namespace: shop}\ncontainers: {web: {image: nginx}}\n"
+        "bridges:\n  web: {target: deployment/web, container: web, ports: {80: 8080}}\n"
+    )
+    config = load("gefyra.yaml", cwd=tmp_path)
+    resource = bridge_resource(config, "web", config.bridges["web"])
+    assert resource.summary == "deployment/web:web 80->8080"
+    change = plan("shop", [resource.evolve(depends_on=(), after=())], []).changes[0]
+    assert change.summary == "deployment/web:web 80->8080"
