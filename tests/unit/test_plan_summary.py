@@ -78,3 +78,17 @@ def test_a_declared_bridge_gets_its_summary(tmp_path, monkeypatch):
     assert resource.summary == "deployment/web:web 80->8080"
     change = plan("shop", [resource.evolve(depends_on=(), after=())], []).changes[0]
     assert change.summary == "deployment/web:web 80->8080"
+
+
+def test_the_install_names_its_namespace_and_node_port(tmp_path):
+    from gefyra.config import load
+    from gefyra.providers.base import Snapshot
+    from gefyra.providers.kube.install import KIND as INSTALL
+    from gefyra.providers.kube.observe import ClusterFacts, KubeSnapshot
+
+    (tmp_path / "gefyra.yaml").write_text("version: 1\ncluster: {endpoint: '127.0.0.1:31877'}\n")
+    config = load("gefyra.yaml", cwd=tmp_path, environ={})
+    facts = ClusterFacts(cluster_routes=["10.42.0.0/16"], cluster_dns=["10.43.0.10"], node_address=None)
+    kube = KubeSnapshot(project=config.project.name, client_id="abc123", facts=facts)
+    (resource,) = INSTALL.desired(config, Snapshot(project=config.project.name, providers={"kube": kube}))
+    assert resource.summary == "namespace gefyra, Stowaway on UDP NodePort 31877"
