@@ -342,9 +342,15 @@ def run(
     command: list[str] | None = None,
     config: Config | None = None,
     cwd: str = ".",
+    env_from: str | None = None,
+    env_from_namespace: str | None = None,
 ) -> str:
     """Start a one-off container (kind `run`) on the project network; returns its Docker name.
-    Never planned by apply; removed by `down`. Post-start hooks for kind `run` apply."""
+    Never planned by apply; removed by `down`. Post-start hooks for kind `run` apply.
+
+    env_from ('deployment/web[/container]'): the container starts with that cluster container's environment
+    (read from a live Pod at create, like `containers.<name>.env_from`), `env` on top. Only the reference
+    goes into the spec and labels, never a value."""
     from gefyra.apply.lock import project_lock
     from gefyra.apply.session import session as _session
     from gefyra.providers import registry
@@ -361,6 +367,11 @@ def run(
         mounts=[oneoff.parse_mount(item, cwd) for item in mounts],
         ports=[oneoff.parse_port(p) for p in ports],
     )
+    if env_from is not None:
+        from gefyra.providers.kube import envfrom
+
+        ref = envfrom.one_off_spec(config, env_from, env_from_namespace)
+        resource = resource.evolve(spec={**resource.spec, "env_from": [ref.dump()]})
     subnet = str(config.network.subnet) if config is not None else "auto"
     with project_lock(project), _session(config) as session:
         ctx = StepContext(

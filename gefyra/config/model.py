@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -21,10 +21,13 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from gefyra.config import forms
 
@@ -209,6 +212,27 @@ def _env_from(value: object) -> object:
     return forms.parse_workload(value, allow_container=True)
 
 
+class _WithoutCluster(NamedTuple):
+    """An `env_from` value in a file without `cluster:` (marked by Config._defaults): nothing can read it."""
+
+    value: object
+
+
+NEEDS_CLUSTER = "needs_cluster"  # the error type; validation points at the key
+
+
+def _cluster_given(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """A marked env_from is first validated as usual (its own problems come first), then refused."""
+    if not isinstance(value, _WithoutCluster):
+        return handler(value)
+    handler(value.value)
+    raise PydanticCustomError(
+        NEEDS_CLUSTER,
+        "env_from reads the environment of a workload in the cluster, so it needs a 'cluster' section "
+        "(add one, or use env / env_file instead)",
+    )
+
+
 def _target(value: object) -> object:
     return forms.parse_workload(value, allow_container=False)
 
@@ -248,6 +272,7 @@ class Container(_Model):
             json_schema_input_type=_short(forms.ENV_FROM_PATTERN)
             | list[_short(forms.ENV_FROM_PATTERN) | EnvFrom],
         ),
+        WrapValidator(_cluster_given),
     ] = Field(
         default_factory=list,
         description="Copy the environment of 'deployment/name[/container]', 'statefulset/...' or 'pod/...'.",
@@ -387,6 +412,8 @@ class Config(_Model):
         if project is None or (isinstance(project, dict) and "name" not in project):
             data["project"] = {**(project or {}), "name": forms.normalise_label(_base_dir(info).name)}
         cluster = data.get("cluster")
+        if cluster is None and "containers" in data:
+            data["containers"] = _mark_env_from(data.get("containers"))
         namespace = cluster.get("namespace") if isinstance(cluster, dict) else None
         bridges = data.get("bridges")
         if isinstance(bridges, dict):
@@ -404,6 +431,18 @@ class Config(_Model):
     def base_dir(self) -> Path:
         """Folder of the loaded file: relative paths in it are relative to this."""
         return self.source.parent
+
+
+def _mark_env_from(containers: object) -> object:
+    """Without a cluster, each container's non-empty env_from becomes an error at its key."""
+    if not isinstance(containers, dict):
+        return containers
+    return {
+        name: {**c, "env_from": _WithoutCluster(c["env_from"])}
+        if isinstance(c, dict) and c.get("env_from")
+        else c
+        for name, c in containers.items()
+    }
 
 
 def _bridge_defaults(name: object, bridge: object, namespace: object) -> object:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from gefyra.config.document import Document
+from gefyra.config.model import NEEDS_CLUSTER
 from gefyra.config.problems import MAX_PROBLEMS, did_you_mean, human_path
 
 Located = tuple[tuple[int, int], str]
@@ -89,7 +90,7 @@ def _locate(
     def message() -> str:
         return f"{where}: {_message(item, secret=_secret(path))}"
 
-    if is_key:
+    if is_key or kind == NEEDS_CLUSTER:  # a key that is wrong here as a whole: point at it
         return doc.position(path, prefer_key=True), message
     if isinstance(_value_at(doc.data, path[:-1]), str):  # a field of a short form: point at the string
         return doc.position(path), message

@@ -59,6 +59,7 @@ class Resource(BaseModel):
     after: ordering only (created after these), no cascade of replaces.
     mutable: spec fields left out of the hash; a difference there is an in-place `update`, not a replace.
     replace_policy: delete_first when the name is fixed (Docker containers and networks), else create_first.
+    summary: one line for people (plan text and JSON), e.g. `deployment/web:web 80->8080`; never hashed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -71,6 +72,7 @@ class Resource(BaseModel):
     mutable: tuple[str, ...] = ()
     replace_policy: Literal["delete_first", "create_first"] = "delete_first"
     spec_hash: str = ""
+    summary: str = ""
     observed: Observed | None = None
 
     @model_validator(mode="after")

@@ -43,6 +43,7 @@ class Change(BaseModel):
     action: Action
     cause: str
     diff: tuple[FieldDiff, ...] = ()
+    summary: str = ""  # the resource's one line for people (Resource.summary), "" when it gives none
 
 
 class StepOptions(BaseModel):

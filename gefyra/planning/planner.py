@@ -50,12 +50,14 @@ def plan(
     renewed: set[ResourceKey] = set()
     for key in order:
         change = _decide(wanted[key], present.get(key), force_replace.get(key), renewed)
+        change = change.model_copy(update={"summary": wanted[key].summary})
         if change.action in (Action.CREATE, Action.REPLACE):
             renewed.add(key)
         changes[key] = change
     gone = [key for key in present if key not in wanted]
     for key in gone:
-        changes[key] = Change(key=key, action=Action.DELETE, cause="not in gefyra.yaml")
+        summary = present[key].summary
+        changes[key] = Change(key=key, action=Action.DELETE, cause="not in gefyra.yaml", summary=summary)
 
     steps = _steps(wanted, present, duplicates, changes, options)
     display = topo_order(list(changes), _display_edges(wanted, present))

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gefyra.errors import ConfigError
+from gefyra.errors import ConfigError, ProviderError
 from gefyra.providers.docker.dataplane.images import (
     CONTENT_HASH_LABEL,
     DATAPLANE_IMAGES,
@@ -84,3 +84,69 @@ def build(
         progress(f"{item.name}: built {item.tag} in {time.monotonic() - started:.1f} s")
         result.append(item.model_copy(update={"state": "cached"}))
     return result
+
+
+class PushItem(BaseModel):
+    """One image to push: its local tag and the name it gets in the registry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    local: str  # gefyra/<name>:<version>-<hash>
+    repository: str  # <registry>/gefyra-<name>
+    tag: str  # <version>-<hash>, the same as the local tag's
+
+    @property
+    def remote(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+def push_items(registry: str, names: Sequence[str]) -> list[PushItem]:
+    """`<registry>/gefyra-<name>:<local tag>` for each named image (all when none is named); the registry is
+    host[:port][/path], without a scheme."""
+    base = registry.strip().rstrip("/")
+    if not base or "://" in base or any(c.isspace() or not c.isprintable() for c in base):
+        raise ConfigError(
+            f"registry {registry!r}: expected host[:port][/path], like 'registry.example:5000/team'",
+            hint="no scheme (https://): the Docker engine chooses it",
+        )
+    items = []
+    for name in selected(names):
+        local, _ = _wanted(name)
+        items.append(
+            PushItem(name=name, local=local, repository=f"{base}/gefyra-{name}", tag=local.rpartition(":")[2])
+        )
+    return items
+
+
+def images_block(items: Sequence[PushItem]) -> str:
+    """The `cluster.images:` block of gefyra.yaml naming the pushed cluster-side images (Cargo runs here)."""
+    remote = {item.name: item.remote for item in items}
+    lines = ["cluster:", "  images:"]
+    lines += [f"    {name}: {remote[name]}" for name in ("operator", "stowaway", "carrier") if name in remote]
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def push(engine: Engine, items: Sequence[PushItem], *, progress: Callable[[str], None] = print) -> None:
+    """Build what is not cached, tag each image with its registry name and push it. A failed push removes
+    the name it gave (the local image stays) and raises, naming the registry."""
+    build(engine, [item.name for item in items], progress=progress)
+    for item in items:
+        progress(f"{item.name}: pushing {item.remote} ...")
+        engine.tag_image(item.local, item.repository, item.tag)
+        try:
+            engine.push(item.repository, item.tag, progress=_prefixed(progress, item.name))
+        except ProviderError as error:
+            engine.remove_image(item.remote, force=False)
+            registry = item.repository.rpartition("/")[0]
+            raise ProviderError(
+                error.message,
+                hint=f"is the registry {registry} running and reachable from the Docker engine (and are you "
+                "logged in: `docker login`)? Without a registry, load the images into the cluster's nodes "
+                "instead: see docs/cluster.md",
+            ) from None
+        progress(f"{item.name}: pushed {item.remote}")
+
+
+def _prefixed(progress: Callable[[str], None], name: str) -> Callable[[str], None]:
+    return lambda line: progress(f"{name}: {line}")

@@ -28,6 +28,7 @@ def plan_to_dict(plan: Plan) -> dict[str, JsonValue]:
                 "name": change.key.name,
                 "action": change.action.value,
                 "cause": change.cause,
+                "summary": change.summary,
                 "diff": [item.model_dump(mode="json") for item in change.diff],
             }
             for change in plan.changes

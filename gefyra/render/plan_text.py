@@ -1,6 +1,7 @@
 """A Plan as Terraform-like text. This text is an interface: deterministic and tested as golden text.
 
   + container/api          not present
+  + bridge/web (deployment/web:web 80->8080)  not present
 -/+ container/web          env.GREETING changed
       ~ env.GREETING: "hi" => "hello"
   ~ network/default        (update in place) ...
@@ -39,7 +40,7 @@ def render(plan: Plan) -> str:
     shown = [change for change in plan.changes if change.action is not Action.UNCHANGED]
     if not shown:
         return NO_CHANGES if not plan.has_changes else summary(plan)
-    width = max(len(str(change.key)) for change in shown) + 2
+    width = max(len(_head(change)) for change in shown) + 2
     lines = [f"gefyra will change project {plan.project}:", ""]
     for change in shown:
         lines.extend(_change_lines(change, width))
@@ -50,9 +51,14 @@ def render(plan: Plan) -> str:
 def _change_lines(change: Change, width: int) -> list[str]:
     symbol = SYMBOLS[change.action]
     cause = f"(update in place) {change.cause}" if change.action is Action.UPDATE else change.cause
-    lines = [f"{symbol:>3} {str(change.key):<{width}}{cause}".rstrip()]
+    lines = [f"{symbol:>3} {_head(change):<{width}}{cause}".rstrip()]
     lines.extend(f"        {_diff_line(item)}" for item in change.diff)
     return lines
+
+
+def _head(change: Change) -> str:
+    """The address, with the resource's one-line summary in parentheses when it gives one."""
+    return f"{change.key} ({change.summary})" if change.summary else str(change.key)
 
 
 def _diff_line(item: FieldDiff) -> str:

@@ -59,7 +59,21 @@ def register(app: typer.Typer) -> None:
     def run(
         image: str = typer.Option(..., "-i", "--image", help="Image to run."),
         name: str | None = typer.Option(None, "-N", "--name", help="Name (default: run-<random>)."),
-        env: list[str] = typer.Option([], "-e", "--env", help="KEY=VALUE (repeatable)."),
+        env: list[str] = typer.Option(
+            [], "-e", "--env", help="KEY=VALUE (repeatable; wins over the others)."
+        ),
+        env_file: list[Path] = typer.Option(
+            [], "--env-file", help="KEY=VALUE file (repeatable; over --env-from, under --env)."
+        ),
+        env_from: str | None = typer.Option(
+            None,
+            "--env-from",
+            help="Start with the environment of a cluster container: deployment/NAME[/CONTAINER], "
+            "statefulset/... or pod/... (needs gefyra.yaml with cluster:).",
+        ),
+        namespace: str | None = typer.Option(
+            None, "--namespace", help="Namespace of --env-from's workload; default: cluster.namespace."
+        ),
         volume: list[str] = typer.Option([], "-v", "--volume", help="SOURCE:/TARGET[:ro] (repeatable)."),
         port: list[str] = typer.Option([], "-p", "--port", help="[IP:]HOST:CONTAINER[/udp] (repeatable)."),
         command: str | None = typer.Option(None, "--command", help="Replace the image's ENTRYPOINT."),
@@ -79,13 +93,15 @@ def register(app: typer.Typer) -> None:
             project_name,
             image=image,
             name=name,
-            env=_env(env),
+            env={**_env_files(env_file), **_env(env)},
             mounts=volume,
             ports=port,
             args=list(args) if args else None,
             config=config,
             cwd=os.getcwd(),
             command=shlex.split(command) if command else None,
+            env_from=env_from,
+            env_from_namespace=namespace,
         )
         Console().data(docker_name)
 
@@ -94,3 +110,18 @@ def _env(items: list[str]) -> dict[str, str]:
     from gefyra.providers.docker.oneoff import parse_env
 
     return parse_env(items)
+
+
+def _env_files(paths: list[Path]) -> dict[str, str]:
+    """The files' values in order (a later file wins); a bad file is a ConfigError naming it and the line."""
+    from gefyra.config.envfile import EnvFileError, read_env_file
+    from gefyra.errors import ConfigError
+
+    env: dict[str, str] = {}
+    for path in paths:
+        try:
+            env.update(read_env_file(path))
+        except EnvFileError as error:
+            where = f", line {error.line}" if error.line else ""
+            raise ConfigError(f"--env-file {path}{where}: {error}") from None
+    return env

@@ -22,7 +22,7 @@ from gefyra.providers.docker.engine import Engine
 from gefyra.providers.docker.observe import DockerSnapshot
 from gefyra.providers.kube import cleanup, sync
 from gefyra.providers.kube.boundary import KubeObject
-from gefyra.providers.kube.bridgespec import bridge_resource, recorded
+from gefyra.providers.kube.bridgespec import bridge_resource, describe, recorded
 from gefyra.providers.kube.observe import kube_snapshot, object_meta, resource_from
 from gefyra.providers.kube.provider import KubeConnector
 from gefyra.providers.kube.waiting import wait_object
@@ -160,12 +160,6 @@ class BridgeKind(Kind):
         if found is not None:
             cleanup.remove_bridge(kube, found, lambda text: ctx.log(text, str(actual.key)))
         sync.stop(ctx.session.client_of("docker", Engine), ctx.project, actual.name, keep_copies=False)
-
-
-def describe(spec: BridgeSpec) -> str:
-    """`deployment/web:web 80->8080` (container and ports when given)."""
-    ports = " ".join(f"{port}->{local}" for port, local in spec.ports.items()) or "every port"
-    return f"{spec.target}{':' + spec.container if spec.container else ''} {ports}"
 
 
 def status_of(obj: KubeObject) -> GefyraBridgeStatus:

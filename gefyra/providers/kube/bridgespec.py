@@ -45,8 +45,20 @@ def bridge_resource(config: Config, name: str, bridge: Bridge, *, origin: str = 
 def _resource(name: str, spec: BridgeSpec, config: Config) -> Resource:
     after = (ResourceKey("container", spec.local), CARGO)
     return Resource(
-        kind=KIND, name=name, spec=spec.dump(), depends_on=(CLIENT,), after=after, mutable=BRIDGE_MUTABLE
+        kind=KIND,
+        name=name,
+        spec=spec.dump(),
+        depends_on=(CLIENT,),
+        after=after,
+        mutable=BRIDGE_MUTABLE,
+        summary=describe(spec),
     )
+
+
+def describe(spec: BridgeSpec) -> str:
+    """`deployment/web:web 80->8080` (container and ports when given): the plan line and the wait message."""
+    ports = " ".join(f"{port}->{local}" for port, local in spec.ports.items()) or "every port"
+    return f"{spec.target}{':' + spec.container if spec.container else ''} {ports}"
 
 
 def recorded(config: Config, kube: KubeSnapshot) -> list[Resource]:

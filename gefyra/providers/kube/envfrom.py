@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gefyra.config import forms
 from gefyra.config.model import Config
-from gefyra.errors import ProviderError
+from gefyra.errors import ConfigError, ProviderError
 from gefyra.model.cluster_specs import EnvFromSpec
 from gefyra.model.dataplane_specs import AppSpec
 from gefyra.model.resources import Resource
@@ -44,8 +45,32 @@ def with_env_from(desired: list[Resource], config: Config) -> list[Resource]:
     return found
 
 
+def one_off_spec(config: Config | None, target: str, namespace: str | None) -> EnvFromSpec:
+    """`gefyra run --env-from TARGET`: the reference like an env_from entry of gefyra.yaml (namespace: the
+    given one, else cluster.namespace). Needs a gefyra.yaml with `cluster:` (that is the cluster asked)."""
+    if config is None or config.cluster is None:
+        where = (
+            f" in {config.source}" if config is not None else " (run it next to a gefyra.yaml, not --project)"
+        )
+        raise ConfigError(f"--env-from {target}: needs a `cluster:` section{where}")
+    try:
+        parsed = forms.parse_workload(target, allow_container=True)
+    except ValueError as error:
+        raise ConfigError(f"--env-from: {error}") from None
+    assert isinstance(parsed, dict)  # a str in gives a dict out
+    return EnvFromSpec(
+        kind=parsed["kind"],
+        name=parsed["name"],
+        container=parsed.get("container"),
+        namespace=namespace or config.cluster.namespace,
+    )
+
+
 def describe(config: Config | None, name: str, index: int, ref: EnvFromSpec) -> str:
-    """`containers.web.env_from[0] (deployment/web/web in namespace shop; local container of bridges.web)`."""
+    """`containers.web.env_from[0] (deployment/web/web in namespace shop; local container of bridges.web)`,
+    or `--env-from (deployment/web/web in namespace shop)` of a one-off."""
+    if config is None or name not in config.containers:
+        return f"--env-from ({ref})"
     bridges = sorted(b for b, bridge in (config.bridges.items() if config else ()) if bridge.local == name)
     of = f"; local container of {', '.join(f'bridges.{b}' for b in bridges)}" if bridges else ""
     return f"containers.{name}.env_from[{index}] ({ref}{of})"

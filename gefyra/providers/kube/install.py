@@ -61,7 +61,12 @@ class InstallKind(Kind):
             cluster_dns=facts.cluster_dns,
             endpoint=endpoint,
         )
-        return [Resource(kind=self.kind, name=INSTALL.name, spec=spec.dump(), mutable=INSTALL_MUTABLE)]
+        summary = f"namespace {names.NAMESPACE}, Stowaway on UDP NodePort {node_port}"
+        return [
+            Resource(
+                kind=self.kind, name=INSTALL.name, spec=spec.dump(), mutable=INSTALL_MUTABLE, summary=summary
+            )
+        ]
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         kube = kube_snapshot(snapshot)

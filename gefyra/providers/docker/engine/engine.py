@@ -345,6 +345,25 @@ class Engine(EngineReads):
                     raise EngineFailure(f"pulling {ref}: {str(chunk['error']).strip()}")
         return self.inspect_image(ref).id
 
+    def tag_image(self, ref: str, repository: str, tag: str) -> None:
+        """Give the image `ref` the name `repository:tag` too."""
+        with self._call(f"tagging {ref} as {repository}:{tag}"):
+            if not self._api().tag(ref, repository, tag=tag):
+                raise EngineFailure(f"tagging {ref} as {repository}:{tag}: refused by the engine")
+
+    def push(self, repository: str, tag: str, *, progress: Callable[[str], None]) -> None:
+        """Push `repository:tag` (the engine talks to the registry); each layer's change of state is reported
+        once (no byte counters). The registry's error (unreachable, denied) is an EngineFailure."""
+        ref, seen = f"{repository}:{tag}", set[str]()
+        with self._call(f"pushing {ref}"):
+            for chunk in self._api().push(repository, tag=tag, stream=True, decode=True):
+                if "error" in chunk:
+                    raise EngineFailure(f"pushing {ref}: {str(chunk['error']).strip()}")
+                line = " ".join(str(chunk[k]) for k in ("id", "status") if chunk.get(k))
+                if line and line not in seen and not chunk.get("progressDetail"):
+                    seen.add(line)
+                    progress(line)
+
     def build(
         self,
         context: str,
