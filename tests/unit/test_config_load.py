@@ -156,6 +156,7 @@ def test_short_forms_of_ports_mounts_env_from_and_watch(tmp_path):
         tmp_path,
         """
         version: 1
+        cluster: {}
         network: {subnet: 172.30.0.0/24}
         containers:
           web:
