@@ -20,6 +20,7 @@ setup:
 
 check:
 	$(PYTHON) -m mypy
+	$(PYTHON) -m mypy --explicit-package-bases scripts/demo.py scripts/demo_main.py scripts/demo_run.py scripts/demo_shop.py
 	$(PYTHON) -m ruff check gefyra tests bench operator scripts
 	$(PYTHON) -m ruff format --check gefyra tests operator scripts
 	lint-imports

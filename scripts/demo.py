@@ -27,7 +27,7 @@ from scripts.demo_shop import DemoError  # noqa: E402 - after the path (stdlib-o
 
 
 def setup() -> None:
-    """.ci/setup: apt packages, the Python dependencies, the Docker engine, the base image (each only if missing)."""
+    """.ci/setup: apt packages, Python deps, the Docker engine, the base image (each only when missing)."""
     started = time.monotonic()
     print("==> set-up: packages, Python dependencies, Docker engine, base image (.ci/setup)", flush=True)
     done = subprocess.run(["bash", str(REPO / ".ci" / "setup")], capture_output=True, text=True)

@@ -40,7 +40,7 @@ def check_port_free(port: int) -> None:
         except OSError as error:
             raise DemoError(
                 f"port 127.0.0.1:{port} is taken ({error.strerror}); the local backend publishes it",
-                f"free it (ss -ltnp 'sport = :{port}' shows who has it), or run: SHOP_LOCAL_PORT=<free port> make demo",
+                f"free it (ss -ltnp 'sport = :{port}' shows who), or: SHOP_LOCAL_PORT=<port> make demo",
             ) from None
 
 
@@ -50,7 +50,7 @@ def open_shop() -> tuple[Shop, Any]:
     with step(f"Kubernetes test sandbox '{INSTANCE}' (python3 -m tests.sandbox up --instance {INSTANCE})"):
         kubeconfig, node_ip = sandbox_up()
     endpoint = f"{docker0()}:{STOWAWAY_PORT}"
-    run = Shop(shop.EXAMPLE, NAMESPACE, "shop", kubeconfig, node_ip, endpoint)
+    run = Shop(shop.EXAMPLE, NAMESPACE, "shop", kubeconfig, node_ip, endpoint, local_port())
     return run, docker.from_env(timeout=300)
 
 
@@ -77,7 +77,8 @@ def demo(keep: bool) -> None:
         f"kubectl get pods,svc -n {run.namespace}",
     )
     say(
-        f"    before: GET {shop.frontend_url(run.node_ip)} -> backend served_by={answer['backend']['served_by']}"
+        f"    before: GET {shop.frontend_url(run.node_ip)} -> backend"
+        f" served_by={answer['backend']['served_by']}"
     )
     with step("gefyra apply -f examples/shop/gefyra.yaml (install, connect, local backend, bridge)"):
         run.gefyra("apply", "--yes")
@@ -112,8 +113,8 @@ def prove_restored(run: Shop, before: dict[str, Any], docker_client: Any, proof:
     if left:
         raise DemoError(f"gefyra left {', '.join(left)}", "gefyra down -f examples/shop/gefyra.yaml")
     proof.add(
-        f"after down: {len(after)} Pod(s) of namespace {run.namespace} equal to before (spec, labels, annotations,"
-        " IP); label sweep: no gefyra namespace, CRD, bridge annotation, container or network left"
+        f"after down: {len(after)} Pod(s) of namespace {run.namespace} equal to before (spec, labels,"
+        " annotations, IP); label sweep: no gefyra namespace, CRD, bridge annotation, container, network"
     )
 
 
@@ -121,18 +122,17 @@ def print_next(run: Shop) -> None:
     env = run.env()
     say("\nthe shop stays bridged to your local backend (examples/shop/backend). Next:")
     say(
-        f"  export KUBECONFIG={env['KUBECONFIG']} SHOP_NAMESPACE={env['SHOP_NAMESPACE']} SHOP_ENDPOINT={env['SHOP_ENDPOINT']}"
+        f"  export KUBECONFIG={env['KUBECONFIG']} SHOP_NAMESPACE={env['SHOP_NAMESPACE']}"
+        f" SHOP_ENDPOINT={env['SHOP_ENDPOINT']} SHOP_LOCAL_PORT={env['SHOP_LOCAL_PORT']}"
     )
     say(
-        f"  curl {shop.frontend_url(run.node_ip)}                 # the frontend, answered by your local backend"
+        f"  curl {shop.frontend_url(run.node_ip)}               # the frontend, answered by the local backend"
     )
     say(f"  curl http://127.0.0.1:{local_port()}/                       # the local backend directly")
     say("  gefyra watch -f examples/shop/gefyra.yaml              # then edit examples/shop/backend/app.py")
     say("  gefyra status -f examples/shop/gefyra.yaml")
     say("  gefyra down -f examples/shop/gefyra.yaml               # the Pod restored, gefyra removed")
-    say(
-        f"  make demo-clean                                        # gefyra down + the sandbox '{INSTANCE}' down"
-    )
+    say(f"  make demo-clean                                    # gefyra down + the sandbox '{INSTANCE}' down")
 
 
 def clean() -> None:

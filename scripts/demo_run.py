@@ -1,5 +1,5 @@
-"""The demo's steps after the set-up: sandbox, images, deploy, apply, proofs, watch, down. Each step prints one
-line with its time; a DemoError ends the run with what went wrong and what to do (scripts/demo.py shows it).
+"""The demo's steps after the set-up: sandbox, images, deploy, apply, proofs, watch, down. Each step prints
+one line with its time; a DemoError ends the run with what went wrong and what to do (scripts/demo.py).
 
 `Shop` is the run's context (example folder, namespace, project, clients, the CLI's environment); the e2e test
 builds one of its own around a copy of the example and calls the same functions.
@@ -46,14 +46,13 @@ class Shop:
     kubeconfig: Path
     node_ip: str
     endpoint: str
+    local_port: int = 8081  # SHOP_LOCAL_PORT: where the local backend is published on 127.0.0.1
     config_home: Path | None = None
     kube: shop.Kube = field(init=False)
     images: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from kubernetes import config
-
-        self.kube = shop.Kube(config.new_client_from_config(config_file=str(self.kubeconfig)))
+        self.kube = shop.Kube.from_file(self.kubeconfig)
 
     @property
     def file(self) -> Path:
@@ -67,6 +66,7 @@ class Shop:
             KUBECONFIG=str(self.kubeconfig),
             SHOP_NAMESPACE=self.namespace,
             SHOP_ENDPOINT=self.endpoint,
+            SHOP_LOCAL_PORT=str(self.local_port),
         )
         if self.config_home is not None:
             env["XDG_CONFIG_HOME"] = str(self.config_home)
@@ -75,7 +75,7 @@ class Shop:
         return env
 
     def gefyra(self, *args: str, echo: bool = True, timeout: float = 300) -> str:
-        """`python -m gefyra <args> -f <gefyra.yaml>`; its output indented when `echo`; DemoError on failure."""
+        """`python -m gefyra <args> -f <gefyra.yaml>`; output indented when `echo`; DemoError on failure."""
         done = subprocess.run(
             [sys.executable, "-m", "gefyra", *args, "-f", str(self.file)],
             env=self.env(),
@@ -96,8 +96,8 @@ class Shop:
 
 
 def docker0() -> str:
-    """The host's docker0 address: Stowaway's NodePort is reached there (the node address lies in the Pod range,
-    which is routed into the tunnel)."""
+    """The host's docker0 address: Stowaway's NodePort is reached there (the node address lies in the Pod
+    range, which is routed into the tunnel)."""
     out = subprocess.run(["ip", "-4", "-o", "addr", "show", "docker0"], capture_output=True, text=True).stdout
     if not out.split():
         raise DemoError("the host has no docker0 address", "start the Docker engine with its default bridge")
@@ -119,19 +119,17 @@ def sandbox_up() -> tuple[Path, str]:
         detail = done.stderr.strip().splitlines()
         raise DemoError(
             "the sandbox did not start: " + (detail[0] if detail else "no output"),
-            f"look at /tmp/gefyra-sandbox/{INSTANCE}.log; then: python3 -m tests.sandbox down --instance {INSTANCE}"
-            " and run the demo again",
+            f"look at /tmp/gefyra-sandbox/{INSTANCE}.log; then: python3 -m tests.sandbox down"
+            f" --instance {INSTANCE} and run the demo again",
         )
     info_line = next((line for line in done.stderr.splitlines() if "node " in line), "")
     say(f"    {done.stderr.strip().splitlines()[0]}")
     kubeconfig = Path(done.stdout.strip().splitlines()[-1])
     node_ip = info_line.split("node ", 1)[1].split(",")[0] if info_line else ""
     if not node_ip:  # an already running sandbox names no node: ask the API
-        from kubernetes import client, config
-
-        api = config.new_client_from_config(config_file=str(kubeconfig))
-        node_ip = client.CoreV1Api(api).list_node().items[0].status.addresses[0].address
-        api.close()
+        kube = shop.Kube.from_file(kubeconfig)
+        node_ip = kube.core.list_node().items[0].status.addresses[0].address
+        kube.api_client.close()
     return kubeconfig, node_ip
 
 
@@ -177,7 +175,7 @@ class Proof:
 
 
 def prove_bridge(run: Shop, pod_env: dict[str, str], proof: Proof) -> None:
-    """The frontend's NodePort answered by the local code, which reached `prices` by name with the Pod's env."""
+    """The frontend's NodePort answered by the local code; it reached `prices` by name with the Pod's env."""
     url = shop.frontend_url(run.node_ip)
     answer = shop.wait(
         lambda: (lambda a: a if shop.served_locally(a) else None)(shop.get_json(url)),

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "shop"
 SERVICES = ("frontend", "backend", "prices")
 FRONTEND_NODE_PORT = 30080
-# Variables a process has that no Pod spec sets (the runtime's and the image's), left out of the env comparison.
+# Variables a process has that no Pod spec sets (the runtime's, the image's): not compared.
 PROCESS_VARIABLES = frozenset({"HOSTNAME", "HOME", "PATH", "PWD", "SHLVL", "TERM", "_"})
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ def wait(probe: Callable[[], T | None], timeout: float, what: str, todo: str, in
 
 # --- images -----------------------------------------------------------------------------------------------
 def image_tag(folder: Path) -> str:
-    """`gefyra-shop-<folder>:<sha256 of its files' paths and bytes, 12 hex digits>`: rebuilt only on a change."""
+    """`gefyra-shop-<folder>:<sha256 of its files' paths and bytes, 12 hex digits>`: built on a change."""
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -98,6 +98,13 @@ def manifests(example: Path, images: dict[str, str]) -> list[dict[str, Any]]:
 class Kube:
     """The official typed clients of one cluster."""
 
+    @staticmethod
+    def from_file(kubeconfig: Path) -> Kube:
+        from kubernetes import config
+
+        load: Any = config.new_client_from_config  # untyped in the client's stubs
+        return Kube(load(config_file=str(kubeconfig)))
+
     api_client: Any
     core: Any = field(init=False)
     apps: Any = field(init=False)
@@ -110,7 +117,7 @@ class Kube:
 
 
 def deploy(kube: Kube, namespace: str, objects: list[dict[str, Any]]) -> None:
-    """Create the namespace and every object, or patch what exists (idempotent: a second run changes nothing)."""
+    """Create the namespace and every object, or update what exists (idempotent)."""
     from kubernetes.client.exceptions import ApiException
 
     try:
@@ -176,7 +183,7 @@ def plain_pods(kube: Kube, namespace: str) -> dict[str, dict[str, Any]]:
 
 
 def sweep(kube: Kube, namespace: str, project: str, docker_client: Any) -> list[str]:
-    """What a label sweep finds of gefyra: its namespace and CRDs, bridge annotations on Pods, Docker objects."""
+    """What a label sweep finds of gefyra: its namespace, CRDs, bridge annotations on Pods, Docker objects."""
     from kubernetes import client
 
     from gefyra.cluster import names
@@ -186,7 +193,7 @@ def sweep(kube: Kube, namespace: str, project: str, docker_client: Any) -> list[
         for n in kube.core.list_namespace().items
         if n.metadata.name == "gefyra"
     ]
-    extensions = client.ApiextensionsV1Api(kube.api_client)
+    extensions: Any = client.ApiextensionsV1Api(kube.api_client)
     crds = extensions.list_custom_resource_definition(label_selector=names.selector()).items
     left += [f"crd {c.metadata.name}" for c in crds]
     for pod in kube.core.list_namespaced_pod(namespace).items:
