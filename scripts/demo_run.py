@@ -218,16 +218,13 @@ def prove_watch(run: Shop, proof: Proof, log: Path) -> float:
     )
     try:
         shop.wait(lambda: _events(log, "watch_started"), 60, "gefyra watch to start", f"read {log}")
-        edited = f"{original}-edited-{time.strftime('%H%M%S')}"
+        stamp = time.strftime("%H%M%S")
         try:
-            started = _edit_until_seen(app, edited, log)
-            shop.wait(
-                lambda: shop.served_locally(shop.get_json(url), edited),
-                60,
-                "the edited code answering",
-                f"read {log}",
-            )
-            seconds = time.monotonic() - started
+            # The first edit may land while watch's first (silent, no-op) apply still runs: it only warms up.
+            # The second one is timed: edit saved -> the NodePort answers the new code.
+            _edit_and_wait(app, f"{original}-warmup-{stamp}", url, log)
+            edited = f"{original}-edited-{stamp}"
+            seconds = _edit_and_wait(app, edited, url, log)
             proof.add(
                 f"edit VERSION = {original!r} -> {edited!r}: the NodePort answered it {seconds:.1f}s later"
             )
@@ -244,6 +241,18 @@ def prove_watch(run: Shop, proof: Proof, log: Path) -> float:
         except subprocess.TimeoutExpired:
             os.killpg(watcher.pid, signal.SIGKILL)
             watcher.wait()
+
+
+def _edit_and_wait(app: Path, version: str, url: str, log: Path) -> float:
+    """Seconds from the saved edit until the frontend's NodePort answers that version."""
+    started = _edit_until_seen(app, version, log)
+    shop.wait(
+        lambda: shop.served_locally(shop.get_json(url), version),
+        60,
+        "the edited code answering",
+        f"read {log}",
+    )
+    return time.monotonic() - started
 
 
 def _edit_until_seen(app: Path, version: str, log: Path) -> float:
