@@ -34,7 +34,7 @@ def test_the_quick_start_is_two_commands_and_the_test_command_runs_make_test():
     assert ci[-2:] == ["bash .ci/setup", "exec make test"], ci[-2:]
     dry = subprocess.run(["make", "-n", "test", "demo"], cwd=REPO, capture_output=True, text=True, check=True)
     assert "-m pytest" in dry.stdout and "-m mypy" in dry.stdout and "lint-imports" in dry.stdout, dry.stdout
-    assert f"{DEMO_COMMAND}\n" in dry.stdout  # `make demo` is the quick start's demo command
+    assert DEMO_COMMAND in [line.strip() for line in dry.stdout.splitlines()]  # `make demo` is the same
 
 
 def _demo_sandbox_running() -> bool:
