@@ -68,3 +68,48 @@ def test_the_quick_start_demo_command_runs_and_prints_its_proofs():
     ):
         assert expected in proofs, proofs
     assert "demo: finished in" in done.stdout
+
+
+def _one_line_failure(done: subprocess.CompletedProcess[str]) -> list[str]:
+    """The demo's failure: exit 1, `demo: <what>` and `  -> <what to do>` on stderr, no traceback."""
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("demo: ") and lines[1].startswith("  -> "), lines
+    return lines
+
+
+def test_the_demo_refuses_a_user_who_is_not_root_in_one_line():
+    done = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *DEMO_COMMAND.split()],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    what, todo = _one_line_failure(done)
+    assert "needs root" in what and "sudo make demo" in todo
+
+
+def test_the_demo_names_a_taken_local_port_and_what_to_do():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        was_running = _demo_sandbox_running()
+        try:
+            done = subprocess.run(
+                DEMO_COMMAND.split(),
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                env=dict(os.environ, SHOP_LOCAL_PORT=str(port)),
+            )
+        finally:
+            if not was_running:
+                subprocess.run([sys.executable, "scripts/demo.py", "--clean"], cwd=REPO, capture_output=True)
+    what, todo = _one_line_failure(done)
+    assert f"port 127.0.0.1:{port} is taken" in what and "SHOP_LOCAL_PORT=" in todo
