@@ -36,8 +36,15 @@ def setup() -> None:
         print(f"    | {line}", flush=True)
     if done.returncode != 0:
         last = lines[-1] if lines else "no output"
-        if "docker engine" in last or "dockerd" in last:
-            raise DemoError(f"the Docker engine is not startable: {last}", "read /var/log/gefyra-dockerd.log")
+        engine = [line for line in lines if line.startswith("docker engine: no answer")]
+        if engine:  # scripts/engine.sh then prints the daemon's last log lines
+            log = os.environ.get("GEFYRA_DOCKERD_LOG", "/var/log/gefyra-dockerd.log")
+            raise DemoError(f"the Docker engine is not startable ({engine[0][15:]})", f"read {log}")
+        if any(line.startswith("base image:") for line in lines) and not last.startswith("base image:"):
+            raise DemoError(
+                f"the base image could not be built: {last}",
+                "check that the Debian mirror is reachable (GEFYRA_DEBIAN_MIRROR), then run the demo again",
+            )
         raise DemoError(
             f"the set-up failed: {last}", "see its output above; run `bash .ci/setup` again when fixed"
         )

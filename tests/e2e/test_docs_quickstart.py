@@ -113,3 +113,20 @@ def test_the_demo_names_a_taken_local_port_and_what_to_do():
                 subprocess.run([sys.executable, "scripts/demo.py", "--clean"], cwd=REPO, capture_output=True)
     what, todo = _one_line_failure(done)
     assert f"port 127.0.0.1:{port} is taken" in what and "SHOP_LOCAL_PORT=" in todo
+
+
+def test_the_demo_says_when_the_docker_engine_does_not_answer(tmp_path):
+    """DOCKER_HOST at a socket nobody serves (the shared engine stays untouched): set-up waits, gives up."""
+    log = tmp_path / "dockerd.log"
+    log.write_text("")
+    env = dict(
+        os.environ,
+        DOCKER_HOST=f"unix://{tmp_path}/nobody.sock",
+        GEFYRA_ENGINE_TIMEOUT="1",
+        GEFYRA_DOCKERD_LOG=str(log),
+    )
+    done = subprocess.run(
+        DEMO_COMMAND.split(), cwd=REPO, capture_output=True, text=True, timeout=120, env=env
+    )
+    what, todo = _one_line_failure(done)
+    assert "Docker engine is not startable" in what and str(log) in todo
