@@ -125,14 +125,18 @@ def print_next(run: Shop) -> None:
         f"  export KUBECONFIG={env['KUBECONFIG']} SHOP_NAMESPACE={env['SHOP_NAMESPACE']}"
         f" SHOP_ENDPOINT={env['SHOP_ENDPOINT']} SHOP_LOCAL_PORT={env['SHOP_LOCAL_PORT']}"
     )
-    say(
-        f"  curl {shop.frontend_url(run.node_ip)}               # the frontend, answered by the local backend"
-    )
-    say(f"  curl http://127.0.0.1:{local_port()}/                       # the local backend directly")
-    say("  gefyra watch -f examples/shop/gefyra.yaml              # then edit examples/shop/backend/app.py")
-    say("  gefyra status -f examples/shop/gefyra.yaml")
-    say("  gefyra down -f examples/shop/gefyra.yaml               # the Pod restored, gefyra removed")
-    say(f"  make demo-clean                                    # gefyra down + the sandbox '{INSTANCE}' down")
+    file = "-f examples/shop/gefyra.yaml"
+    steps = [
+        (f"curl {shop.frontend_url(run.node_ip)}", "the frontend, answered by the local backend"),
+        (f"curl http://127.0.0.1:{run.local_port}/", "the local backend directly"),
+        (f"gefyra watch {file}", "then edit examples/shop/backend/app.py"),
+        (f"gefyra status {file}", "the tunnel, the local container, the bridged Pod"),
+        (f"gefyra down {file}", "the Pod restored, gefyra removed"),
+        ("make demo-clean", f"gefyra down + the sandbox '{INSTANCE}' down"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    for command, why in steps:
+        say(f"  {command.ljust(width)}   # {why}")
 
 
 def clean() -> None:
