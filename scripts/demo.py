@@ -12,6 +12,7 @@ DEMO_DEBUG=1 adds the traceback of an unexpected error.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import subprocess
 import sys
@@ -51,6 +52,23 @@ def setup() -> None:
     print(f"    done in {time.monotonic() - started:.1f}s", flush=True)
 
 
+DEMO_LOCK = Path(os.environ.get("GEFYRA_DEMO_LOCK", "/run/lock/gefyra-demo.lock"))
+
+
+def hold_demo_lock() -> int:
+    """One demo at a time on a machine: demos share the `demo` sandbox, its NodePort and the local port. A
+    second demo (another checkout's test suite, a second terminal) waits for the first instead of breaking it.
+    """
+    DEMO_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(DEMO_LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"==> another demo runs on this machine ({DEMO_LOCK}); waiting for it to finish", flush=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd  # held until the process exits
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/demo.py", description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the shop bridged; print what to run next")
@@ -63,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 "the demo needs root (Docker, iptables rules of the sandbox)",
                 "run it as root: sudo make demo",
             )
+        hold_demo_lock()
         setup()
         from scripts import demo_main
 
