@@ -164,6 +164,7 @@ class ContainerKind(Kind):
                 if problem is None:
                     raise
                 raise problem from error
+        retire.begin(ctx.project, resource.name)  # the replaced container goes now, beside the check
         startcheck.check_started(engine, str(resource.key), container_id)
         if spec.build is not None:
             actions.prune_old_builds(engine, spec.image.rpartition(":")[0], keep=spec.image)

@@ -1,19 +1,19 @@
-"""Retiring an app container that is being replaced, overlapped with the start of its successor.
+"""Retiring an app container that is being replaced, off the path of its successor's start.
 
 A container's name is fixed, so a replace is delete-then-create, and a force-remove of a running container
 (kill, wait for the exit, release its network, delete its layer) takes hundreds of ms on a loaded engine.
-When nothing but the name is shared with the successor, the old container is renamed out of the way and
-removed in a background thread while the create step makes and starts the new one: the new container
-answers that much sooner. The create step of the same resource waits for the removal at its end
-(`settle`), and every Docker observation waits for all pending ones first (`settle_all`), so no snapshot
-ever shows a retiring container.
+Removing it while the successor starts does not help: both compete for the same engine (measured: the start
+gets slower by as much). So, when it is safe, the delete step only renames the old container out of the
+way, and the create step of the same resource removes it right after the new container started (`begin`,
+in a thread, beside the start check), and waits for that at its end (`settle`). Every Docker observation
+first finishes all pending removals (`settle_all`), so no snapshot ever shows a retiring container.
 
 When it is safe (`overlap`):
-- full overlap: no host ports (the old one holds them until its cleanup) and no writable bind mount (two
-  processes must never write one folder at once) and its own network namespace;
-- writable mounts only: renamed and killed first (the kill waits for the exit), only the layer removal
-  overlaps;
-- otherwise (host ports, an infra namespace): no overlap, the caller removes synchronously.
+- full: no host ports (the old one holds them until its cleanup), no writable bind mount (two processes
+  must never write one folder at once), its own network namespace: the old one runs on until the new one
+  started (its network aliases resolve to both for that moment);
+- writable mounts only: renamed and killed first (the kill waits for the exit), the rest comes later;
+- otherwise (host ports, an infra namespace): none, the delete step removes it as before.
 """
 
 from __future__ import annotations
@@ -36,10 +36,13 @@ _pending: dict[tuple[str, str], _Removal] = {}  # (project, resource name) -> it
 
 
 class _Removal:
+    """A removal that runs once, in a thread, when begun (or when settled without having begun)."""
+
     def __init__(self, action: Callable[[], None]) -> None:
         self.error: Exception | None = None
         self._action = action
         self._thread = threading.Thread(target=self._run, daemon=True, name="gefyra-retire")
+        self._begun = threading.Lock()
 
     def _run(self) -> None:
         try:
@@ -47,11 +50,12 @@ class _Removal:
         except Exception as error:  # noqa: BLE001 - handed to whoever settles it
             self.error = error
 
-    def start(self) -> _Removal:
-        self._thread.start()
-        return self
+    def begin(self) -> None:
+        if self._begun.acquire(blocking=False):
+            self._thread.start()
 
     def join(self, timeout: float) -> Exception | None:
+        self.begin()
         self._thread.join(timeout)
         return self.error
 
@@ -72,16 +76,24 @@ def retired_name(docker_name: str, ref: str) -> str:
 def retire(
     engine: Engine, project: str, actual: Resource, docker_name: str, how: Overlap, remove: Callable[[], None]
 ) -> None:
-    """Rename the container `actual` out of the way (kill it first with `after_kill`), then run `remove`
-    (which removes it and what belongs to it) in the background until `settle`."""
+    """Rename the container `actual` out of the way (and kill it with `after_kill`); `remove` (which removes
+    it and what belongs to it) runs from `begin` or `settle` on."""
     assert actual.observed is not None and how != "none"
     ref = actual.observed.ref
     engine.rename(ref, retired_name(docker_name, ref))
     if how == "after_kill":
         engine.stop(ref, timeout=0)
-    removal = _Removal(remove).start()
+    removal = _Removal(remove)
     with _lock:
         _pending[(project, actual.name)] = removal
+
+
+def begin(project: str, name: str) -> None:
+    """Start removing `name`'s old container (its successor runs now), if there is one."""
+    with _lock:
+        removal = _pending.get((project, name))
+    if removal is not None:
+        removal.begin()
 
 
 def settle(project: str, name: str, timeout: float = SETTLE_TIMEOUT_S) -> Exception | None:
