@@ -43,11 +43,23 @@ ORIGINAL_VENV = Path("/var/tmp/gefyra-bench-original-2.5.6")
 GOALS = {"gefyra --help": 0.15, "gefyra status (10)": 0.2, "gefyra list (10)": 0.2, "gefyra plan (50)": 0.3}
 
 
+# Installed packages run from bytecode caches; a checkout run with PYTHONDONTWRITEBYTECODE (as on CI) would
+# compile every module on every start. The caches go to their own folder, never into the checkout.
+PYCACHE = Path("/var/tmp/gefyra-bench-pycache")
+ENV = {
+    **{key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPYCACHEPREFIX": str(PYCACHE),
+    "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+}
+
+
 def timed(command: list[str], cwd: Path = REPO) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one run of `command`."""
     before = os.times()
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    done = subprocess.run(
+        command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
     wall = time.perf_counter() - start
     after = os.times()
     if done.returncode not in (0, 2):  # 2: plan has changes / status not healthy, still a full run
@@ -66,7 +78,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the figures here (bench/_results.py)")
     args = parser.parse_args()
     runs = max(10, args.runs)
-    gefyra = shutil.which("gefyra")
+    gefyra = shutil.which("gefyra")  # the console script imports this checkout through ENV's PYTHONPATH
     cli = [gefyra] if gefyra else [sys.executable, "-m", "gefyra"]
     cases: dict[str, tuple[list[str], Path]] = {
         "python -c pass": ([sys.executable, "-c", "pass"], REPO),
@@ -167,7 +179,7 @@ def _original_cli() -> list[str] | None:
                 "no comparison with it"
             )
             return None
-    return [str(binary)]
+    return ["env", "-u", "PYTHONPATH", str(binary)]  # its own package, never this checkout
 
 
 def _engine_cases(projects: ExitStack, cli: list[str]) -> dict[str, tuple[list[str], Path]]:
