@@ -1,4 +1,4 @@
-"""How much of a replaced container's removal may overlap its successor's start (providers/docker/retire.py)."""
+"""How much of a replaced container's removal may overlap its successor's start (docker/retire.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from gefyra.providers.docker.retire import overlap
 
 
 def _spec(**fields: object) -> AppSpec:
-    base = {"image": "debian:bookworm-slim", "docker_name": "gefyra-p-a", "network": "gefyra-p", "image_id": "sha256:0"}
+    base = {"image": "debian:bookworm-slim", "docker_name": "gefyra-p-a", "network": "gefyra-p"}
+    base["image_id"] = "sha256:0"
     return AppSpec.model_validate({**base, **fields})
 
 
