@@ -3,6 +3,7 @@ the old container with the start of the new one without leaving anything behind.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -37,6 +38,12 @@ class Watching:
         self.stop.set()
         self.thread.join(timeout=30)
         assert not self.thread.is_alive() and not self.errors, self.errors
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _names(client, project: str) -> list[str]:
@@ -83,3 +90,29 @@ def test_replace_on_an_env_edit_leaves_one_container_with_the_new_env(engine_pro
         assert before["a"] not in engine_project.ids().values()
     finally:
         watching.close()
+
+
+def test_a_writable_mount_is_never_written_by_two_containers(engine_project, docker_client) -> None:
+    """retire.py `after_kill`: the old container died before its successor started (engine events say when);
+    a host port: removed before (sync path). Both end with the new env and no leftover."""
+    (engine_project.folder / "data").mkdir()
+    mount = {"mounts": [f"{engine_project.folder / 'data'}:/data"]}
+    port = {"ports": [f"127.0.0.1:{_free_port()}:8080"]}
+    engine_project.write(
+        {"m": {**SLEEPER, **mount, "env": {"V": "1"}}, "p": {**SLEEPER, **port, "env": {"V": "1"}}}
+    )
+    api.apply(engine_project.load()).raise_for_failures()
+    before = engine_project.ids()
+    since = int(time.time()) - 1
+    engine_project.write(
+        {"m": {**SLEEPER, **mount, "env": {"V": "2"}}, "p": {**SLEEPER, **port, "env": {"V": "2"}}}
+    )
+    api.apply(engine_project.load()).raise_for_failures()
+    after = engine_project.ids()
+    assert engine_project.env_of("m")["V"] == "2" and engine_project.env_of("p")["V"] == "2"
+    wanted = sorted(f"gefyra-{engine_project.name}-{name}" for name in ("m", "p"))
+    assert _names(docker_client, engine_project.name) == wanted
+    events = docker_client.api.events(since=since, until=int(time.time()) + 1, decode=True)
+    times = {(e["Action"], e["id"]): e["timeNano"] for e in events if e.get("Type") == "container"}
+    for name in ("m", "p"):
+        assert times[("die", before[name])] < times[("start", after[name])], name
