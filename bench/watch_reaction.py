@@ -1,7 +1,8 @@
 """Watch reaction: from a saved env edit of one container in gefyra.yaml to its replacement running with the
 new env (3 containers in the project), with the time spent in each phase.
 
-Goal: median under 0.7 s, p95 under 1 s.   Run: python3 bench/watch_reaction.py [--edits 15] [--quiet S]
+Goal: median under 0.7 s, p95 under 1 s.
+Run: python3 bench/watch_reaction.py [--edits 15] [--quiet S] [--json PATH]
 
 Phases, from the moment the edit is saved (medians):
   trigger    watchfiles saw the change and the quiet period is over: the loop acts (watch_triggered)
@@ -13,6 +14,7 @@ Phases, from the moment the edit is saved (medians):
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import threading
@@ -21,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BenchProject, docker_ps, median_of  # noqa: E402
+from bench._common import BenchProject, docker_ps, timed  # noqa: E402
+from bench._results import figure, write  # noqa: E402
 
 COUNT = 3
 PHASES = ("trigger", "plan", "remove", "start")
@@ -64,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=15)
     parser.add_argument("--quiet", type=float, default=None, help="debounce quiet period (default: watch's)")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here (bench/_results.py)")
     options = parser.parse_args()
     edits = options.edits
     client = docker.from_env()
@@ -103,7 +107,8 @@ def main() -> None:
                 previous = marks[name]
         stop.set()
         watcher.join(timeout=30)
-        ps = median_of(lambda: docker_ps(project.name), 5)
+        ps_samples = [timed(lambda: docker_ps(project.name)) for _ in range(5)]  # noqa: B023
+        ps = statistics.median(ps_samples)
     reactions.sort()
     median = statistics.median(reactions)
     p95 = reactions[min(len(reactions) - 1, round(0.95 * (len(reactions) - 1)))]
@@ -113,6 +118,19 @@ def main() -> None:
         f"{median / ps:.1f}x `docker ps` {ps:.3f}s)"
     )
     print("  phase medians: " + ", ".join(f"{n} {statistics.median(v):.3f}s" for n, v in phases.items() if v))
+    load = f"load {os.getloadavg()[0]:.1f}"
+    rows = [
+        figure(
+            f"watch reaction, env edit -> new container running ({COUNT} containers)",
+            reactions,
+            anchor="docker ps",
+            anchor_samples=ps_samples,
+            goal_below=0.7,
+            note=f"p95 {p95:.3f}s (goal < 1 s); {load}",
+        ),
+        *(figure(f"watch reaction phase: {name}", got, note=load) for name, got in phases.items() if got),
+    ]
+    write(rows, options.json)
 
 
 if __name__ == "__main__":

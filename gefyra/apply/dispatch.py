@@ -12,7 +12,7 @@ from gefyra.apply.executor import Executor, Verify
 from gefyra.apply.gate import GatedSession
 from gefyra.apply.observe import active_kinds
 from gefyra.apply.results import ApplyResult
-from gefyra.planning.plan import Plan, Step
+from gefyra.planning.plan import Action, Plan, Step
 from gefyra.providers.base import Kind, PostStartHook, Session, Snapshot, StepContext
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ def step_runner(
             session=clients,
             snapshot=snapshot,
             config=config,
-            options=step.options.model_dump(),
+            # `replacing`: a delete whose create follows (the container kind overlaps the two)
+            options={**step.options.model_dump(), "replacing": step.action is Action.REPLACE},
             hooks=hooks,
             log_sink=log,
         )

@@ -51,11 +51,15 @@ def status(file: Path | None, output: str) -> int:
 
 def containers(project: str | None, output: str) -> int:
     """Every gefyra container on this machine (or of one project): project, kind, name, state, image."""
-    from gefyra import api
     from gefyra.errors import ExitCode
+    from gefyra.providers.docker.listing import local_listing
     from gefyra.render.console import Console
 
-    rows = api.list_containers(project)
+    rows = local_listing(project)  # a local engine: standard library only (fast)
+    if rows is None:
+        from gefyra import api
+
+        rows = api.list_containers(project)
     console = Console()
     if output == "json":
         entries: list[JsonValue] = [{key: value for key, value in row.items()} for row in rows]

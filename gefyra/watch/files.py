@@ -6,9 +6,8 @@ stops it with `stop()`, which waits at most STOP_WAIT_S, and a daemon thread nev
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 STOP_WAIT_S = 1.0
@@ -17,9 +16,9 @@ DEBOUNCE_MS = 20  # watchfiles groups changes this close together (the loop's de
 
 
 class FileWatcher:
-    """Watches `paths` (recursively or not) and puts each changed path into `sink`."""
+    """Watches `paths` (recursively or not) and hands each changed path to `sink` (a queue's put)."""
 
-    def __init__(self, paths: Iterable[Path], recursive: bool, sink: queue.Queue[Path]) -> None:
+    def __init__(self, paths: Iterable[Path], recursive: bool, sink: Callable[[Path], None]) -> None:
         self.paths = sorted({p for p in paths if p.exists()})
         self._recursive = recursive
         self._sink = sink
@@ -44,7 +43,7 @@ class FileWatcher:
             ignore_permission_denied=True,
         ):
             for _, path in changes:
-                self._sink.put(Path(path))
+                self._sink(Path(path))
 
     def stop(self) -> None:
         self._stop.set()

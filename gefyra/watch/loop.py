@@ -27,6 +27,7 @@ from gefyra.model.resources import ResourceKey
 from gefyra.planning.plan import Notice
 from gefyra.watch.backoff import Backoff
 from gefyra.watch.debounce import DEFAULT_QUIET_S, Debouncer, Trigger, ignored, is_editor_temp
+from gefyra.watch.engine_events import EngineEvents, Subscribe, engine_subscribe
 from gefyra.watch.files import FileWatcher
 
 if TYPE_CHECKING:
@@ -79,24 +80,32 @@ class WatchLoop:
         settings: WatchSettings | None = None,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
+        subscribe: Subscribe | None = engine_subscribe,
     ) -> None:
+        """`subscribe`: where engine events of the project come from (None: drift ticks only)."""
         self.actions = actions
         self.emit = emit
         self.settings = settings or WatchSettings()
         self.stop = stop or threading.Event()
         self.clock = clock
         self.debouncer = Debouncer(quiet_s=self.settings.quiet_s, clock=clock)
-        self.changes: queue.Queue[Path] = queue.Queue()
+        self.changes: queue.Queue[Path | Trigger] = queue.Queue()  # changed paths, engine drift
         self.config = actions.load(config_path)
         self.config_path = self.config.source
         self._watchers: list[FileWatcher] = []
         self.backoff = Backoff()
         self._noticed: set[Notice] = set()
+        self._subscribe = subscribe
 
     def run(self) -> None:
         """Until `stop` is set (or Ctrl-C, which propagates after the watchers stopped)."""
         project = self.config.project.name
         self.emit(Event(event="watch_started", project=project, message=f"watching {self.config_path}"))
+        events = (
+            EngineEvents(project, lambda _: self.changes.put(Trigger("drift")), self._subscribe).start()
+            if self._subscribe is not None
+            else None
+        )
         try:
             self._restart_watchers()
             self._act([])
@@ -111,20 +120,23 @@ class WatchLoop:
                 if due:
                     self._act(due)
         finally:
+            if events is not None:
+                events.stop()
             for watcher in self._watchers:
                 watcher.stop()
 
     def _collect(self, wait: float) -> None:
-        """Feed changed paths to the debouncer: wait up to `wait` s for the first, then take the rest."""
+        """Feed changed paths (and engine drift) to the debouncer: wait up to `wait` s for the first, then
+        take the rest."""
         try:
-            path = self.changes.get(timeout=min(max(0.0, wait), _MAX_WAIT_S))
+            item = self.changes.get(timeout=min(max(0.0, wait), _MAX_WAIT_S))
         except queue.Empty:
             return
         while True:
-            for trigger in self.triggers_for(path):
+            for trigger in [item] if isinstance(item, Trigger) else self.triggers_for(item):
                 self.debouncer.add(trigger)
             try:
-                path = self.changes.get_nowait()
+                item = self.changes.get_nowait()
             except queue.Empty:
                 return
 
@@ -160,8 +172,8 @@ class WatchLoop:
         for watcher in self._watchers:
             watcher.stop()
         self._watchers = [
-            FileWatcher(flat, False, self.changes).start(),
-            FileWatcher(deep, True, self.changes).start(),
+            FileWatcher(flat, False, self.changes.put).start(),
+            FileWatcher(deep, True, self.changes.put).start(),
         ]
 
     def _env_files(self) -> set[Path]:

@@ -85,7 +85,7 @@ class Engine:
 
 def _loop(engine: Engine) -> tuple[WatchLoop, list[Event]]:
     events: list[Event] = []
-    return WatchLoop(BASE / "gefyra.yaml", engine, emit=events.append), events
+    return WatchLoop(BASE / "gefyra.yaml", engine, emit=events.append, subscribe=None), events
 
 
 def test_paths_map_to_triggers() -> None:
@@ -163,7 +163,7 @@ def test_drift_repairs_of_a_container_back_off_exponentially_and_an_edit_resets(
     engine.holds = []
     now = [0.0]
     events: list[Event] = []
-    loop = WatchLoop(BASE / "gefyra.yaml", engine, emit=events.append, clock=lambda: now[0])
+    loop = WatchLoop(BASE / "gefyra.yaml", engine, emit=events.append, clock=lambda: now[0], subscribe=None)
     assert loop.settings == WatchSettings()
     repairs = []
     for second in range(0, 40):

@@ -88,7 +88,11 @@ def test_ctrl_c_in_each_phase_of_the_watch_loop_ends_it_promptly(tmp_path, phase
     engine = Engine(config_path, phase)
     events: list[Event] = []
     loop = WatchLoop(
-        config_path, engine, emit=events.append, settings=WatchSettings(drift_interval=60, quiet_s=0.05)
+        config_path,
+        engine,
+        emit=events.append,
+        settings=WatchSettings(drift_interval=60, quiet_s=0.05),
+        subscribe=None,
     )
     trigger = {
         "idle": ctrl_c,

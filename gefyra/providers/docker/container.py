@@ -17,7 +17,7 @@ from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_name, infra_
 from gefyra.model.desired import ContainerSpec, container_resource
 from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, Session, Snapshot, StepContext
-from gefyra.providers.docker import actions, attachment, netns, ports, startcheck
+from gefyra.providers.docker import actions, attachment, netns, ports, retire, startcheck
 from gefyra.providers.docker.context_hash import context_hash
 from gefyra.providers.docker.engine import ContainerCreate, ContainerRow, Engine
 from gefyra.providers.docker.observe import DockerSnapshot, docker_snapshot, labels_for, resource_from_labels
@@ -127,6 +127,14 @@ class ContainerKind(Kind):
         ctx.log("; ".join(done) if done else "nothing left to repair", str(resource.key))
 
     def create(self, ctx: StepContext, resource: Resource) -> None:
+        try:
+            self._create(ctx, resource)
+        finally:  # the old container of a replace went away meanwhile (retire.py)
+            error = retire.settle(ctx.project, resource.name)
+            if error is not None:
+                ctx.log(f"removal of the replaced container failed: {error}", str(resource.key))
+
+    def _create(self, ctx: StepContext, resource: Resource) -> None:
         engine = ctx.session.client_of("docker", Engine)
         spec = AppSpec.model_validate(resource.spec)
         image_id = self._image(ctx, engine, resource, spec)
@@ -156,6 +164,7 @@ class ContainerKind(Kind):
                 if problem is None:
                     raise
                 raise problem from error
+        retire.begin(ctx.project, resource.name)  # the replaced container goes now, beside the check
         startcheck.check_started(engine, str(resource.key), container_id)
         if spec.build is not None:
             actions.prune_old_builds(engine, spec.image.rpartition(":")[0], keep=spec.image)
@@ -169,8 +178,18 @@ class ContainerKind(Kind):
                 f"{actual.observed.detail}; last log lines:\n{lines}" if lines else actual.observed.detail,
                 str(actual.key),
             )
-        engine.remove_container(actual.observed.ref)
-        netns.remove_infra(engine, ctx.project, actual)
+        spec = AppSpec.model_validate(actual.spec) if actual.spec.get("docker_name") else None
+        how = retire.overlap(spec) if spec is not None and ctx.options.get("replacing") else "none"
+
+        def remove() -> None:
+            assert actual.observed is not None
+            engine.remove_container(actual.observed.ref)
+            netns.remove_infra(engine, ctx.project, actual)
+
+        if spec is None or how == "none":
+            remove()
+        else:  # its successor is created meanwhile (retire.py)
+            retire.retire(engine, ctx.project, actual, spec.docker_name, how, remove)
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
         """Restart the app's process. With an infra container the namespace (and its route) stays; the

@@ -14,6 +14,7 @@ from gefyra.model import labels
 from gefyra.model.desired import image_key
 from gefyra.model.resources import Observed, Resource, ResourceKey
 from gefyra.providers.base import Snapshot
+from gefyra.providers.docker import retire
 from gefyra.providers.docker.engine import ContainerRow, EngineReads, NetworkInfo, VolumeRow
 from gefyra.providers.errors import NotFound
 
@@ -49,6 +50,7 @@ def docker_snapshot(snapshot: Snapshot) -> DockerSnapshot:
 def observe(engine: EngineReads, project: str | None, *, with_volumes: bool = False) -> DockerSnapshot:
     """List every object labelled with the project (sparse lists: the labels carry everything planning
     needs)."""
+    retire.settle_all()  # a container being retired must not show (their errors: the snapshot shows them)
     selector = [labels.project_filter(project)]
     observed_at = time.time()
     containers = engine.containers(labels=selector)
