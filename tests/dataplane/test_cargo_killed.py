@@ -53,8 +53,8 @@ def test_watch_brings_a_killed_cargo_back_within_three_seconds(cluster, project)
     api.apply(project).raise_for_failures()
     app = project_containers(cluster.client, project.project.name)["container/app"]
     prober = Prober(app, f"http://{cluster.ips['svc']}:{HTTP_PORT}/", seconds=20 * RUNS + 10, period=0.1)
-    # The watch's default drift tick is 5 s; 0.3 s stands in for reacting to the engine's `die` event
-    # (Engine.project_events) after the watch's 0.3 s quiet period: the loop does not use events yet.
+    # The watch reacts to the engine's `die` event (Engine.project_events); the 0.3 s drift tick is the safety
+    # net should an event be missed while the loop re-subscribes.
     watching = Watching(project.source, drift_interval=0.3)
     gaps = []
     try:
