@@ -24,6 +24,7 @@ EventType = Literal[
     "step_cancelled",  # interrupted before it started, or abandoned and its effect not found afterwards
     "apply_finished",  # data: counts per outcome (after an interruption: as observed in the world)
     "watch_started",
+    "watch_ready",  # the first apply is done and the file watchers run: edits from now on are seen
     "watch_triggered",  # data: reasons (paths, drift)
     "watch_error",  # an invalid edit or a failed apply; the last good state keeps running
     "watch_ended",  # the watch stops by itself (`gefyra down` of its project)

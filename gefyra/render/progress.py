@@ -13,7 +13,7 @@ _VERBS = {
     ("delete", "delete"): ("removing", "removed"),
     ("update", "update"): ("updating", "updated"),
 }
-_WATCH = ("watch_started", "watch_triggered", "watch_error", "watch_ended")
+_WATCH = ("watch_started", "watch_ready", "watch_triggered", "watch_error", "watch_ended")
 
 
 def plain(console: Console) -> EventSink:

@@ -109,6 +109,7 @@ class WatchLoop:
         try:
             self._restart_watchers()
             self._act([])
+            self.emit(Event(event="watch_ready", project=project, message="watching for changes"))
             next_drift = self.clock() + self.settings.drift_interval
             while not self.stop.is_set():
                 pending = self.debouncer.wait_s()

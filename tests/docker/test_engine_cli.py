@@ -37,10 +37,10 @@ def test_watch_json_streams_events_and_ctrl_c_leaves_the_environment_up(engine_p
         events = []
         for line in proc.stdout:
             events.append(json.loads(line))
-            if events[-1]["event"] == "apply_finished":
+            if events[-1]["event"] == "watch_ready":
                 break
         assert events[0]["event"] == "watch_started" and events[0]["format_version"] == 1
-        assert {e["event"] for e in events} >= {"plan", "step_started", "step_succeeded"}
+        assert {e["event"] for e in events} >= {"plan", "step_started", "step_succeeded", "apply_finished"}
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
         assert "the environment keeps running" in proc.stderr.read()

@@ -198,3 +198,21 @@ def test_containers_due_for_a_restart_restart_together() -> None:
     loop._act([Trigger("restart", "api", "src/a.py"), Trigger("restart", "web", "web/x")])
     assert engine.restarted == ["api", "web"]  # one call: the engine restarts them at the same time
     assert [e.address for e in events if e.message == "restarted"] == ["container/api", "container/web"]
+
+
+def test_watch_ready_follows_the_first_apply() -> None:
+    """A tool driving watch (the demo, an editor) knows from `watch_ready` that edits are seen from now on."""
+    engine = Engine(_config())
+    loop, events = _loop(engine)
+    applied_before_ready: list[int] = []
+
+    def first_apply(config, request: ApplyRequest) -> ApplyOutcome:
+        applied_before_ready.append(len(engine.applied))
+        loop.stop.set()  # one round is enough: run() returns after the first apply
+        return Engine.apply(engine, config, request)
+
+    engine.apply = first_apply  # type: ignore[method-assign]
+    loop.run()
+    names = [e.event for e in events]
+    assert names[0] == "watch_started" and names[-1] == "watch_ready", names
+    assert applied_before_ready == [0] and len(engine.applied) == 1
