@@ -217,12 +217,10 @@ def prove_watch(run: Shop, proof: Proof, log: Path) -> float:
         start_new_session=True,
     )
     try:
-        shop.wait(lambda: _events(log, "watch_started"), 60, "gefyra watch to start", f"read {log}")
+        # watch_ready: the first apply is done and the file watchers run, so the edit below is seen.
+        shop.wait(lambda: _events(log, "watch_ready"), 120, "gefyra watch to be ready", f"read {log}")
         stamp = time.strftime("%H%M%S")
         try:
-            # The first edit may land while watch's first (silent, no-op) apply still runs: it only warms up.
-            # The second one is timed: edit saved -> the NodePort answers the new code.
-            _edit_and_wait(app, f"{original}-warmup-{stamp}", url, log)
             edited = f"{original}-edited-{stamp}"
             seconds = _edit_and_wait(app, edited, url, log)
             proof.add(
@@ -245,7 +243,8 @@ def prove_watch(run: Shop, proof: Proof, log: Path) -> float:
 
 def _edit_and_wait(app: Path, version: str, url: str, log: Path) -> float:
     """Seconds from the saved edit until the frontend's NodePort answers that version."""
-    started = _edit_until_seen(app, version, log)
+    started = time.monotonic()
+    shop.set_version(app, version)
     shop.wait(
         lambda: shop.served_locally(shop.get_json(url), version),
         60,
@@ -253,22 +252,6 @@ def _edit_and_wait(app: Path, version: str, url: str, log: Path) -> float:
         f"read {log}",
     )
     return time.monotonic() - started
-
-
-def _edit_until_seen(app: Path, version: str, log: Path) -> float:
-    """Write the edit; write it again when watch has not noticed it within 5 s (its file watcher may still be
-    starting: watch says nothing when its first apply has nothing to do). The monotonic time of the write it
-    noticed."""
-    for _ in range(4):
-        seen = len(_events(log, "watch_triggered"))
-        written = time.monotonic()
-        shop.set_version(app, version)
-        deadline = written + 5
-        while time.monotonic() < deadline:
-            if len(_events(log, "watch_triggered")) > seen:
-                return written
-            time.sleep(0.05)
-    raise DemoError("gefyra watch did not notice the edit of backend/app.py", f"read {log}")
 
 
 def _events(log: Path, name: str) -> list[dict[str, object]]:
