@@ -92,13 +92,8 @@ def render_cargo_wg_config(
         clash = [n for n in allowed if ipaddress.ip_network(n).overlaps(local_net)]
         if clash:
             raise ValueError(f"local network {local} overlaps tunnelled range {clash[0]}")
-    try:
-        endpoint_ip = ipaddress.ip_address(host)
-    except ValueError:
-        endpoint_ip = None  # a name: Cargo resolves it before the routes exist
-    if endpoint_ip is not None and any(endpoint_ip in ipaddress.ip_network(n) for n in allowed):
-        # Cargo would route the tunnel's own packets into the tunnel: the handshake works once, then nothing.
-        raise ValueError(f"endpoint {host} lies inside a range routed into the tunnel ({', '.join(allowed)})")
+    # An endpoint inside a tunnelled range (a node address in the Pod range) is fine: Cargo keeps it on its
+    # uplink with a host route, so the tunnel's own packets never enter the tunnel (cargo-entry.sh).
     shown_host = f"[{host}]" if ":" in host else host
     return "\n".join(
         [

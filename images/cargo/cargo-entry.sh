@@ -47,6 +47,14 @@ uplink=$(ip -4 route show default | awk '{for(i=1;i<NF;i++) if($i=="dev") print 
 [ -n "$uplink" ] || die "no default route: Cargo must sit on the project network"
 project_nets=$(ip -4 -o route show dev "$uplink" proto kernel scope link | awk '{print $1}')
 [ -n "$project_nets" ] || die "no subnet on $uplink: Cargo must sit on the project network"
+# The endpoint itself may lie in a tunnelled range (a node address inside the Pod range, as in the test
+# sandbox): keep it on the uplink with a host route (more specific than the blackhole and the tunnel
+# route), or the tunnel's own packets would enter the tunnel.
+if endpoint_in_tunnel "$endpoint_host" $allowed; then
+  gateway=$(ip -4 route show default | awk '{for(i=1;i<NF;i++) if($i=="via") print $(i+1)}' | head -n1)
+  ip -4 route replace "$endpoint_host/32" via "$gateway" dev "$uplink"
+  log "endpoint $endpoint_host lies in a tunnelled range: kept on $uplink"
+fi
 iptables -N CARGO-FROM-TUNNEL
 for net in $project_nets; do iptables -A CARGO-FROM-TUNNEL -o "$uplink" -d "$net" -j RETURN; done
 iptables -A CARGO-FROM-TUNNEL -j DROP

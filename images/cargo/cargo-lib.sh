@@ -38,3 +38,17 @@ server_address() { # address allowed-ips...
   done
   echo "$server"
 }
+
+# True when IPv4 address $1 lies in one of the CIDRs that follow (IPv4 only; anything else is false).
+endpoint_in_tunnel() { # address cidr...
+  local address=$1 cidr bits mask
+  [[ "$address" =~ ^[0-9]+(\.[0-9]+){3}$ ]] || return 1
+  shift
+  for cidr in "$@"; do
+    [[ "$cidr" =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || continue
+    bits=${cidr#*/}
+    mask=$(( bits == 0 ? 0 : (0xffffffff << (32 - bits)) & 0xffffffff ))
+    (( ($(ip2int "$address") & mask) == ($(ip2int "${cidr%/*}") & mask) )) && return 0
+  done
+  return 1
+}

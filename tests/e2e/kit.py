@@ -42,9 +42,9 @@ def web_image() -> str:
 
 def copy_example(folder: Path, namespace: str, edits: tuple[tuple[str, str], ...] = ()) -> tuple[str, Path]:
     """examples/bridge in `folder` with a project name of its own, the test namespace and a NodePort no other
-    test uses (the sandbox's node address lies in its Pod range, routed into the tunnel: reach the NodePort
-    on the host's docker0 address instead); `edits` are more (old, new) text replacements; the container
-    `web` runs the shared `web_image()` instead of building its own. Returns (project, gefyra.yaml)."""
+    test uses, on the host's docker0 address (test_endpoint_in_routed_range.py covers the node's own address);
+    `edits` are more (old, new) text replacements; the container `web` runs the shared `web_image()` instead
+    of building its own. Returns (project, gefyra.yaml)."""
     shutil.copytree(EXAMPLE, folder)
     name = f"e2e-{secrets.token_hex(3)}"
     endpoint = f"{docker0()}:{random.randint(31000, 32700)}"

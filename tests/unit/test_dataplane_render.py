@@ -59,9 +59,9 @@ def test_cargo_config_refuses_a_default_route_into_the_tunnel():
         render_cargo_wg_config(PEER, "h:1", extra_allowed_ips=["0.0.0.0/0"])
 
 
-def test_cargo_config_refuses_an_endpoint_inside_a_tunnelled_range():
-    with pytest.raises(ValueError, match="inside a range routed into the tunnel"):
-        render_cargo_wg_config(PEER, "10.100.0.1:31820")
+def test_cargo_config_takes_an_endpoint_inside_a_tunnelled_range():
+    # Cargo routes such an endpoint on its uplink (tests/e2e/test_endpoint_in_routed_range.py proves it)
+    assert "Endpoint = 10.100.0.1:31820" in render_cargo_wg_config(PEER, "10.100.0.1:31820")
 
 
 def test_cargo_config_refuses_a_local_network_overlapping_a_tunnelled_range():

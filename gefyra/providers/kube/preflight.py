@@ -193,7 +193,8 @@ def _handshake(kube: Kube, config: Config, install: InstallState) -> int | None:
 def subnet_checks(
     project: ipaddress.IPv4Network | None, routes: list[str], tunnel: str, endpoint: str | None, where: str
 ) -> list[Check]:
-    """Clashes between the project network, the ranges routed into the tunnel and the endpoint (pure)."""
+    """Clashes between the project network and the ranges routed into the tunnel (pure). An endpoint inside
+    such a range is no clash: Cargo keeps it on its uplink with a host route; it is named as information."""
     ranges = [ipaddress.IPv4Network(r) for r in routes]
     tunnel_net = ipaddress.IPv4Network(tunnel)
     found = []
@@ -213,17 +214,7 @@ def subnet_checks(
         address = ipaddress.IPv4Address(host) if host else None
     except ValueError:
         address = None
-    for net in ranges if address is not None else []:
-        if address in net:
-            found.append(
-                Check(
-                    "subnets",
-                    "fail",
-                    f"cluster.endpoint {host} lies in the cluster range {net}, which "
-                    "is routed into the tunnel: the tunnel's own packets would go into it",
-                    "set cluster.endpoint to another address of a node, outside the Pod and Service ranges",
-                )
-            )
+    inside = next((net for net in ranges if address is not None and address in net), None)
     if not found:
         shown = str(project) if project is not None else "auto (chosen when the network is made)"
         found.append(
@@ -231,7 +222,8 @@ def subnet_checks(
                 "subnets",
                 "ok",
                 f"{where} {shown}; tunnel {tunnel}; cluster ranges "
-                f"{', '.join(routes) or 'none known'}: no clash",
+                f"{', '.join(routes) or 'none known'}: no clash"
+                + (f" (endpoint {host} lies in {inside}: Cargo keeps it off the tunnel)" if inside else ""),
             )
         )
     return found
