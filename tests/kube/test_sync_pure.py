@@ -118,6 +118,8 @@ def test_status_words_and_drift_of_the_loop():
         project="shop", containers=[cargo, loop], notes={"l1": {"sync": "1 failed x: no"}}
     )
     assert sync.loop_state(failing, "shop", "web", record, ["web-1"]) == ("sync failing: x: no", [])
+    fresh = DockerSnapshot(project="shop", containers=[cargo, loop])  # before the loop's first note
+    assert sync.loop_state(fresh, "shop", "web", record, ["web-1"]) == ("sync: first copy under way", [])
     assert sync.loop_state(docker, "shop", "web", None, ["web-1"])[1] == ["not synced yet"]
     assert sync.loop_state(docker, "shop", "web", record, ["web-2"])[1] == [
         "its sync copies from Pod web-1, which is not bridged"
