@@ -3,12 +3,15 @@
 After `gefyra apply` of examples/bridge (sync defaults to the service-account folder), the local container
 has the bridged Pod's token and namespace, read-only at the same path; the copy follows the Pod while the
 bridge lives (a copy removed on this machine comes back within the loop's interval); `gefyra status` says it
-synced; `gefyra down` leaves neither the loop container nor the copies.
+synced; `gefyra down` leaves neither the loop container nor the copies. The local container mounts its (empty)
+copy from the start: bridging and unbridging never replace it (same container id), and unbridging empties the
+copy (no stale token stays in the container).
 """
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -40,11 +43,20 @@ def test_the_local_container_has_the_bridged_pods_token_and_keeps_it(
     project, sandbox_kube, sandbox_ns, docker_client, tmp_path
 ):
     env = project
+    file = Path(env["GEFYRA_FILE"])
+    with_bridge = file.read_text()
+    file.write_text(with_bridge.split("\nbridges:")[0] + "\n")  # first without the bridge
+    gefyra(env, "apply", "--yes")
+    before = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}-web")
+    assert before.exec_run(["ls", "-A", ACCOUNT]).output == b""  # mounted, empty until a bridge syncs
+
+    file.write_text(with_bridge)
     gefyra(env, "apply", "--yes")
     pod = running_pods(sandbox_kube, sandbox_ns, "web", 1)[0].metadata.name
     carrier = pod_container(docker_client, sandbox_ns, pod, "web")
     assert carrier.attrs["Config"]["Image"].startswith("gefyra/carrier:")
     local = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}-web")
+    assert local.id == before.id  # bridging did not replace the local container
 
     token = _read(carrier, f"{ACCOUNT}/token")
     # apply copied it once Carrier's daemon listened; under load that may take the loop's next round
@@ -65,6 +77,17 @@ def test_the_local_container_has_the_bridged_pods_token_and_keeps_it(
     status = gefyra(env, "status").stdout
     assert "synced" in status, status
     assert gefyra(env, "plan", check=False).returncode == 0
+
+    # Unbridging leaves the container running and its copy empty.
+    file.write_text(with_bridge.split("\nbridges:")[0] + "\n")
+    gefyra(env, "apply", "--yes")
+    after = docker_client.containers.get(f"gefyra-{env['GEFYRA_PROJECT_NAME']}-web")
+    assert after.id == before.id and after.status == "running"
+    assert after.exec_run(["ls", "-A", ACCOUNT]).output == b""
+    assert list(folder.iterdir()) == []
+    assert not docker_client.containers.list(
+        all=True, filters={"name": f"gefyra-{env['GEFYRA_PROJECT_NAME']}.sync-web"}
+    )
 
     gefyra(env, "down")
     assert not copy.exists()

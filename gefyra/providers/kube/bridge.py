@@ -43,7 +43,8 @@ class BridgeKind(Kind):
 
     def amend(self, desired: list[Resource], config: Config) -> list[Resource]:
         """`after` only what is part of the project (a local container may be missing: the loader says so);
-        each local container mounts the copies of its bridges' sync paths."""
+        with a cluster, every local container mounts its (empty until a bridge syncs) copies of the paths
+        sync can copy, so bridging never replaces it."""
         keys = {resource.key for resource in desired}
         amended = [
             r.evolve(after=tuple(k for k in r.after if k in keys)) if r.kind == self.kind else r
@@ -51,8 +52,7 @@ class BridgeKind(Kind):
         ]
         if config.cluster is None:
             return amended
-        synced = {name: (b.local, list(b.sync)) for name, b in config.bridges.items() if b.sync}
-        return sync.with_mounts(amended, synced, config.project.name)
+        return sync.with_mounts(amended, config.project.name)
 
     def read(self, snapshot: Snapshot) -> list[Resource]:
         docker = snapshot.providers.get("docker")
@@ -111,11 +111,12 @@ class BridgeKind(Kind):
     def _sync(
         self, ctx: StepContext, resource: Resource, spec: BridgeSpec, status: GefyraBridgeStatus
     ) -> None:
-        """Copy the sync paths from the first bridged Pod and (re)start the loop; record what it copies."""
+        """(Re)start the loop that copies the sync paths from the first bridged Pod in the background; record
+        what it copies."""
         engine = ctx.session.client_of("docker", Engine)
         kube = ctx.session.client_of("kube", KubeConnector).require(ctx.project)
         if not spec.sync:
-            sync.stop(engine, ctx.project, resource.name, keep_copies=False)
+            sync.stop(engine, ctx.project, resource.name, spec.local, keep_copies=False)
             record = None
         else:
             pod = kube.get("Pod", sorted(p.name for p in status.pods)[0], spec.namespace)
@@ -123,9 +124,10 @@ class BridgeKind(Kind):
             if found.skipped:
                 skipped = ", ".join(found.skipped)
                 ctx.log(f"not synced: Pod {pod.name} does not mount {skipped}", str(resource.key))
-            sync.start(
-                engine, ctx.project, resource.name, found, lambda text: ctx.log(text, str(resource.key))
-            )
+            sync.start(engine, ctx.project, resource.name, spec.local, found)
+            if found.paths:
+                paths = ", ".join(found.paths)
+                ctx.log(f"syncing {paths} from Pod {pod.name} (`gefyra status` shows it)", str(resource.key))
             record = sync.record(found)
         body = {"metadata": {"annotations": {sync.ANNOTATION: record}}}
         kube.patch(names.BRIDGE_KIND, spec.object_name, body, names.NAMESPACE)
@@ -159,7 +161,9 @@ class BridgeKind(Kind):
         found = kube.find(names.BRIDGE_KIND, name, names.NAMESPACE) if name else None
         if found is not None:
             cleanup.remove_bridge(kube, found, lambda text: ctx.log(text, str(actual.key)))
-        sync.stop(ctx.session.client_of("docker", Engine), ctx.project, actual.name, keep_copies=False)
+        local = str(actual.spec.get("local") or "")
+        engine = ctx.session.client_of("docker", Engine)
+        sync.stop(engine, ctx.project, actual.name, local, keep_copies=not local)  # local: recorded spec
 
 
 def status_of(obj: KubeObject) -> GefyraBridgeStatus:

@@ -1,15 +1,18 @@
 """`bridges.<name>.sync`: folders of the bridged Pod copied into the local container, kept fresh while the
 bridge lives.
 
-Each sync path has a private folder on this machine (`$XDG_CONFIG_HOME/gefyra/sync/<project>/<bridge>/...`,
-mode 700), mounted read-only at the same path in the bridge's local container (the bridge kind's `amend` adds
-the mount, so the container is made with it). Carrier serves the folder as a read-only rsync module; once the
-bridge is Active, one rsync through the tunnel fills the folders (`copy_from_carrier`), then a small loop
-container (Cargo's image in Cargo's network namespace, `gefyra-<project>.sync-<bridge>`) repeats it every
-GEFYRA_SYNC_INTERVAL seconds (30), so projected tokens that the kubelet rotates follow. The loop notes its
-last result in its notes folder; `gefyra status` shows it. A loop that is gone, stopped, outside the current
-Cargo's namespace or copying from a Pod that is no longer bridged is drift: the bridge's update starts it
-again. What the last start copies is recorded on the GefyraBridge (annotation `gefyra.dev/sync`).
+Every local container of a project with a `cluster:` section mounts, from its start, a private folder per
+path Carrier serves (`$XDG_CONFIG_HOME/gefyra/sync/<project>/<container>/...`, mode 700) read-only at that
+path: empty until a bridge syncs into it. So adding or removing a bridge changes no container spec and never
+replaces the local container. The bridge's create/update starts a small loop container (Cargo's image in
+Cargo's network namespace, `gefyra-<project>.sync-<bridge>`) that rsyncs every path through the tunnel from
+Carrier's read-only rsync module: in the background of the bridge (traffic flows without it), every second
+until the first copy succeeds (Carrier's daemon listens a moment after the Pod turns Bridged; at most
+RETRY_ROUNDS), then every GEFYRA_SYNC_INTERVAL seconds (30), so projected tokens the kubelet rotates follow.
+The loop notes its last result in its notes folder; `gefyra status` shows it. A loop that is gone, stopped,
+outside the current Cargo's namespace or copying from a Pod that is no longer bridged is drift: the bridge's
+update starts it again. Unbridging removes the loop and empties the folder (no stale token stays). What the
+last start copies is recorded on the GefyraBridge (annotation `gefyra.dev/sync`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 import shlex
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +33,6 @@ from gefyra.model import labels
 from gefyra.model.dataplane_specs import cargo_name
 from gefyra.model.resources import Resource
 from gefyra.providers.docker.dataplane.images import ensure_images
-from gefyra.providers.docker.dataplane.sync import copy_from_carrier
 from gefyra.providers.docker.engine import ContainerCreate, Engine
 from gefyra.providers.docker.observe import DockerSnapshot
 from gefyra.providers.kube import identity, workloads
@@ -41,13 +43,12 @@ MODULES = {forms.DEFAULT_SYNC: "serviceaccount"}  # Carrier's read-only rsync mo
 RSYNC_PORT = 873
 INTERVAL_ENV = "GEFYRA_SYNC_INTERVAL"
 DEFAULT_INTERVAL_S = 30
-FIRST_COPY_S = 15
+RETRY_ROUNDS = 20  # 1 s apart, before the first copy succeeds
 NOTE = "sync"  # the loop's note: "<unix time> ok" or "<unix time> failed <path>: <rsync's last line>"
 ANNOTATION = "gefyra.dev/sync"  # on the GefyraBridge: {"pod", "paths", "skipped"} of the last start
 # rsync's own reason (`@ERROR: access denied ...`) rather than its last line (`error starting ...`)
 REASON = '(grep -m 1 @ERROR /tmp/err || tail -n 1 /tmp/err) | tr -d "\\n"'
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
-LogFn = Callable[[str], None]
 
 
 def loop_name(project: str, bridge: str) -> str:
@@ -59,9 +60,9 @@ def project_root(project: str) -> Path:
     return identity.config_home() / "sync" / project
 
 
-def folder(project: str, bridge: str, path: str) -> Path:
-    """The local copy of `path` of bridge `bridge`."""
-    return project_root(project) / bridge / (_SLUG.sub("_", path.strip("/")) or "root")
+def folder(project: str, local: str, path: str) -> Path:
+    """The local copy of `path` for the local container `local` (a resource name)."""
+    return project_root(project) / local / (_SLUG.sub("_", path.strip("/")) or "root")
 
 
 def check_paths(bridge: str, paths: Iterable[str]) -> None:
@@ -75,29 +76,25 @@ def check_paths(bridge: str, paths: Iterable[str]) -> None:
             )
 
 
-def with_mounts(
-    desired: list[Resource], bridges: dict[str, tuple[str, list[str]]], project: str
-) -> list[Resource]:
-    """`amend`: each bridge's local container mounts the local copy of every sync path read-only at that
-    path (unless gefyra.yaml mounts something there itself). `bridges`: bridge -> (local, sync paths).
-    The folders are made here (empty, mode 700): Docker needs a mount's source before the container exists,
-    and the first sync comes only after the bridge, which needs the running container."""
-    extra: dict[str, list[dict[str, object]]] = {}
-    for bridge, (local, paths) in sorted(bridges.items()):
-        for path in paths:
-            source = folder(project, bridge, path)
-            source.mkdir(mode=0o700, parents=True, exist_ok=True)
-            mount = {"source": str(source), "target": path.rstrip("/"), "read_only": True}
-            extra.setdefault(local, []).append(mount)
+def with_mounts(desired: list[Resource], project: str) -> list[Resource]:
+    """`amend` of a project with a cluster: every local container mounts its copy of every path Carrier
+    serves read-only at that path (unless gefyra.yaml mounts something there itself), bridged or not, so a
+    bridge that starts or stops syncing changes no container. The folders are made here (empty, mode 700):
+    Docker needs a mount's source before the container exists."""
     found = []
     for resource in desired:
-        mounts = extra.get(resource.name) if resource.kind == "container" else None
-        if mounts:
+        if resource.kind == "container":
             current = resource.spec.get("mounts")
             have = list(current) if isinstance(current, list) else []
             taken = {m.get("target") for m in have if isinstance(m, dict)}
-            added = [m for m in mounts if m["target"] not in taken]
-            resource = resource.evolve(spec={**resource.spec, "mounts": have + added})
+            added: list[object] = []
+            for path in sorted(MODULES):
+                if path not in taken:
+                    source = folder(project, resource.name, path)
+                    source.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    added.append({"source": str(source), "target": path, "read_only": True})
+            if added:
+                resource = resource.evolve(spec={**resource.spec, "mounts": have + added})
         found.append(resource)
     return found
 
@@ -136,8 +133,9 @@ def interval() -> int:
 
 
 def loop_script(ip: str, paths: Iterable[str], every: int) -> str:
-    """The loop's shell text: rsync every path into /sync/<i>/, note the result, sleep. Only validated
-    values go in (an IP address, module names of MODULES, a number), each quoted."""
+    """The loop's shell text: rsync every path into /sync/<i>/, note the result, sleep 1 s until the first
+    round that succeeds (at most RETRY_ROUNDS times), then `every` s. Only validated values go in (an IP
+    address, module names of MODULES, numbers), each quoted."""
     steps = []
     for index, path in enumerate(paths):
         url = shlex.quote(f"rsync://{ip}:{RSYNC_PORT}/{MODULES[path]}/")
@@ -147,14 +145,18 @@ def loop_script(ip: str, paths: Iterable[str], every: int) -> str:
             f' || result="failed {where}: $( {REASON})"'  # "$( (": not arithmetic
         )
     note = f"{labels.NOTES_FOLDER}/{NOTE}"
-    body = "; ".join(
-        ["result=ok", *steps, f'echo "$(date +%s) $result" >{note}.tmp', f"mv {note}.tmp {note}"]
+    pause = (
+        '[ "$result" = ok ] && tries=0; '
+        f'if [ "$tries" -gt 0 ]; then tries=$((tries - 1)); sleep 1; else sleep {int(every)}; fi'
     )
-    return f"while :; do {body}; sleep {int(every)}; done"
+    body = "; ".join(
+        ["result=ok", *steps, f'echo "$(date +%s) $result" >{note}.tmp', f"mv {note}.tmp {note}", pause]
+    )
+    return f"tries={RETRY_ROUNDS}; while :; do {body}; done"
 
 
-def loop_spec(found: Source, cargo_id: str) -> dict[str, object]:
-    return {"pod": found.pod, "ip": found.ip, "paths": list(found.paths), "cargo": cargo_id}
+def loop_spec(found: Source, cargo_id: str, local: str) -> dict[str, object]:
+    return {"pod": found.pod, "ip": found.ip, "paths": list(found.paths), "cargo": cargo_id, "local": local}
 
 
 def record(found: Source) -> str:
@@ -162,43 +164,22 @@ def record(found: Source) -> str:
     return json.dumps({"pod": found.pod, "paths": list(found.paths), "skipped": list(found.skipped)})
 
 
-def first_copy(engine: Engine, cargo: str, ip: str, path: str, dest: Path) -> str:
-    """rsync `path` now; '' or rsync's reason. A Pod turns Bridged when Carrier took its place, a moment
-    before Carrier's rsync daemon listens: a refused connection is tried again for FIRST_COPY_S."""
-    deadline = time.monotonic() + FIRST_COPY_S
-    while True:
-        try:
-            copy_from_carrier(engine, cargo, ip, MODULES[path], dest)
-            return ""
-        except ProviderError as error:
-            lines = [line.strip() for line in error.message.splitlines() if line.strip()]
-            reason = next((line for line in lines if "@ERROR" in line), lines[0] if lines else "")
-            if "Connection refused" not in error.message or time.monotonic() > deadline:
-                return reason
-        time.sleep(1)  # Carrier's daemon starts within a second or two
-
-
-def start(engine: Engine, project: str, bridge: str, found: Source, log: LogFn) -> None:
-    """One rsync of every path now (its failure is logged, not raised: the bridge carries traffic without
-    it, and the loop keeps trying), then (re)start the loop. Nothing to copy: no loop."""
-    stop(engine, project, bridge, keep_copies=True)
+def start(engine: Engine, project: str, bridge: str, local: str, found: Source) -> None:
+    """(Re)start the loop of `bridge`, which copies into the folders of the local container `local` in the
+    background (the bridge carries traffic without the copy; the loop notes how it went). Nothing to copy:
+    no loop, and the folders are emptied."""
+    stop(engine, project, bridge, local, keep_copies=bool(found.paths))
     if not found.paths:
         return
     cargo = engine.find_container(cargo_name(project))
     if cargo is None or not cargo.state.running:
         raise ProviderError(f"Cargo {cargo_name(project)} is not running: the sync copies through its tunnel")
-    for path in found.paths:
-        problem = first_copy(engine, cargo.id, found.ip, path, folder(project, bridge, path))
-        if problem:
-            log(f"sync of {path} from Pod {found.pod} failed (retried every {interval()}s): {problem}")
-        else:
-            log(f"synced {path} from Pod {found.pod}")
-    run_loop(engine, project, bridge, found, cargo.id)
+    run_loop(engine, project, bridge, local, found, cargo.id)
 
 
-def run_loop(engine: Engine, project: str, bridge: str, found: Source, cargo_id: str) -> None:
+def run_loop(engine: Engine, project: str, bridge: str, local: str, found: Source, cargo_id: str) -> None:
     """Create and start the loop container of `bridge` in the network namespace of Cargo `cargo_id`."""
-    binds = [f"{folder(project, bridge, p)}:/sync/{i}:rw" for i, p in enumerate(found.paths)]
+    binds = [f"{folder(project, local, p)}:/sync/{i}:rw" for i, p in enumerate(found.paths)]
     engine.start(
         engine.create_container(
             ContainerCreate(
@@ -212,7 +193,7 @@ def run_loop(engine: Engine, project: str, bridge: str, found: Source, cargo_id:
                     labels.KIND: SYNC_KIND,
                     labels.NAME: bridge,
                     labels.NOTES: "true",
-                    labels.SPEC: json.dumps(loop_spec(found, cargo_id), sort_keys=True),
+                    labels.SPEC: json.dumps(loop_spec(found, cargo_id, local), sort_keys=True),
                 },
                 healthcheck_off=True,  # the image's health check is Cargo's
             )
@@ -234,26 +215,35 @@ def follow_cargo(engine: Engine, project: str, cargo_id: str) -> list[str]:
         paths = tuple(str(p) for p in spec.get("paths") or [] if str(p) in MODULES)
         found = Source(pod=str(spec.get("pod", "")), ip=str(spec.get("ip", "")), paths=paths, skipped=())
         engine.remove_container(row.id)
+        local = str(spec.get("local") or row.resource_name)
         if found.paths and found.ip:
-            run_loop(engine, project, row.resource_name, found, cargo_id)
+            run_loop(engine, project, row.resource_name, local, found, cargo_id)
             moved.append(row.resource_name)
     return moved
 
 
-def stop(engine: Engine, project: str, bridge: str, *, keep_copies: bool) -> None:
-    """Remove the loop; unless `keep_copies`, empty the local copies (the folders stay: a container may
-    still mount them until it is replaced without them)."""
+def stop(engine: Engine, project: str, bridge: str, local: str, *, keep_copies: bool) -> None:
+    """Remove the loop of `bridge`; unless `keep_copies`, empty the copies of the local container `local`
+    (their contents only: the running container mounts the folders themselves)."""
     found = engine.find_container(loop_name(project, bridge))
     if found is not None:
         if found.labels.get(labels.PROJECT) != project:
             raise ProviderError(f"container {found.name} exists but was not made by gefyra for {project}")
         engine.remove_container(found.id)
     if not keep_copies:
-        base = project_root(project) / bridge
-        for item in base.iterdir() if base.is_dir() else ():
-            if item.is_dir() and not item.is_symlink():
-                shutil.rmtree(item)
-                item.mkdir(mode=0o700)
+        for path in MODULES:
+            empty(folder(project, local, path))
+
+
+def empty(where: Path) -> None:
+    """Remove what `where` holds, keeping the folder (a symlink in its place is left alone)."""
+    if where.is_symlink() or not where.is_dir():
+        return
+    for item in where.iterdir():
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
 
 
 def forget(project: str) -> None:
@@ -289,7 +279,8 @@ def loop_state(
         return "", [f"its sync is {row.state}"]
     if cargo is None or row.network_mode != f"container:{cargo.id}":
         return "", ["its sync is outside Cargo's network namespace"]
-    return note_words(docker.notes.get(row.id, {}).get(NOTE, ""), time.time()), []
+    words = note_words(docker.notes.get(row.id, {}).get(NOTE, ""), time.time())
+    return words or "sync: first copy under way", []
 
 
 def note_words(note: str, now: float) -> str:
