@@ -66,8 +66,8 @@ class Stand:
     pod: str
 
     def write(self, variant: str) -> None:
-        """gefyra.yaml with the example's bridge ("sync": the default sync of the service-account token, which
-        mounts its copy into the local container), with `sync: []` ("nosync"), or without it ("none")."""
+        """gefyra.yaml with the example's bridge ("sync": the default sync of the service-account token into
+        the folder every local container of a cluster project mounts from its start), with `sync: []` ("nosync"), or without it ("none")."""
         text = {
             "sync": self.with_bridge,
             "nosync": self.with_bridge.replace(SYNC_AT, SYNC_AT + "\n    sync: []"),
@@ -180,7 +180,7 @@ def measure(stand: Stand, runs: int, zero_runs: int, trace: bool = False) -> lis
         runs_of[key].append(stand.apply(LOCAL_MESSAGE if bridged else ORIGINAL_MESSAGE, bridged=bridged))
         _report(f"{key} #{i + 1}", runs_of[key][-1], trace)
 
-    for i in range(runs):  # the example as it is: the local container mounts the sync copy, so it is replaced
+    for i in range(runs):  # the example as it is: the default sync (a background copy; no container replaced)
         step("unbridge sync", "none", i)
         step("bridge sync", "sync", i)
     stand.write("none")
@@ -193,14 +193,14 @@ def measure(stand: Stand, runs: int, zero_runs: int, trace: bool = False) -> lis
         _figure("bridge: apply -> first local answer", runs_of["bridge"], anchor_text, anchor, 3.0),
         _figure("unbridge: apply -> original answers", runs_of["unbridge"], anchor_text, anchor, 3.0),
         _figure(
-            "bridge with default sync (local container replaced)",
+            "bridge with default sync",
             runs_of["bridge sync"],
             anchor_text,
             anchor,
             3.0,
         ),
         _figure(
-            "unbridge with default sync (local container replaced)",
+            "unbridge with default sync",
             runs_of["unbridge sync"],
             anchor_text,
             anchor,
