@@ -67,7 +67,8 @@ class Stand:
 
     def write(self, variant: str) -> None:
         """gefyra.yaml with the example's bridge ("sync": the default sync of the service-account token into
-        the folder every local container of a cluster project mounts from its start), with `sync: []` ("nosync"), or without it ("none")."""
+        the folder every local container of a cluster project mounts from its start), with `sync: []`
+        ("nosync"), or without it ("none")."""
         text = {
             "sync": self.with_bridge,
             "nosync": self.with_bridge.replace(SYNC_AT, SYNC_AT + "\n    sync: []"),
