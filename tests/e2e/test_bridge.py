@@ -15,7 +15,16 @@ import subprocess
 import pytest
 
 from gefyra.cluster import names
-from tests.e2e.kit import cli_env, copy_example, create_all, gefyra, running_pods, workload
+from tests.e2e.kit import (
+    cli_env,
+    copy_example,
+    create_all,
+    gefyra,
+    plain_pod,
+    plain_pods,
+    running_pods,
+    workload,
+)
 from tests.sandbox.fixtures import echo_info, fetch_from_pod, http_get, wait_for
 
 pytest_plugins = ("tests.sandbox.fixtures",)
@@ -38,23 +47,7 @@ def workloads(sandbox_kube, sandbox_ns, echo_image):
     create_all(sandbox_kube, sandbox_ns, workload("web", echo_image, 2) + workload("other", echo_image, 1))
     web = running_pods(sandbox_kube, sandbox_ns, "web", 2)
     running_pods(sandbox_kube, sandbox_ns, "other", 1)
-    return {p.metadata.name: _plain(sandbox_kube, p) for p in web}
-
-
-def _plain(kube, pod) -> dict:
-    """A Pod without status and bookkeeping fields (what `down` must restore exactly)."""
-    data = kube.api_client.sanitize_for_serialization(pod)
-    meta = data["metadata"]
-    return {
-        "spec": data["spec"],
-        "labels": meta.get("labels"),
-        "annotations": meta.get("annotations"),
-        "ip": data["status"].get("podIP"),
-    }
-
-
-def _pods(kube, namespace: str, names_: list[str]) -> dict[str, dict]:
-    return {name: _plain(kube, kube.core.read_namespaced_pod(name, namespace)) for name in names_}
+    return {p.metadata.name: plain_pod(sandbox_kube, p) for p in web}
 
 
 def _node_port(kube, namespace: str, service: str) -> int:
@@ -167,7 +160,7 @@ def test_apply_bridges_traffic_both_ways_and_down_restores_exactly(
     assert _carrier_on_all(kube, sandbox_ns, list(before))
 
     gefyra(env, "down")
-    assert _pods(kube, sandbox_ns, list(before)) == before
+    assert plain_pods(kube, sandbox_ns, list(before)) == before
     assert _sweep(kube, env, sandbox_ns) == []
 
 
@@ -188,7 +181,7 @@ def test_down_restores_pods_when_the_operator_is_gone(project, workloads, sandbo
     )
     done = gefyra(env, "down")
     assert "nothing left" in done.stdout
-    assert _pods(kube, sandbox_ns, list(before)) == before
+    assert plain_pods(kube, sandbox_ns, list(before)) == before
     assert _sweep(kube, env, sandbox_ns) == []
 
 
