@@ -34,6 +34,13 @@ from gefyra.config import forms
 Name = Annotated[
     str,
     AfterValidator(forms.check_label),
+    # `|\$\{`: a value with ${VAR} is checked after interpolation (editors must not flag it)
+    Field(json_schema_extra={"pattern": f"{forms.DNS_LABEL_PATTERN}|\\$\\{{", "maxLength": 63}),
+]
+# Keys of the containers and bridges maps: never interpolated, so no ${VAR} alternative.
+MapKey = Annotated[
+    str,
+    AfterValidator(forms.check_label),
     Field(json_schema_extra={"pattern": forms.DNS_LABEL_PATTERN, "maxLength": 63}),
 ]
 ObjectName = Annotated[str, AfterValidator(forms.check_subdomain)]
@@ -115,7 +122,7 @@ class Cluster(_Model):
     endpoint: Annotated[str, AfterValidator(forms.check_endpoint)] = Field(
         "auto",
         description="host:port of Stowaway's UDP NodePort as reachable from here, or 'auto' (a node).",
-        json_schema_extra={"pattern": r"^(auto|.+:[0-9]{1,5})$"},
+        json_schema_extra={"pattern": r"^(auto|.+:[0-9]{1,5})$|\$\{"},
     )
     mtu: Annotated[Literal["auto"] | int, BeforeValidator(forms.parse_mtu)] = Field(
         "auto", description="MTU of the WireGuard tunnel: 'auto' or a number (1280-9000)."
@@ -392,8 +399,10 @@ class Config(_Model):
         None, description="The cluster; without it gefyra runs local containers only."
     )
     network: Network = Field(default_factory=Network, description="The project's Docker network.")
-    containers: dict[Name, Container] = Field(default_factory=dict, description="Local containers by name.")
-    bridges: dict[Name, Bridge] = Field(default_factory=dict, description="Bridges by name; need a cluster.")
+    containers: dict[MapKey, Container] = Field(default_factory=dict, description="Local containers by name.")
+    bridges: dict[MapKey, Bridge] = Field(
+        default_factory=dict, description="Bridges by name; need a cluster."
+    )
     _source: Path | None = PrivateAttr(None)
     _display: str | None = PrivateAttr(None)  # the file's name as messages show it
     _mount_positions: dict[tuple[str, int], tuple[int, int]] = PrivateAttr(default_factory=dict)

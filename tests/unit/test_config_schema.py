@@ -69,7 +69,7 @@ def test_there_is_a_runnable_example_project():
     assert PROJECTS, "examples/ must hold at least one project with its gefyra.yaml"
 
 
-CLUSTER_EXAMPLES = {"bridge"}  # need a cluster (the e2e tests run them against the sandbox)
+CLUSTER_EXAMPLES = {"bridge", "shop"}  # need a cluster (the e2e tests run them against the sandbox)
 
 
 @pytest.mark.parametrize("path", PROJECTS, ids=lambda p: p.parent.name)
