@@ -44,7 +44,7 @@ QUICK_ARGS = {
     "cli_start": ["--runs", "10"],
     "config_load": ["--runs", "1"],
     "pod_start": ["3"],
-    "tunnel": ["--mb", "50", "--requests", "200", "--runs", "1"],
+    "tunnel": ["--mb", "50", "--runs", "1", "--rounds", "40", "--block", "10"],
     "watch_reaction": ["--edits", "5"],
 }
 TIMEOUT_S = 900
