@@ -173,7 +173,9 @@ def table(outcomes: Sequence[Outcome]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def markdown(outcomes: Sequence[Outcome], host: Machine, before: str, after: str, date: str) -> str:
+def markdown(
+    outcomes: Sequence[Outcome], host: Machine, before: str, after: str, date: str, how: str = ""
+) -> str:
     """bench/RESULTS.md: the machine, the load, the date and the table (cells with `|` escaped)."""
 
     def line(row: Sequence[str]) -> str:
@@ -187,7 +189,7 @@ def markdown(outcomes: Sequence[Outcome], host: Machine, before: str, after: str
         [
             "# Benchmark results",
             "",
-            f"Written by `python3 bench/run.py` on {date}.",
+            f"Written by `python3 bench/run.py{how}` on {date}.",
             "",
             f"- machine: {host.cores} cores, {host.memory_gib:.1f} GiB memory, {host.cpu}; "
             f"Python {host.python}",
@@ -221,7 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nload average before: {before}; after: {after}")
     if out is not None:
         date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        out.write_text(markdown(outcomes, machine(), before, after, date))
+        how = " --quick" if args.quick else ""
+        out.write_text(markdown(outcomes, machine(), before, after, date, how))
         print(f"written: {out}")
     return 0 if all(o.problem is None for o in outcomes) else 1
 
