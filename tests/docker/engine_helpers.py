@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,3 +101,33 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0, interva
                 return last
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Watching:
+    """api.watch in a thread, its events collected; `drift_interval` as the test needs it (a long one leaves
+    only engine events and file changes as triggers)."""
+
+    def __init__(self, project, drift_interval: float = 0.5) -> None:
+        from gefyra.apply.events import Event
+
+        self.events: list[Event] = []
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, args=(project, drift_interval), daemon=True)
+        self.thread.start()
+
+    def _run(self, project, drift_interval: float) -> None:
+        from gefyra import api
+
+        try:
+            api.watch(project.file, emit=self.events.append, drift_interval=drift_interval, stop=self.stop)
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            self.errors.append(error)
+
+    def finished_applies(self) -> int:
+        return sum(1 for event in self.events if event.event == "apply_finished")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive() and not self.errors, self.errors

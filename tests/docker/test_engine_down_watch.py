@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from gefyra import api
-from gefyra.apply.events import Event
 from gefyra.model import labels
-from tests.docker.engine_helpers import SLEEPER, wait_for
+from tests.docker.engine_helpers import SLEEPER, Watching, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -45,28 +42,6 @@ def test_down_all_path_finds_projects_without_a_file(engine_project) -> None:
     reports = api.down_all(only=lambda name: name == engine_project.name)  # never other engineers' projects
     assert [r.project for r in reports] == [engine_project.name]
     assert engine_project.labelled() == []
-
-
-class Watching:
-    """api.watch in a thread, with its events collected."""
-
-    def __init__(self, project) -> None:
-        self.events: list[Event] = []
-        self.stop = threading.Event()
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._run, args=(project,), daemon=True)
-        self.thread.start()
-
-    def _run(self, project) -> None:
-        try:
-            api.watch(project.file, emit=self.events.append, drift_interval=0.5, stop=self.stop)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            self.errors.append(error)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive() and not self.errors, self.errors
 
 
 @pytest.mark.slow

@@ -4,40 +4,13 @@ the old container with the start of the new one without leaving anything behind.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 from gefyra import api
-from gefyra.apply.events import Event
 from gefyra.model import labels
-from tests.docker.engine_helpers import SLEEPER, wait_for
+from tests.docker.engine_helpers import SLEEPER, Watching, wait_for
 
 NO_TICK_S = 600.0  # the drift tick never comes during these tests: only an engine event can trigger
-
-
-class Watching:
-    """api.watch in a thread without drift ticks, its events collected."""
-
-    def __init__(self, project) -> None:
-        self.events: list[Event] = []
-        self.stop = threading.Event()
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._run, args=(project,), daemon=True)
-        self.thread.start()
-
-    def _run(self, project) -> None:
-        try:
-            api.watch(project.file, emit=self.events.append, drift_interval=NO_TICK_S, stop=self.stop)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            self.errors.append(error)
-
-    def finished_applies(self) -> int:
-        return sum(1 for event in self.events if event.event == "apply_finished")
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive() and not self.errors, self.errors
 
 
 def _free_port() -> int:
@@ -53,7 +26,7 @@ def _names(client, project: str) -> list[str]:
 
 def test_watch_recreates_a_removed_container_on_the_engine_event(engine_project, docker_client) -> None:
     engine_project.write({"a": SLEEPER})
-    watching = Watching(engine_project)
+    watching = Watching(engine_project, drift_interval=NO_TICK_S)
     try:
         first = wait_for("the first apply", lambda: engine_project.ids().get("a"), timeout=60)
         wait_for("the first apply to finish", lambda: watching.finished_applies() >= 1, timeout=60)
@@ -76,7 +49,7 @@ def test_replace_on_an_env_edit_leaves_one_container_with_the_new_env(engine_pro
     """The old container is removed in the background (retire.py): once the apply finished, exactly the new
     containers exist under their fixed names, no retired leftover."""
     engine_project.write({"a": {**SLEEPER, "env": {"V": "1"}}, "b": {**SLEEPER, "env": {"V": "1"}}})
-    watching = Watching(engine_project)
+    watching = Watching(engine_project, drift_interval=NO_TICK_S)
     try:
         wait_for("the first apply", lambda: watching.finished_applies() >= 1, timeout=60)
         before = engine_project.ids()
