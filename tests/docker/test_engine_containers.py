@@ -3,10 +3,13 @@ before anything is made, the subnet choice, and the post-start hook."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import ipaddress
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -107,18 +110,23 @@ def test_auto_subnet_avoids_other_networks_and_routes_and_a_configured_one_is_us
     engine_project, docker_client
 ) -> None:
     engine_project.write({"a": SLEEPER})
-    taken = [net for net in docker_subnets(Engine.from_env()) + host_routes() if net.prefixlen > 0]
+    before = _taken_subnets()
     api.apply(engine_project.load()).raise_for_failures()
     info = docker_client.api.inspect_network(f"gefyra-{engine_project.name}")
     chosen = ipaddress.ip_network(info["IPAM"]["Config"][0]["Subnet"])
-    assert not any(chosen.overlaps(net) for net in taken)
-    free = next(
-        ipaddress.ip_network(f"10.203.{i}.0/24")
-        for i in range(256)
-        if not any(ipaddress.ip_network(f"10.203.{i}.0/24").overlaps(net) for net in taken + [chosen])
-    )
-    engine_project.write({"a": SLEEPER}, network={"subnet": str(free)})
-    outcome = api.apply(engine_project.load())
+    # Another suite on the engine makes and removes networks meanwhile: judge only the ones there before and
+    # after the apply (so certainly during it).
+    during = [net for net in before if net in _taken_subnets()]
+    assert not any(chosen.overlaps(net) for net in during), (chosen, during)
+    with _configured_subnet_turn():  # a second suite running this test picks after our network exists
+        taken = _taken_subnets()
+        free = next(
+            ipaddress.ip_network(f"10.203.{i}.0/24")
+            for i in range(256)
+            if not any(ipaddress.ip_network(f"10.203.{i}.0/24").overlaps(net) for net in taken + [chosen])
+        )
+        engine_project.write({"a": SLEEPER}, network={"subnet": str(free)})
+        outcome = api.apply(engine_project.load())
     outcome.raise_for_failures()
     assert [str(c.key) for c in outcome.plan.changes if c.action.value == "replace"] == [
         "network/default",
@@ -126,6 +134,18 @@ def test_auto_subnet_avoids_other_networks_and_routes_and_a_configured_one_is_us
     ]
     info = docker_client.api.inspect_network(f"gefyra-{engine_project.name}")
     assert info["IPAM"]["Config"][0]["Subnet"] == str(free)
+
+
+def _taken_subnets() -> list[ipaddress.IPv4Network]:
+    return [net for net in docker_subnets(Engine.from_env()) + host_routes() if net.prefixlen > 0]
+
+
+@contextlib.contextmanager
+def _configured_subnet_turn() -> Iterator[None]:
+    """One suite at a time picks a free 10.203.x/24 and creates its network on it (a machine-wide flock)."""
+    with open("/run/lock/gefyra-test-configured-subnet.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def test_post_start_hooks_run_on_create_and_on_restart(engine_project, docker_client) -> None:
