@@ -59,3 +59,22 @@ def test_a_plan_after_an_apply_is_a_no_op_for_every_spelling(engine_project, doc
     api.apply(config).raise_for_failures()
     planned = api.plan(engine_project.load())
     assert not planned.has_changes, [(str(c.key), c.cause) for c in planned.changes]
+
+
+def test_a_tag_moved_to_another_image_is_a_replace(engine_project, docker_client, base_image) -> None:
+    """The looked-up id is the tag's current one: retagging the reference replaces the container."""
+    repository = f"{engine_project.name}-img"
+    docker_client.api.tag(base_image, repository, "1")
+    try:
+        engine_project.write({"a": {**SLEEPER, "image": f"{repository}:1"}})
+        api.apply(engine_project.load()).raise_for_failures()
+        running = engine_project.ids()["a"]
+        moved = docker_client.api.commit(running, repository=repository, tag="1")["Id"]
+        planned = api.plan(engine_project.load())
+        causes = {str(c.key): c.cause for c in planned.changes}
+        assert causes == {"network/default": "up to date", "container/a": "image_id changed"}
+        api.apply(engine_project.load()).raise_for_failures()
+        assert engine_project.containers()["a"]["Image"] == moved
+    finally:
+        api.down(engine_project.name)
+        docker_client.api.remove_image(f"{repository}:1", force=True)
