@@ -23,7 +23,7 @@ from gefyra.watch.loop import ApplyRequest, WatchLoop, WatchSettings
 # An editor's steps on a busy disk lie this far apart: beyond watchfiles' own grouping (files.py STEP_MS), so
 # only the loop's quiet period holds them together.
 DISK_S = 0.015
-AFTERMATH_S = 10 * DEFAULT_QUIET_S + 0.5  # a second reaction would come within this after the first
+AFTERMATH_S = 6 * DEFAULT_QUIET_S + 0.3  # a second reaction would come within this after the first
 REACTION_TIMEOUT_S = 10.0
 
 
