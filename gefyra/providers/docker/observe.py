@@ -1,5 +1,6 @@
-"""One snapshot of Docker, by label only: three list calls, no per-object inspect (fast no-op plans), plus one
-read of the notes of each running container that keeps some (Cargo)."""
+"""One snapshot of Docker, by label only: list calls, no per-container inspect (fast no-op plans), an inspect
+of each image the plan looks up (a few; otherwise one list of all images), plus one read of the notes of each
+running container that keeps some (Cargo)."""
 
 from __future__ import annotations
 
