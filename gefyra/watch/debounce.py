@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Literal
 
-DEFAULT_QUIET_S = 0.1
+DEFAULT_QUIET_S = 0.05  # holds an editor's save together (tests/unit/test_watch_editor_saves.py)
 
 # Editor temp and backup files: vim (.swp, .swx, ~, 4913), emacs (.#x, #x#), JetBrains (___jb_tmp___), sed -i,
 # etc.

@@ -6,12 +6,22 @@ from gefyra.config.model import Config
 from gefyra.model import labels
 from gefyra.providers.base import Provider, narrow
 from gefyra.providers.docker import actions
+from gefyra.providers.docker.dataplane.images import image_tag
 from gefyra.providers.docker.engine import Engine, ImageRow
 from gefyra.providers.docker.observe import DockerSnapshot, observe
 
 
 def engine_of(client: object) -> Engine:
     return narrow(client, Engine, "the docker client")
+
+
+def planned_images(config: Config | None) -> list[str] | None:
+    """The images whose ids planning `config` looks up (the containers' `image:`, Cargo's); None (all)
+    without a config or with a build, whose tag depends on its context's hash."""
+    if config is None or any(c.build is not None for c in config.containers.values()):
+        return None
+    refs = [c.image for c in config.containers.values() if c.image]
+    return [*refs, image_tag("cargo")] if config.cluster is not None else refs
 
 
 class DockerProvider(Provider):
@@ -23,7 +33,7 @@ class DockerProvider(Provider):
         return Engine.from_env()
 
     def observe(self, client: object, project: str | None, config: Config | None) -> DockerSnapshot:
-        return observe(engine_of(client), project)
+        return observe(engine_of(client), project, image_refs=planned_images(config))
 
     def projects(self, client: object) -> set[str]:
         engine = engine_of(client)
