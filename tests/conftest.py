@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as in a terminal, however the suite was started. A shell without job control starts a
+    background command (`suite &`, `nohup ... &`) with SIGINT ignored; Python then installs no
+    KeyboardInterrupt handler and every child inherits the ignore, so the tests that press Ctrl-C on
+    `gefyra watch` (and on the watch loop in-process) waited 30 s for an exit that never came. A caught
+    signal is reset to the default on exec, so the children start with SIGINT at its default again."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
