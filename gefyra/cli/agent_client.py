@@ -110,7 +110,10 @@ def run(argv: list[str]) -> int | None:
     except (OSError, ValueError):
         return None
     if connection is None:
-        _start_unless_starting(package, key, files["lock"])
+        try:
+            _start_unless_starting(package, key, files["lock"])
+        except OSError:
+            pass
         return None
     with connection:
         pid = _hand_over(connection, argv, key)
@@ -184,6 +187,7 @@ def _hand_over(connection: socket.socket, argv: list[str], key: str) -> int | No
         if not isinstance(pid, int):
             return None
         connection.sendall(b"go\n")
+        connection.settimeout(None)  # the command runs as long as it needs
     except (OSError, ValueError, AttributeError, TypeError):
         return None
     return pid

@@ -13,7 +13,10 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from gefyra import api
+from gefyra.cli import agent_client
 from tests.docker.engine_helpers import SLEEPER
 from tests.unit.agent_helpers import AgentFolder, agent_folder, wait_for
 
@@ -150,7 +153,11 @@ class _Stalling:
             connection.close()
 
 
-def _interrupted(agent_folder: AgentFolder, project, stall: _Stalling, agent: bool) -> tuple[int, str]:
+def _interrupted(
+    agent_folder: AgentFolder, project, stall: _Stalling, agent: bool, run_s: float = 0.0
+) -> tuple[int, str]:
+    """Exit code and stderr of `gefyra status` hanging in its first engine request, given Ctrl-C after it
+    has been running (still) for `run_s` seconds."""
     before = len(stall.accepted)
     environ = {**agent_folder.env, "DOCKER_HOST": f"unix://{stall.path}"}
     if not agent:
@@ -164,6 +171,9 @@ def _interrupted(agent_folder: AgentFolder, project, stall: _Stalling, agent: bo
         text=True,
     )
     wait_for("the command to reach the engine", lambda: len(stall.accepted) > before)
+    if run_s:
+        with pytest.raises(subprocess.TimeoutExpired):  # it keeps running: nothing times it out
+            client.wait(run_s)
     client.send_signal(signal.SIGINT)
     out, err = client.communicate(timeout=60)
     return client.returncode, err
@@ -177,10 +187,14 @@ def test_ctrl_c_stops_the_worker_and_exits_130(agent_folder: AgentFolder, engine
         served = agent_folder.served()
         through = _interrupted(agent_folder, engine_project, stall, agent=True)
         assert agent_folder.served() == served + 1
+        # longer than the client's wait for a worker to be ready: a long command is not cut short
+        slow = _interrupted(
+            agent_folder, engine_project, stall, agent=True, run_s=agent_client.READY_TIMEOUT_S + 1
+        )
         inside = _interrupted(agent_folder, engine_project, stall, agent=False)
     finally:
         stall.close()
-    assert through == inside == (130, "gefyra: interrupted\n")
+    assert through == slow == inside == (130, "gefyra: interrupted\n")
     wait_for("no worker left", lambda: agent_folder.workers(agent) == [])
 
 
