@@ -9,7 +9,7 @@ the client runs it itself. The protocol is described in gefyra/cli/agent_client.
 from __future__ import annotations
 
 import io
-import json
+import marshal
 import os
 import signal
 import socket
@@ -49,11 +49,11 @@ def serve(connection: socket.socket, key: str) -> int:
         request, fds = _receive(connection)
         refusal = _refusal(request, key, fds)
         if refusal is not None:
-            _send(connection, {"refused": refusal})
+            _send(connection, "refused", refusal)
             if refusal == "stale":
                 os.kill(os.getppid(), signal.SIGTERM)  # a client with other code found us: make way
             return 1
-        _send(connection, {"pid": os.getpid()})
+        _send(connection, "pid", os.getpid())
         if connection.recv(16) != b"go\n":
             return 1  # the client gave up and runs the command itself
     except (OSError, ValueError, KeyError, TypeError):
@@ -66,7 +66,7 @@ def serve(connection: socket.socket, key: str) -> int:
     _interrupt_when_gone(connection)
     code = _run(request)
     try:
-        _send(connection, {"exit": code})
+        _send(connection, "exit", code)
     except OSError:
         pass
     return code
@@ -85,7 +85,10 @@ def _receive(connection: socket.socket) -> tuple[Request, list[int]]:
         if not chunk:
             raise ValueError("request cut short")
         body += chunk
-    return cast(Request, json.loads(bytes(body).decode("utf-8", "surrogateescape"))), list(fds)
+    request = marshal.loads(bytes(body))  # a peer of our own uid (SO_PEERCRED), the same Python
+    if not isinstance(request, dict):
+        raise ValueError("request is not a mapping")
+    return cast(Request, request), list(fds)
 
 
 def _refusal(request: Request, key: str, fds: list[int]) -> str | None:
@@ -101,8 +104,8 @@ def _refusal(request: Request, key: str, fds: list[int]) -> str | None:
     return None
 
 
-def _send(connection: socket.socket, message: dict[str, object]) -> None:
-    connection.sendall(json.dumps(message).encode() + b"\n")
+def _send(connection: socket.socket, word: str, value: object) -> None:
+    connection.sendall(f"{word} {value}\n".encode())
 
 
 def _adopt(request: Request, fds: list[int]) -> None:

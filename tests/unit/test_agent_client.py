@@ -59,7 +59,7 @@ def test_a_folder_others_may_enter_is_not_used(agent_folder: AgentFolder, tmp_pa
     assert agent_folder.agents() == [] and list(agent_folder.path.iterdir()) == []
 
 
-def _raw_request(agent_folder: AgentFolder, argv: list[str], cwd: Path) -> dict[str, object]:
+def _raw_request(agent_folder: AgentFolder, argv: list[str], cwd: Path) -> tuple[str, str]:
     """What the worker answers to a hand-made request (the protocol of agent_client)."""
     os.environ["GEFYRA_AGENT_DIR"] = str(agent_folder.path)
     try:
@@ -80,7 +80,7 @@ def _raw_request(agent_folder: AgentFolder, argv: list[str], cwd: Path) -> dict[
                 fds = [null_in.fileno(), null_out.fileno(), null_out.fileno()]
                 sent = socket.send_fds(connection, [data[:4096]], fds)
                 connection.sendall(data[sent:])
-                reply = agent_client.read_line(connection)
+                reply = agent_client.read_reply(connection)
     finally:
         del os.environ["GEFYRA_AGENT_DIR"]
     assert reply is not None
@@ -91,8 +91,8 @@ def test_only_read_only_commands_are_served(agent_folder: AgentFolder, tmp_path)
     agent_folder.cli(*_missing(tmp_path), cwd=tmp_path)
     agent_folder.ready()
     for argv in (["apply", "--yes"], ["down", "--all"], ["plan", "--debug"], ["validate"], []):
-        assert _raw_request(agent_folder, argv, tmp_path) == {"refused": "not a read-only command"}, argv
-    assert "pid" in _raw_request(agent_folder, _missing(tmp_path), tmp_path)
+        assert _raw_request(agent_folder, argv, tmp_path) == ("refused", "not a read-only command"), argv
+    assert _raw_request(agent_folder, _missing(tmp_path), tmp_path)[0] == "pid"
 
 
 def test_a_changed_source_file_makes_a_new_agent_and_the_old_one_exits(agent_folder: AgentFolder, tmp_path):
