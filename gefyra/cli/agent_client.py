@@ -79,13 +79,13 @@ def _sources(folder: str) -> Iterator[str]:
 
 
 def fingerprint(package: str) -> str:
-    """What the agent's code is: the package folder, the Python, and every gefyra .py file's mtime and size.
-    GEFYRA_AGENT_FINGERPRINT_EXTRA (tests only) is mixed in to force a new agent."""
+    """What the agent's code is: the package folder, the Python (with its file-system encoding, fixed at
+    start) and every gefyra .py file's mtime and size."""
     from _blake2 import blake2b
 
     digest = blake2b(digest_size=12)
-    extra = os.environ.get("GEFYRA_AGENT_FINGERPRINT_EXTRA", "")
-    for part in (package, sys.executable, sys.version, extra, *_sources(package)):
+    python = (sys.executable, sys.version, sys.getfilesystemencoding(), str(sys.flags.utf8_mode))
+    for part in (package, *python, *_sources(package)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     return digest.hexdigest()
 
