@@ -136,3 +136,33 @@ def test_the_client_imports_only_the_standard_library() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     new = json.loads(done.stdout.replace("'", '"'))
     assert set(new) <= set(sys.stdlib_module_names) | {"gefyra"}, new
+
+
+def test_a_peer_of_another_uid_gets_nothing(agent_folder: AgentFolder, tmp_path) -> None:
+    """Even with the folder opened up, the agent closes a connection from another uid unanswered."""
+    agent_folder.cli(*_missing(tmp_path), cwd=tmp_path)
+    agent_folder.ready()
+    sock = next(agent_folder.path.glob("*.sock"))
+    served = agent_folder.served()
+    agent_folder.path.chmod(0o711)
+    sock.chmod(0o777)
+    try:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through its exit status
+            status = 3
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                with socket.socket(socket.AF_UNIX) as connection:
+                    connection.settimeout(20)
+                    connection.connect(str(sock))
+                    status = 0 if connection.recv(64) == b"" else 1
+            except OSError:
+                status = 2
+            finally:
+                os._exit(status)
+        _, code = os.waitpid(child, 0)
+    finally:
+        agent_folder.path.chmod(0o700)
+    assert os.waitstatus_to_exitcode(code) == 0  # connected, then closed without a word
+    assert agent_folder.served() == served  # no worker forked
