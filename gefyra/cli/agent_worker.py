@@ -47,7 +47,7 @@ def serve(connection: socket.socket, key: str) -> int:
     fds: list[int] = []
     try:
         request, fds = _receive(connection)
-        refusal = _refusal(request, key, fds)
+        refusal = _refusal(request, key, fds) or _enter(request)
         if refusal is not None:
             _send(connection, "refused", refusal)
             if refusal == "stale":
@@ -108,8 +108,20 @@ def _send(connection: socket.socket, word: str, value: object) -> None:
     connection.sendall(f"{word} {value}\n".encode())
 
 
+def _enter(request: Request) -> str | None:
+    """The client's environment, cwd and umask, before it commits (a cwd we cannot enter: a refusal)."""
+    try:
+        os.chdir(request["cwd"])
+    except OSError:
+        return "cwd"
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.umask(request["umask"])
+    return None
+
+
 def _adopt(request: Request, fds: list[int]) -> None:
-    """Become the client: its stdio, environment, cwd and umask, and text streams made as Python made its."""
+    """Take the client's stdio, with text streams made as Python made its, and its argv."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -117,10 +129,6 @@ def _adopt(request: Request, fds: list[int]) -> None:
         stream = _stream(fd, mode, name, request["streams"][name])
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
-    os.environ.clear()
-    os.environ.update(request["env"])
-    os.chdir(request["cwd"])
-    os.umask(request["umask"])
     sys.argv = [request["argv0"], *request["argv"]]
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
