@@ -128,6 +128,28 @@ def test_a_pipe_to_head_behaves_as_in_process(agent_folder: AgentFolder, engine_
     assert outputs[0] == outputs[1] == ("{\nexit 0\n", "")
 
 
+def test_a_reader_that_goes_away_gives_the_in_process_exit(agent_folder: AgentFolder, engine_project) -> None:
+    """More plan JSON than a pipe holds, read by `head -c 1`: the write fails (BrokenPipe) in the worker as it
+    would in-process: the same exit code and nothing on stderr."""
+    engine_project.write({f"c{i}": SLEEPER for i in range(250)})  # planned only, never applied
+    _started(agent_folder, engine_project)
+    served = agent_folder.served()
+    script = f'{sys.executable} -m gefyra plan -o json | head -c 1; echo " exit ${{PIPESTATUS[0]}}"'
+    outputs = []
+    for extra in ({}, {"GEFYRA_AGENT": "0"}):
+        done = subprocess.run(
+            ["bash", "-c", script],
+            cwd=engine_project.folder,
+            env={**agent_folder.env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        outputs.append((done.stdout, done.stderr))
+    assert outputs[0] == outputs[1] == ("{ exit 1\n", "")
+    assert agent_folder.served() == served + 1
+
+
 class _Stalling:
     """A unix socket that accepts and never answers: DOCKER_HOST for a command that hangs in its first
     request (so Ctrl-C lands mid-command)."""

@@ -59,7 +59,9 @@ def test_a_folder_others_may_enter_is_not_used(agent_folder: AgentFolder, tmp_pa
     assert agent_folder.agents() == [] and list(agent_folder.path.iterdir()) == []
 
 
-def _raw_request(agent_folder: AgentFolder, argv: list[str], cwd: Path) -> tuple[str, str]:
+def _raw_request(
+    agent_folder: AgentFolder, argv: list[str], cwd: Path, claimed: str | None = None
+) -> tuple[str, str]:
     """What the worker answers to a hand-made request (the protocol of agent_client)."""
     os.environ["GEFYRA_AGENT_DIR"] = str(agent_folder.path)
     try:
@@ -73,7 +75,8 @@ def _raw_request(agent_folder: AgentFolder, argv: list[str], cwd: Path) -> tuple
             try:
                 settings = {"encoding": "utf-8", "errors": "strict", "line_buffering": False}
                 settings["write_through"] = False
-                data = agent_client.request(argv, key, dict.fromkeys(("stdin", "stdout", "stderr"), settings))
+                streams = dict.fromkeys(("stdin", "stdout", "stderr"), settings)
+                data = agent_client.request(argv, claimed or key, streams)
             finally:
                 os.chdir(cwd_before)
             with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
@@ -166,3 +169,19 @@ def test_a_peer_of_another_uid_gets_nothing(agent_folder: AgentFolder, tmp_path)
         agent_folder.path.chmod(0o700)
     assert os.waitstatus_to_exitcode(code) == 0  # connected, then closed without a word
     assert agent_folder.served() == served  # no worker forked
+
+
+def test_an_idle_agent_exits_and_cleans_up(agent_folder: AgentFolder, tmp_path) -> None:
+    agent_folder.env["GEFYRA_AGENT_IDLE_S"] = "1"
+    agent_folder.cli(*_missing(tmp_path), cwd=tmp_path)
+    agent = agent_folder.ready()
+    wait_for("the idle agent to exit", lambda: agent not in agent_folder.agents())
+    assert sorted(path.suffix for path in agent_folder.path.iterdir()) == [".lock", ".log"]
+    assert "idle for 1 s" in next(agent_folder.path.glob("*.log")).read_text()
+
+
+def test_a_client_of_other_code_is_refused_and_the_agent_makes_way(agent_folder: AgentFolder, tmp_path):
+    agent_folder.cli(*_missing(tmp_path), cwd=tmp_path)
+    agent = agent_folder.ready()
+    assert _raw_request(agent_folder, _missing(tmp_path), tmp_path, claimed="0" * 24) == ("refused", "stale")
+    wait_for("the stale agent to exit", lambda: agent not in agent_folder.agents())
