@@ -68,12 +68,12 @@ def main(key: str) -> None:
     if not agent_client.private(folder):
         return
     files = agent_client.paths(folder, key)
-    _log_to(files["log"])
     lock = os.open(files["lock"], os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return  # another agent has it
+    _log_to(files["log"])  # after the lock: a losing agent never truncates the winner's log
     _warm_up(folder)
     package = agent_client.package_dir()
     if agent_client.fingerprint(package) != key:
@@ -181,7 +181,10 @@ class Agent:
                 return
             pid = os.fork()
             if pid == 0:
-                self._become_worker(connection)
+                try:
+                    self._become_worker(connection)
+                finally:  # a worker never returns into the agent's loop, whatever was raised
+                    os._exit(1)
             self.workers.add(pid)
             print(f"agent {os.getpid()}: worker {pid}", flush=True)
 

@@ -179,6 +179,7 @@ def _run(request: Request) -> int:
     except KeyboardInterrupt:  # outside the boundary's reach (before or after the command)
         print("gefyra: interrupted", file=sys.stderr)
         code = agent_client.INTERRUPTED
+    _no_more_interrupts()
     if code is None:
         code = 0
     elif not isinstance(code, int):
@@ -192,3 +193,13 @@ def _run(request: Request) -> int:
             print(f"{type(error).__name__}: {error}", file=sys.__stderr__)
             code = 120
     return code
+
+
+def _no_more_interrupts() -> None:
+    """The command is over: block SIGINT (a late Ctrl-C or the client's hang-up) so no KeyboardInterrupt can
+    reach the code that reports the exit and leaves the process; one already signalled is raised here."""
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
