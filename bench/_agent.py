@@ -1,5 +1,5 @@
-"""The warm agent in benchmarks: a private agent folder (never a developer's agent), the CPU its workers spend
-(they are the agent's children, not the client's: read from /proc, in clock ticks), and its shutdown."""
+"""The warm agent in benchmarks: a private agent folder (never a developer's agent), the CPU it and its
+workers spend (not the client's children: read from /proc, in clock ticks), and its shutdown."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ class BenchAgent:
         return False
 
     def workers_cpu(self) -> float:
-        """User + system seconds of the agents' finished (reaped) workers so far; waits (up to 2 s) until no
-        worker is left, so the last command's worker is counted."""
+        """User + system seconds of the agents so far: their own (accept, fork, the periodic fingerprint
+        check) and their finished (reaped) workers'; waits (up to 2 s) until no worker is left, so the last
+        command's worker is counted."""
         agents = self.pids()
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline and any(_children(pid) for pid in agents):
@@ -46,7 +47,8 @@ class BenchAgent:
         for pid in agents:
             fields = _stat(pid)
             if fields:
-                total += int(fields[13]) + int(fields[14])  # cutime, cstime (after pid and comm: 15, 16)
+                # utime, stime, cutime, cstime: fields 14-17 of /proc/PID/stat (11-14 after pid and comm)
+                total += sum(int(value) for value in fields[11:15])
         return total * TICK_S
 
     def close(self) -> None:

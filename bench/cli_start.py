@@ -1,8 +1,9 @@
 """Start-up time of the CLI: median wall time of `gefyra --help`, `gefyra validate gefyra.example.yaml`, and
 the read-only engine commands against real projects: `gefyra status` and `gefyra list` with 10 containers,
 `gefyra plan` (no changes) with 50. Each read-only command twice: warm, through the warm agent as users
-run it (gefyra/cli/agent_client.py; an agent of its own, in a private folder, stopped at the end; the CPU of
-its worker counted from /proc), and cold, in-process (GEFYRA_AGENT=0). Goals apply to the warm figures.
+run it (gefyra/cli/agent_client.py; an agent of its own, in a private folder, stopped at the end; the CPU
+of the agent and its worker counted from /proc), and cold, in-process (GEFYRA_AGENT=0). Goals apply to the
+warm figures.
 
     python3 bench/cli_start.py [--runs 20] [--check] [--no-engine] [--no-original] [--json PATH]
 
@@ -108,7 +109,7 @@ def main() -> int:
     cpu = {name: statistics.median(s[1] for s in runs_) for name, runs_ in samples.items()}
     how = f"console script {gefyra}" if gefyra else "python -m gefyra"
     print(f"medians over {runs} interleaved runs ({how}), load average {os.getloadavg()[0]:.1f}")
-    print("  read-only commands: warm = through the agent (its worker's CPU included), cold = GEFYRA_AGENT=0")
+    print("  warm = through the agent (its and its worker's CPU counted), cold = GEFYRA_AGENT=0 (in-process)")
     print(f"  {'command':<40} {'wall':>8} {'ratio':>7} {'cpu':>8} {'ratio':>7}  goal")
     missed = []
     for name in cases:
