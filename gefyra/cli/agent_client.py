@@ -119,9 +119,7 @@ def run(argv: list[str]) -> int | None:
         return None
     try:
         pid = _hand_over(connection, argv, key)
-        if pid is None:
-            return None
-        return _wait(connection, pid)
+        return None if pid is None else _wait(connection, pid)
     finally:
         connection.close()
 
@@ -188,7 +186,7 @@ def send_with_fds(connection: _socket.socket, data: bytes, fds: list[int]) -> No
 
 
 def _hand_over(connection: _socket.socket, argv: list[str], key: str) -> int | None:
-    """Send the request and the stdio fds; the worker's pid once it is ready and told to go, else None."""
+    """Send the request and the stdio fds; the worker's pid once it is ready, else None."""
     try:
         data = request(argv, key, _streams())
         send_with_fds(connection, data, [0, 1, 2])
@@ -196,8 +194,6 @@ def _hand_over(connection: _socket.socket, argv: list[str], key: str) -> int | N
         if reply is None or reply[0] != "pid":
             return None
         pid = int(reply[1])
-        connection.sendall(b"go\n")
-        connection.settimeout(None)  # the command runs as long as it needs
     except (OSError, ValueError, AttributeError, TypeError):
         return None
     return pid
@@ -217,10 +213,13 @@ def read_reply(connection: _socket.socket) -> tuple[str, str] | None:
     return word, value
 
 
-def _wait(connection: _socket.socket, pid: int) -> int:
-    """The worker's exit code; Ctrl-C is forwarded to it. The command has started: no fallback from here."""
+def _wait(connection: _socket.socket, pid: int) -> int | None:
+    """Tell the worker to go; its exit code. Ctrl-C is forwarded to it from before "go" on, so no Ctrl-C can
+    fall between the two processes. Once "go" is sent the command has started: no fallback from there."""
+    interrupted = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
+        interrupted.append(signum)
         try:
             os.kill(pid, signal.SIGINT)
         except ProcessLookupError:
@@ -229,6 +228,12 @@ def _wait(connection: _socket.socket, pid: int) -> int:
 
     previous = signal.signal(signal.SIGINT, forward)
     try:
+        try:
+            connection.sendall(b"go\n")
+        except OSError:
+            return None  # the worker is gone before it began: run in-process
+        if not interrupted:
+            connection.settimeout(None)  # the command runs as long as it needs
         reply = read_reply(connection)
     except TimeoutError:
         _kill(pid)
@@ -239,6 +244,9 @@ def _wait(connection: _socket.socket, pid: int) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     code = int(reply[1]) if reply is not None and reply[0] == "exit" and reply[1].isdigit() else None
+    if code is None and interrupted:  # stopped before it could report (Ctrl-C right at the start)
+        print("gefyra: interrupted", file=sys.stderr)
+        return INTERRUPTED
     if code is None:
         print("gefyra: internal error: the agent's worker ended without an exit code", file=sys.stderr)
         print("hint: run again with GEFYRA_AGENT=0 to run without the agent", file=sys.stderr)
