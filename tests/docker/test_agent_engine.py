@@ -150,6 +150,49 @@ def test_a_reader_that_goes_away_gives_the_in_process_exit(agent_folder: AgentFo
     assert agent_folder.served() == served + 1
 
 
+def _on_a_terminal(agent_folder: AgentFolder, project, extra: dict[str, str]) -> bytes:
+    """What `gefyra plan` writes when its stdout is a terminal (a pty)."""
+    leader, follower = os.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "gefyra", "plan"],
+            cwd=project.folder,
+            env={**agent_folder.env, **extra},
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+        os.close(follower)
+        follower = -1
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: no writer is left on a Linux pty
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert done.returncode == 2, done.stderr
+    return output
+
+
+def test_a_terminal_gets_the_same_colours(agent_folder: AgentFolder, engine_project) -> None:
+    engine_project.write({"a": SLEEPER})  # planned only: a create, coloured on a terminal
+    _started(agent_folder, engine_project)
+    served = agent_folder.served()
+    through = _on_a_terminal(agent_folder, engine_project, {})
+    assert agent_folder.served() == served + 1
+    inside = _on_a_terminal(agent_folder, engine_project, {"GEFYRA_AGENT": "0"})
+    assert b"\x1b[" in through and through == inside
+    plain = _on_a_terminal(agent_folder, engine_project, {"NO_COLOR": "1"})  # the request's env decides
+    assert b"\x1b[" not in plain
+
+
 class _Stalling:
     """A unix socket that accepts and never answers: DOCKER_HOST for a command that hangs in its first
     request (so Ctrl-C lands mid-command)."""
