@@ -1,6 +1,9 @@
 """Start-up time of the CLI: median wall time of `gefyra --help`, `gefyra validate gefyra.example.yaml`, and
 the read-only engine commands against real projects: `gefyra status` and `gefyra list` with 10 containers,
-`gefyra plan` (no changes) with 50.
+`gefyra plan` (no changes) with 50. Each read-only command twice: warm, through the warm agent as users
+run it (gefyra/cli/agent_client.py; an agent of its own, in a private folder, stopped at the end; the CPU
+of the agent and its worker counted from /proc), and cold, in-process (GEFYRA_AGENT=0). Goals apply to the
+warm figures.
 
     python3 bench/cli_start.py [--runs 20] [--check] [--no-engine] [--no-original] [--json PATH]
 
@@ -31,6 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._agent import BenchAgent  # noqa: E402
 from bench._results import Figure, figure, write  # noqa: E402
 
 ORIGINAL = "gefyra==2.5.6"
@@ -40,6 +44,7 @@ ORIGINAL_CLI_DEPS = [
     "tabulate",
 ]  # its CLI imports them; 2.5.6 does not declare them
 ORIGINAL_VENV = Path("/var/tmp/gefyra-bench-original-2.5.6")
+Case = tuple[list[str], Path, BenchAgent | None]  # command, folder, the agent it runs through (None: cold)
 GOALS = {"gefyra --help": 0.15, "gefyra status (10)": 0.2, "gefyra list (10)": 0.2, "gefyra plan (50)": 0.3}
 
 
@@ -53,18 +58,22 @@ ENV = {
 }
 
 
-def timed(command: list[str], cwd: Path = REPO) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one run of `command`."""
+def timed(command: list[str], cwd: Path = REPO, agent: BenchAgent | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of `command`; with `agent`, through it (the CPU of
+    its worker counted too), else with GEFYRA_AGENT=0 (in-process)."""
+    env = {**ENV, **agent.env} if agent else {**ENV, "GEFYRA_AGENT": "0"}
+    workers_before = agent.workers_cpu() if agent else 0.0
     before = os.times()
     start = time.perf_counter()
     done = subprocess.run(
-        command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
     )
     wall = time.perf_counter() - start
     after = os.times()
+    workers = (agent.workers_cpu() - workers_before) if agent else 0.0
     if done.returncode not in (0, 2):  # 2: plan has changes / status not healthy, still a full run
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
-    return wall, (after.children_user - before.children_user) + (
+    return wall, workers + (after.children_user - before.children_user) + (
         after.children_system - before.children_system
     )
 
@@ -80,24 +89,27 @@ def main() -> int:
     runs = max(10, args.runs)
     gefyra = shutil.which("gefyra")  # the console script imports this checkout through ENV's PYTHONPATH
     cli = [gefyra] if gefyra else [sys.executable, "-m", "gefyra"]
-    cases: dict[str, tuple[list[str], Path]] = {
-        "python -c pass": ([sys.executable, "-c", "pass"], REPO),
-        "gefyra --help": ([*cli, "--help"], REPO),
-        "gefyra validate gefyra.example.yaml": ([*cli, "validate", "gefyra.example.yaml"], REPO),
+    cases: dict[str, Case] = {
+        "python -c pass": ([sys.executable, "-c", "pass"], REPO, None),
+        "gefyra --help": ([*cli, "--help"], REPO, None),
+        "gefyra validate gefyra.example.yaml": ([*cli, "validate", "gefyra.example.yaml"], REPO, None),
     }
     original = None if args.no_original else _original_cli()
     with ExitStack() as projects:
+        agent = BenchAgent()
+        projects.callback(agent.close)
         if not args.no_engine:
-            cases.update(_engine_cases(projects, cli))
+            cases.update(_engine_cases(projects, cli, agent))
         if original is not None:
-            cases["original: gefyra version"] = ([*original, "version", "--no-check"], REPO)
-            cases["original: gefyra list"] = ([*original, "list"], REPO)
-            cases["gefyra version"] = ([*cli, "version"], REPO)
-        samples = _measure(cases, runs)
+            cases["original: gefyra version"] = ([*original, "version", "--no-check"], REPO, None)
+            cases["original: gefyra list"] = ([*original, "list"], REPO, None)
+            cases["gefyra version"] = ([*cli, "version"], REPO, None)
+        samples = _measure(cases, runs, agent)
     wall = {name: statistics.median(s[0] for s in runs_) for name, runs_ in samples.items()}
     cpu = {name: statistics.median(s[1] for s in runs_) for name, runs_ in samples.items()}
     how = f"console script {gefyra}" if gefyra else "python -m gefyra"
     print(f"medians over {runs} interleaved runs ({how}), load average {os.getloadavg()[0]:.1f}")
+    print("  warm = through the agent (its and its worker's CPU counted), cold = GEFYRA_AGENT=0 (in-process)")
     print(f"  {'command':<40} {'wall':>8} {'ratio':>7} {'cpu':>8} {'ratio':>7}  goal")
     missed = []
     for name in cases:
@@ -128,9 +140,7 @@ def _compare(wall: dict[str, float], have_original: bool) -> None:
             )
 
 
-def _figures(
-    cases: dict[str, tuple[list[str], Path]], samples: dict[str, list[tuple[float, float]]]
-) -> list[Figure]:
+def _figures(cases: dict[str, Case], samples: dict[str, list[tuple[float, float]]]) -> list[Figure]:
     load = f"load {os.getloadavg()[0]:.1f}"
     floor = [w for w, _ in samples["python -c pass"]]
     rows = []
@@ -182,8 +192,9 @@ def _original_cli() -> list[str] | None:
     return ["env", "-u", "PYTHONPATH", str(binary)]  # its own package, never this checkout
 
 
-def _engine_cases(projects: ExitStack, cli: list[str]) -> dict[str, tuple[list[str], Path]]:
-    """Applied throw-away projects: 10 containers for status and list, 50 for a no-op plan."""
+def _engine_cases(projects: ExitStack, cli: list[str], agent: BenchAgent) -> dict[str, Case]:
+    """Applied throw-away projects: 10 containers for status and list, 50 for a no-op plan; each read-only
+    command warm (through the agent, its normal use) and cold (GEFYRA_AGENT=0, in-process)."""
     from bench._common import BenchProject
     from gefyra import api
 
@@ -191,20 +202,27 @@ def _engine_cases(projects: ExitStack, cli: list[str]) -> dict[str, tuple[list[s
     fifty = projects.enter_context(BenchProject(50))
     for project in (ten, fifty):
         api.apply(project.config()).raise_for_failures()
-    return {
+    commands = {
         "gefyra status (10)": ([*cli, "status"], ten.folder),
         "gefyra list (10)": ([*cli, "list", "-p", ten.name], ten.folder),
         "gefyra plan (50)": ([*cli, "plan"], fifty.folder),
     }
+    cases: dict[str, Case] = {}
+    for name, (command, cwd) in commands.items():
+        cases[name] = (command, cwd, agent)
+        cases[f"{name} cold"] = (command, cwd, None)
+    return cases
 
 
-def _measure(cases: dict[str, tuple[list[str], Path]], runs: int) -> dict[str, list[tuple[float, float]]]:
-    for command, cwd in cases.values():  # warm-up: page cache and .pyc files
-        timed(command, cwd)
+def _measure(cases: dict[str, Case], runs: int, agent: BenchAgent) -> dict[str, list[tuple[float, float]]]:
+    for command, cwd, through in cases.values():  # warm-up: page cache, .pyc files, the agent started
+        timed(command, cwd, through)
+    if any(through for _, _, through in cases.values()) and not agent.wait_listening():
+        raise SystemExit(f"the agent did not start (see {agent.folder})")
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(runs):
-        for name, (command, cwd) in cases.items():
-            samples[name].append(timed(command, cwd))
+        for name, (command, cwd, through) in cases.items():
+            samples[name].append(timed(command, cwd, through))
     return samples
 
 

@@ -1,8 +1,9 @@
 """The CLI's entry point and its single error boundary.
 
 `gefyra plan`, `status` and `list` with plain options take a fast path (gefyra/cli/fast.py) that never imports
-typer; everything else, including help and every usage error, goes through the typer app
-(gefyra/cli/typer_app.py). `app` here is that typer app, imported on first use.
+typer, and run in the warm agent when one is up (gefyra/cli/agent_client.py; GEFYRA_AGENT=0 turns it off);
+everything else, including help and every usage error, goes through the typer app (gefyra/cli/typer_app.py).
+`app` here is that typer app, imported on first use.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def _run(argv: list[str]) -> int:
 
     command = fast.parse(argv)
     if command is not None:
+        from gefyra.cli import agent_client
+
+        if not agent_client.in_worker:  # a worker of the agent runs the command itself
+            code = agent_client.run(argv)
+            if code is not None:
+                return code
         return command.run()
     from gefyra.cli.typer_app import app
 

@@ -3,6 +3,7 @@ only argv that is plainly valid (everything else goes to typer and its messages)
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,9 @@ def test_the_fast_path_imports_no_typer(tmp_path: Path) -> None:
         "try:\n    main()\nexcept SystemExit as done:\n    print('exit', done.code)\n"
         "print('typer' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "GEFYRA_AGENT": "0"}  # the in-process fast path (the agent has its own tests)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env
+    )
     assert result.stdout.split() == ["exit", "1", "False"], result.stderr
     assert "missing.yaml" in result.stderr
