@@ -11,6 +11,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The suite's `gefyra plan/status/list` run in-process: an agent started in the default folder would outlive
+# the suite by its idle period. The agent tests (test_agent_*) give it a folder of their own and stop it.
+os.environ.setdefault("GEFYRA_AGENT", "0")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Ctrl-C as in a terminal, however the suite was started. A shell without job control starts a
