@@ -7,6 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import docker  # whole, in the main thread: see gefyra.providers.docker.engine.engine.sdk()
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,8 +30,6 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def docker_client():
     """A docker SDK client for the engine that scripts/engine.sh started; fails loudly when it is missing."""
-    import docker
-
     try:
         client = docker.from_env(timeout=120)
         client.ping()

@@ -40,7 +40,8 @@ def test_watch_json_streams_events_and_ctrl_c_leaves_the_environment_up(engine_p
             if events[-1]["event"] == "watch_ready":
                 break
         assert events[0]["event"] == "watch_started" and events[0]["format_version"] == 1
-        assert {e["event"] for e in events} >= {"plan", "step_started", "step_succeeded", "apply_finished"}
+        seen = {e["event"] for e in events}
+        assert seen >= {"plan", "step_started", "step_succeeded", "apply_finished"}, events
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
         assert "the environment keeps running" in proc.stderr.read()

@@ -87,13 +87,14 @@ class AgentFolder:
         ]
 
     def ready(self) -> int:
-        """The pid of the one agent listening (waits for it)."""
+        """The pid of the one live agent listening (waits for it)."""
 
         def listening() -> int | None:
             pids = list(self.path.glob("*.pid"))
             socks = list(self.path.glob("*.sock"))
             if len(pids) == 1 and len(socks) == 1 and pids[0].read_text().strip():
-                return int(pids[0].read_text())
+                pid = int(pids[0].read_text())
+                return pid if pid in self.agents() else None  # a SIGKILLed agent leaves its files behind
             return None
 
         pid: int = wait_for("an agent listening", listening)

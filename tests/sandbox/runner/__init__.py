@@ -10,3 +10,8 @@ podenv (what goes into a container), podstatus and prober (status, probes), depl
 statefulsets / endpoints (controllers), proxy (Services -> iptables DNAT), dns (dnsmasq at the kube-dns
 ClusterIP), node (the Node object), runner (wires them together), cleanup (removes everything).
 """
+
+# The runner's threads (kubelet workers, controllers, DNS) import parts of the docker SDK lazily; two
+# threads importing `docker.errors` and `docker.types` at once can meet inside the SDK's circular imports
+# and one gets a partially initialised module. Importing it whole here, before any thread, rules that out.
+import docker  # noqa: E402, F401

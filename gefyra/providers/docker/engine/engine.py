@@ -26,6 +26,21 @@ from gefyra.providers.docker.engine.transport import (
 from gefyra.providers.errors import EngineError, EngineFailure, EngineUnavailable, NotFound, from_status
 
 TIMEOUT_S = 120
+_SDK_IMPORT = threading.Lock()
+
+
+def sdk() -> Any:  # the untyped docker SDK module; it never leaves this module
+    """The docker SDK, imported whole and once. Steps run in threads: two threads importing `docker.errors`
+    and `docker.types` at once can meet inside the package's circular imports and one of them gets a
+    partially initialised module ("cannot import name ... most likely due to a circular import"); one lock
+    around the first import rules that out."""
+    with _SDK_IMPORT:
+        import docker
+        import docker.errors
+        import docker.types
+        import requests  # noqa: F401 - imported by the SDK; loaded here under the lock too
+
+        return docker
 
 
 class BuildFailed(EngineFailure):
@@ -35,8 +50,8 @@ class BuildFailed(EngineFailure):
 @contextmanager
 def translated(what: str, host: str) -> Iterator[None]:
     """The one place that turns the SDK's (and requests') errors into gefyra's."""
-    import docker.errors
-    import requests
+    docker = sdk()
+    import requests  # already loaded by sdk()
 
     try:
         yield
@@ -124,8 +139,7 @@ class Engine(EngineReads):
         """The SDK's low-level APIClient (created once, on first use)."""
         with self._lock:
             if self._sdk is None:
-                import docker
-
+                docker = sdk()
                 with translated("connecting", self.host):
                     if isinstance(self.transport, UnixTransport):
                         self._sdk = docker.APIClient(
@@ -287,10 +301,9 @@ class Engine(EngineReads):
     def create_network(
         self, name: str, *, subnet: str, labels: dict[str, str], driver: str = "bridge"
     ) -> str:
-        from docker.types import IPAMConfig, IPAMPool
-
+        types = sdk().types
         with self._call(f"creating network {name} ({subnet})"):
-            ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
+            ipam = types.IPAMConfig(pool_configs=[types.IPAMPool(subnet=subnet)])
             created = self._api().create_network(
                 name, driver=driver, ipam=ipam, labels=labels, check_duplicate=True
             )
