@@ -82,7 +82,12 @@ def _raw_request(
             with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
                 fds = [null_in.fileno(), null_out.fileno(), null_out.fileno()]
                 sent = socket.send_fds(connection, [data[:4096]], fds)
-                connection.sendall(data[sent:])
+                try:
+                    connection.sendall(data[sent:])
+                except BrokenPipeError as error:  # seen once under load: say what the agent logged
+                    logs = "".join(log.read_text() for log in agent_folder.path.glob("*.log"))
+                    why = f"the worker closed before the request was in; agent log:\n{logs}"
+                    raise AssertionError(why) from error
                 reply = agent_client.read_reply(connection)
     finally:
         del os.environ["GEFYRA_AGENT_DIR"]
