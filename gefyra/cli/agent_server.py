@@ -118,6 +118,7 @@ class Agent:
         self.key = key
         self.files = files
         self.lock = lock
+        self.pid = os.getpid()  # the agent (a worker's parent while the agent lives)
         self.idle_s = idle_seconds()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         self.inode = 0
@@ -197,7 +198,7 @@ class Agent:
             os.close(self.lock)
             from gefyra.cli import agent_worker
 
-            code = agent_worker.serve(connection, self.key)
+            code = agent_worker.serve(connection, self.key, agent=self.pid)
         finally:
             os._exit(code)
 

@@ -41,8 +41,9 @@ class Request(TypedDict):
     streams: dict[str, StreamSettings]
 
 
-def serve(connection: socket.socket, key: str) -> int:
-    """Receive a request, run it, send its exit code; the worker's exit status."""
+def serve(connection: socket.socket, key: str, agent: int) -> int:
+    """Receive a request, run it, send its exit code; the worker's exit status. `agent`: the pid that forked
+    this worker."""
     connection.settimeout(agent_client.READY_TIMEOUT_S)
     fds: list[int] = []
     try:
@@ -50,8 +51,8 @@ def serve(connection: socket.socket, key: str) -> int:
         refusal = _refusal(request, key, fds) or _enter(request)
         if refusal is not None:
             _send(connection, "refused", refusal)
-            if refusal == "stale":
-                os.kill(os.getppid(), signal.SIGTERM)  # a client with other code found us: make way
+            if refusal == "stale" and os.getppid() == agent:  # never whoever adopted us once it was gone
+                os.kill(agent, signal.SIGTERM)  # a client with other code found us: make way
             return 1
         _send(connection, "pid", os.getpid())
         if connection.recv(16) != b"go\n":

@@ -118,7 +118,10 @@ class AgentFolder:
     def close(self) -> None:
         """Stop every agent of this folder and wait until none is left; remove the folder."""
         for pid in self.agents():
-            os.kill(pid, signal.SIGTERM)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:  # it exited on its own since it was listed
+                pass
         wait_for("the agents to exit", lambda: not self.agents())
         shutil.rmtree(self.path, ignore_errors=True)
 
