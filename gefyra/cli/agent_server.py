@@ -119,6 +119,8 @@ class Agent:
         self.files = files
         self.lock = lock
         self.pid = os.getpid()  # the agent (a worker's parent while the agent lives)
+        self.stopping = False
+        self.wake = -1
         self.idle_s = idle_seconds()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         self.inode = 0
@@ -127,11 +129,13 @@ class Agent:
     def serve(self) -> None:
         try:
             self._listen()
-            signal.signal(signal.SIGTERM, _terminate)
+            # SIGTERM only sets a flag; the wake-up pipe ends the select at once. (A handler that raised
+            # SystemExit was lost when the signal landed in an at-fork hook: the agent never made way.)
+            self.wake, wake_in = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            signal.set_wakeup_fd(wake_in)
+            signal.signal(signal.SIGTERM, self._terminate)
             signal.signal(signal.SIGCHLD, self._reap)
             self._loop()
-        except SystemExit:
-            pass
         finally:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             self._remove()
@@ -156,11 +160,16 @@ class Agent:
             if remaining <= 0:  # running workers go on alone: they need nothing from here
                 print(f"agent {os.getpid()}: idle for {self.idle_s:g} s", flush=True)
                 return
-            ready, _, _ = select.select([self.listener], [], [], min(CHECK_S, remaining))
-            if ready:
+            listening = self.listener.fileno()
+            ready, _, _ = select.select([listening, self.wake], [], [], min(CHECK_S, remaining))
+            if self.stopping:
+                return
+            if self.wake in ready:
+                _drain(self.wake)
+            if listening in ready:
                 self._accept()
                 last = time.monotonic()
-            elif not self._still_current():
+            elif not ready and not self._still_current():
                 return
 
     def _still_current(self) -> bool:
@@ -194,6 +203,7 @@ class Agent:
         try:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)
             self.listener.close()
             os.close(self.lock)
             from gefyra.cli import agent_worker
@@ -201,6 +211,9 @@ class Agent:
             code = agent_worker.serve(connection, self.key, agent=self.pid)
         finally:
             os._exit(code)
+
+    def _terminate(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
 
     def _reap(self, signum: int, frame: FrameType | None) -> None:
         while self.workers:
@@ -227,8 +240,12 @@ class Agent:
         self.listener.close()
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
 
 
 def _peer_uid(connection: socket.socket) -> int:

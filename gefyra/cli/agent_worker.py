@@ -57,7 +57,8 @@ def serve(connection: socket.socket, key: str, agent: int) -> int:
         _send(connection, "pid", os.getpid())
         if connection.recv(16) != b"go\n":
             return 1  # the client gave up and runs the command itself
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError) as error:  # the client runs the command itself
+        print(f"worker {os.getpid()}: no command: {error!r}", file=sys.stderr, flush=True)
         return 1
     finally:
         if len(fds) != 3:
