@@ -217,11 +217,10 @@ class _Stalling:
             connection.close()
 
 
-def _interrupted(
-    agent_folder: AgentFolder, project, stall: _Stalling, agent: bool, run_s: float = 0.0
-) -> tuple[int, str]:
-    """Exit code and stderr of `gefyra status` hanging in its first engine request, given Ctrl-C after it
-    has been running (still) for `run_s` seconds."""
+def _status_stalled(
+    agent_folder: AgentFolder, project, stall: _Stalling, *, agent: bool, output: int
+) -> subprocess.Popen[str]:
+    """`gefyra status` (through the agent, or in-process) once it hangs in its first engine request."""
     before = len(stall.accepted)
     environ = {**agent_folder.env, "DOCKER_HOST": f"unix://{stall.path}"}
     if not agent:
@@ -230,11 +229,20 @@ def _interrupted(
         [sys.executable, "-m", "gefyra", "status"],
         cwd=project.folder,
         env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         text=True,
     )
     wait_for("the command to reach the engine", lambda: len(stall.accepted) > before)
+    return client
+
+
+def _interrupted(
+    agent_folder: AgentFolder, project, stall: _Stalling, agent: bool, run_s: float = 0.0
+) -> tuple[int, str]:
+    """Exit code and stderr of `gefyra status` hanging in its first engine request, given Ctrl-C after it
+    has been running (still) for `run_s` seconds."""
+    client = _status_stalled(agent_folder, project, stall, agent=agent, output=subprocess.PIPE)
     if run_s:
         with pytest.raises(subprocess.TimeoutExpired):  # it keeps running: nothing times it out
             client.wait(run_s)
@@ -267,15 +275,7 @@ def test_a_client_killed_outright_takes_its_worker_along(agent_folder: AgentFold
     agent = _started(agent_folder, engine_project)
     stall = _Stalling(tmp_path)
     try:
-        environ = {**agent_folder.env, "DOCKER_HOST": f"unix://{stall.path}"}
-        client = subprocess.Popen(
-            [sys.executable, "-m", "gefyra", "status"],
-            cwd=engine_project.folder,
-            env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for("the command to reach the engine", lambda: stall.accepted)
+        client = _status_stalled(agent_folder, engine_project, stall, agent=True, output=subprocess.DEVNULL)
         assert len(agent_folder.workers(agent)) == 1
         client.kill()
         client.wait(30)
