@@ -5,7 +5,13 @@ from __future__ import annotations
 import ipaddress
 
 CARGO_CONFIG_PATH = "/etc/gefyra/wg0.conf"  # the peer config (mode 600) the entry point reads
-READY_MARKER = "/run/cargo/ready"  # made by the entry point once the tunnel and dnsmasq are up
+RUN_FOLDER = "/run/cargo"  # the entry point's markers: a tmpfs, so none outlives a run (a kill + start)
+READY_MARKER = f"{RUN_FOLDER}/ready"  # made by the entry point once the tunnel and dnsmasq are up
+# wireguard-go's control sockets: a tmpfs too. wireguard-go binds its socket before it listens and exits
+# when the file goes; a `wg` that connects in between is refused and unlinks it. So nothing may run `wg`
+# before the ready marker, and a marker (or socket) of the previous run must never be seen.
+WG_SOCKET_FOLDER = "/run/wireguard"
+RUN_TMPFS = {RUN_FOLDER: "mode=0700", WG_SOCKET_FOLDER: "mode=0755"}
 HEALTH_SCRIPT = "/usr/local/bin/cargo-health.sh"
 
 

@@ -21,7 +21,8 @@ conf_mode=$(stat -L -c %a "$conf")
 mkdir -p "$run" && chmod 700 "$run"
 # The stripped copy for `wg setconf` holds the private key: gone on every exit (a failed setconf included).
 trap 'rm -f "$run/setconf"' EXIT
-# A restarted container keeps /run: the marker must mean "this start", and a copy left by a SIGKILL goes.
+# gefyra mounts a tmpfs on $run and /run/wireguard (empty on every start); without one (a container made by
+# hand) a restarted container keeps /run: the marker must mean "this start", and a copy left by a SIGKILL goes.
 rm -f "$run/ready" "$run/setconf"
 
 key_name() { case $1 in privatekey) echo PrivateKey ;; publickey) echo PublicKey ;; *) echo PresharedKey ;; esac; }

@@ -108,7 +108,10 @@ wait_handshake() {
 
 case "${1:-}" in
   keep) keep ;;
-  rehandshake) rehandshake || { log "re-handshake failed"; exit 1; }; echo "port $(port)" ;;
+  rehandshake)
+    # Never `wg` before the entry point is ready: wireguard-go may not listen yet (docs/dataplane.md).
+    [ -e "$run/ready" ] || { log "re-handshake failed: Cargo is still starting"; exit 1; }
+    rehandshake || { log "re-handshake failed"; exit 1; }; echo "port $(port)" ;;
   wait) wait_handshake "${2:-}" "${3:-}" ;;
   *) echo "usage: $0 keep|rehandshake|wait SINCE SECONDS" >&2; exit 2 ;;
 esac

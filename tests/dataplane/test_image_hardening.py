@@ -11,9 +11,16 @@ import time
 import pytest
 
 from gefyra.errors import ProviderError
-from gefyra.providers.docker.dataplane.cargo import cargo_health, container_ip, create_cargo, wait_tunnel
+from gefyra.providers.docker.dataplane.cargo import (
+    cargo_health,
+    container_ip,
+    create_cargo,
+    latest_handshake,
+    wait_tunnel,
+)
 from gefyra.providers.docker.dataplane.files import put_files
 from gefyra.providers.docker.dataplane.images import image_tag
+from gefyra.providers.docker.dataplane.tunnel import KEEPER_SCRIPT, received_bytes
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -128,6 +135,52 @@ def test_cargo_killed_and_started_again_comes_back(bed):
     finally:
         cargo.remove(force=True)
         bed.api.delete_peer("killed")
+
+
+def test_a_restarted_cargo_starts_with_empty_run_folders(bed):
+    """The ready marker and wireguard-go's socket of the previous run must not exist even for the first
+    instant of the next: a `wg` trusting either could reach wireguard-go before it listens."""
+    cargo = bed.start_cargo(peer="runtmp", role="runtmp", routed=False)
+    try:
+        canaries = ["/run/cargo/canary", "/run/wireguard/canary"]
+        assert cargo.exec_run(["touch", *canaries]).exit_code == 0
+        cargo.kill()
+        started = int(time.time())
+        cargo.start()
+        wait_tunnel(bed.engine, cargo.id, 30, since=started - 1)
+        left = cargo.exec_run(["ls", *canaries]).output.decode(errors="replace")
+        assert "No such file" in left and "canary\n" not in left, left
+    finally:
+        cargo.remove(force=True)
+        bed.api.delete_peer("runtmp")
+
+
+# Logs each `wg` run while the ready marker is missing (with its parent's command line), then runs wg.
+_WG_SPY = """#!/bin/sh
+[ -e /run/cargo/ready ] || echo "$* <- $(tr '\\0' ' ' </proc/$PPID/cmdline)" >>/tmp/wg-early
+exec /usr/bin/wg "$@"
+"""
+
+
+def test_nothing_of_gefyra_runs_wg_before_cargo_is_ready(bed):
+    """Before the ready marker, wireguard-go may have bound its control socket without listening yet; a `wg`
+    connecting then unlinks it and wireguard-go exits. gefyra's readers say "unknown" instead."""
+    cargo = bed.start_cargo(peer="early", role="early", routed=False)
+    try:
+        put_files(bed.engine, cargo.id, {"/usr/local/bin/wg": _WG_SPY}, mode=0o755)
+        assert latest_handshake(bed.engine, cargo.id) > 0  # through the spy, ready: the readers work
+        assert cargo.exec_run(["rm", "/run/cargo/ready"]).exit_code == 0
+        assert latest_handshake(bed.engine, cargo.id) == 0
+        assert received_bytes(bed.engine, cargo.id) == -1
+        refused = cargo.exec_run([KEEPER_SCRIPT, "rehandshake"])
+        assert refused.exit_code == 1 and b"still starting" in refused.output, refused.output
+        assert cargo_health(bed.engine, cargo.id) == (False, "starting")
+        early = cargo.exec_run(["sh", "-c", "cat /tmp/wg-early 2>/dev/null || true"]).output.decode()
+        others = [line for line in early.splitlines() if not line.rstrip().endswith("cargo-keeper.sh keep")]
+        assert others == [], early
+    finally:
+        cargo.remove(force=True)
+        bed.api.delete_peer("early")
 
 
 def test_health_fails_when_the_tunnel_interface_is_down(bed):

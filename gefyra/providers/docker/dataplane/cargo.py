@@ -6,12 +6,12 @@ import math
 import time
 from collections.abc import Mapping
 
-from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH, HEALTH_SCRIPT, READY_MARKER
+from gefyra.dataplane.cargo_layout import CARGO_CONFIG_PATH, HEALTH_SCRIPT, RUN_TMPFS
 from gefyra.dataplane.render import normalize_mtu
 from gefyra.errors import ProviderError
 from gefyra.providers.docker.dataplane.files import put_files
 from gefyra.providers.docker.dataplane.images import image_tag
-from gefyra.providers.docker.dataplane.tunnel import KEEPER_SCRIPT
+from gefyra.providers.docker.dataplane.tunnel import KEEPER_SCRIPT, wg_show
 from gefyra.providers.docker.engine import ContainerCreate, Engine
 from gefyra.providers.errors import Conflict
 
@@ -51,6 +51,7 @@ def create_cargo(
             cap_add=["NET_ADMIN"],
             devices=["/dev/net/tun:/dev/net/tun:rwm"],
             sysctls={"net.ipv4.ip_forward": "1"},
+            tmpfs=dict(RUN_TMPFS),
         )
     )
     put_files(engine, container, {CARGO_CONFIG_PATH: wg_config})
@@ -70,10 +71,10 @@ def container_ip(engine: Engine, container: str, network: str) -> str:
 
 def latest_handshake(engine: Engine, container: str, interface: str = "wg0") -> int:
     """Unix time of the tunnel's latest handshake, 0 for none (from `wg show <if> latest-handshakes`)."""
-    result = engine.exec(container, ["wg", "show", interface, "latest-handshakes"])
-    if result.exit_code != 0:
+    output = wg_show(engine, container, interface, "latest-handshakes")
+    if output is None:
         return 0
-    stamps = [int(line.split()[1]) for line in result.output.splitlines() if len(line.split()) == 2]
+    stamps = [int(line.split()[1]) for line in output.splitlines() if len(line.split()) == 2]
     return max(stamps, default=0)
 
 
@@ -108,7 +109,6 @@ def _handshake_newer(engine: Engine, container: str, since: float, deadline: flo
         waited = engine.exec(container, [KEEPER_SCRIPT, "wait", str(int(since)), str(left)])
         if waited.exit_code in (0, 1):  # handshake seen / none in time
             return waited.exit_code == 0
-        ready = engine.exec(container, ["test", "-e", READY_MARKER]).exit_code == 0
-        return ready and latest_handshake(engine, container) > since
+        return latest_handshake(engine, container) > since  # an image without the keeper
     except Conflict:  # stopped meanwhile: the caller's next look says why
         return False

@@ -11,6 +11,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from gefyra.dataplane.cargo_layout import READY_MARKER
 from gefyra.errors import ProviderError
 from gefyra.providers.docker.engine import Engine
 
@@ -64,12 +65,21 @@ def tunnel_drift(notes: dict[str, str], now: float, *, local: bool) -> str | Non
     return None
 
 
+def wg_show(engine: Engine, cargo: str, interface: str, field: str) -> str | None:
+    """`wg show <if> <field>` in Cargo once its entry point is ready, None before or on failure. Before the
+    ready marker wireguard-go may have bound its control socket without listening yet: a `wg` connecting then
+    is refused, unlinks the socket, and wireguard-go exits (docs/dataplane.md)."""
+    script = f'test -e {READY_MARKER} && exec wg show "$0" "$1"'
+    result = engine.exec(cargo, ["sh", "-c", script, interface, field])
+    return result.output if result.exit_code == 0 else None
+
+
 def received_bytes(engine: Engine, cargo: str, interface: str = "wg0") -> int:
     """Bytes received through the tunnel (all peers), from `wg show <if> transfer`; -1 when unreadable."""
-    result = engine.exec(cargo, ["wg", "show", interface, "transfer"])
-    if result.exit_code != 0:
+    output = wg_show(engine, cargo, interface, "transfer")
+    if output is None:
         return -1
-    return sum(int(line.split()[1]) for line in result.output.splitlines() if len(line.split()) == 3)
+    return sum(int(line.split()[1]) for line in output.splitlines() if len(line.split()) == 3)
 
 
 def rehandshake(engine: Engine, cargo: str, name: str, timeout: float = ANSWER_WAIT_S) -> str:

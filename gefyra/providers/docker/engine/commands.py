@@ -38,6 +38,7 @@ class ContainerCreate(BaseModel):
     cap_add: list[str] | None = None
     devices: list[str] | None = None
     sysctls: dict[str, str] | None = None
+    tmpfs: dict[str, str] | None = None  # path -> mount options; empty again on every start
     working_dir: str | None = None
     user: str | None = None
     hostname: str | None = None

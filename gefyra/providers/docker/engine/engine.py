@@ -180,6 +180,7 @@ class Engine(EngineReads):
                 cap_add=request.cap_add,
                 devices=request.devices,
                 sysctls=request.sysctls,
+                tmpfs=request.tmpfs,
                 network_mode=request.network_mode or request.network,
             )
             networking = None
