@@ -21,7 +21,8 @@ def test_a_projects_drift_events_arrive_and_others_do_not(engine, docker_client,
     network = f"gefyra-{project}"
     made = []
     try:
-        engine.create_network(network, subnet="10.231.77.0/24", labels={labels.PROJECT: project})
+        # Docker picks the subnet (atomically): a fixed one failed when a second suite ran this test too.
+        docker_client.networks.create(network, labels={labels.PROJECT: project})
         events = engine.project_events(project, [network])
         seen: queue.Queue = queue.Queue()
         reader = threading.Thread(target=lambda: [seen.put(e) for e in events], daemon=True)
