@@ -52,8 +52,10 @@ rehandshake() {
 write_report() { # state silent_s last_rx rehandshakes
   local now=$EPOCHSECONDS
   printf 'state=%s\nsilent_s=%s\nlast_rx=%s\nhandshake=%s\nrehandshakes=%s\nchecked=%s\nport=%s\nprobe=%s\n' \
-    "$1" "$2" "$3" "$(handshake)" "$4" "$now" "$(port)" "$server" >"$run/tunnel.report"
-  mv -f "$run/tunnel.report" "$report"
+    "$1" "$2" "$3" "$(handshake)" "$4" "$now" "$(port)" "$server" >"$report.new"
+  # A rename within one filesystem: readers see the former report or this one, never a part ($run is a
+  # tmpfs, the notes folder is not: a `mv` between them copies).
+  mv -f "$report.new" "$report"
 }
 
 keep() {
