@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gefyra.model.cluster_specs import EnvFromSpec
 from gefyra.model.desired import ContainerSpec
+from gefyra.model.hashing import spec_hash
 from gefyra.model.resources import ResourceKey
 
 CONNECTION = ResourceKey("connection", "default")
@@ -113,3 +114,10 @@ class AppSpec(ContainerSpec):
 
     netns: Literal["own", "infra"] = "own"
     env_from: list[EnvFromSpec] = []
+
+
+def netns_hash(spec: AppSpec, hostname: str) -> str:
+    """The hash of what an app's infra container is made from: its network, aliases, published ports, DNS
+    settings and hostname. An app replaced with these unchanged joins its running infra container again."""
+    held = spec.model_dump(mode="json", include={"network", "aliases", "ports", "dns", "dns_search"})
+    return spec_hash({**held, "hostname": hostname})

@@ -25,6 +25,10 @@ KIND_RUN = "run"
 # On images gefyra builds from images/ (Cargo, Stowaway, Carrier): the hash of the build context, so an
 # image is rebuilt only when its content changed.
 IMAGE_CONTENT_HASH = "dev.gefyra.image-content-hash"
+# On an app's infra container (the holder of its network namespace): the hash of what the holder is made from
+# (network, aliases, published ports, DNS settings, hostname). A replaced app whose new spec hashes the same
+# joins the running holder again, which keeps its namespace and its route through Cargo.
+NETNS_HASH = "dev.gefyra.netns-hash"
 # On short-lived helper containers (route patching, rsync) that share an app container's network namespace.
 HELPER = "dev.gefyra.helper"
 # "true" on a container that keeps small files for the engine in NOTES_FOLDER (Cargo: which start of each app

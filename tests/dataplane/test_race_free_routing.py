@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import time
 
 import pytest
 
 from gefyra import api
+from gefyra.model import labels
 from gefyra.providers.docker.dataplane.gateway import default_gateway
 from gefyra.providers.docker.dataplane.images import image_tag
-from tests.dataplane.testbed import HTTP_PORT, TESTKIT, project_containers, stowaway_settings
+from tests.dataplane.testbed import HTTP_PORT, TESTKIT, free_port, project_containers, stowaway_settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -136,3 +138,42 @@ def test_an_infra_restarted_outside_gefyra_is_drift_that_apply_repairs(cluster, 
         == next(iter(cargo.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
     )
     assert not api.plan(project).has_changes
+
+
+def test_a_replaced_app_joins_its_infra_container_again(cluster, project):
+    """A new env replaces the app; its namespace settings are unchanged, so it joins the running infra
+    container again (routed already: its first packets reach the cluster). A new host port remakes the
+    infra container, routed before the app starts."""
+    folder, name = project.source.parent, project.project.name
+    api.apply(project).raise_for_failures()
+    before = project_containers(cluster.client, name)
+    try:
+        changed = api.load(_rewrite(folder, name, cluster, env={"VERSION": "2"}))
+        api.apply(changed).raise_for_failures()
+        after = project_containers(cluster.client, name)
+        assert after["container/first"].id != before["container/first"].id
+        assert after["infra/container.first"].id == before["infra/container.first"].id
+        assert read_first(after["container/first"]) == "hello from svc\nrc=0\n"
+        assert not api.plan(changed).has_changes
+
+        port = free_port("127.0.0.1", socket.SOCK_STREAM)
+        ports = [f"127.0.0.1:{port}:80"]
+        published = api.load(_rewrite(folder, name, cluster, env={"VERSION": "2"}, ports=ports))
+        api.apply(published).raise_for_failures()
+        remade = project_containers(cluster.client, name)
+        assert remade["infra/container.first"].id != before["infra/container.first"].id
+        assert read_first(remade["container/first"]) == "hello from svc\nrc=0\n"
+        bound = remade["infra/container.first"].ports["80/tcp"]
+        assert [(b["HostIp"], b["HostPort"]) for b in bound] == [("127.0.0.1", str(port))]
+        assert not api.plan(published).has_changes
+        held = cluster.client.api.containers(
+            all=True, filters={"label": [f"{labels.PROJECT}={name}", f"{labels.NAME}=container.first"]}
+        )
+        assert len(held) == 1  # the new infra container: the former one is gone
+    finally:
+        api.apply(api.load(_rewrite(folder, name, cluster))).raise_for_failures()
+
+
+def _rewrite(folder, name: str, cluster, **extra) -> str:
+    write_config(folder, name, cluster, {"first": {**first_action_app(), **extra}})
+    return str(folder / "gefyra.yaml")

@@ -27,7 +27,7 @@ from gefyra.model.resources import Observed, Resource
 from gefyra.providers.base import Kind, PostStartHook, Snapshot, StepContext
 from gefyra.providers.docker import actions, attachment
 from gefyra.providers.docker.dataplane.cargo import cargo_health, create_cargo, wait_tunnel
-from gefyra.providers.docker.dataplane.gateway import route_and_note, routed_endpoint
+from gefyra.providers.docker.dataplane.gateway import route_and_note, route_note_name, routed_endpoint
 from gefyra.providers.docker.dataplane.images import ensure_images, image_tag
 from gefyra.providers.docker.dataplane.tunnel import rehandshake, tunnel_drift
 from gefyra.providers.docker.engine import ContainerInfo, ContainerRow, Engine
@@ -274,7 +274,19 @@ def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str
     cargo = running_cargo(engine, ctx.project)
     if cargo is None or not cargo.state.running:
         return  # no cluster connection in this project (or not up yet: Cargo's create routes later)
-    route(engine, cargo, engine.inspect_container(container_id), network_name(ctx.project))
+    app, network = engine.inspect_container(container_id), network_name(ctx.project)
+    if not _routed_already(engine, cargo, app, network):  # a reused infra container (netns.py) is routed
+        route(engine, cargo, app, network)
+
+
+def _routed_already(engine: Engine, cargo: ContainerInfo, app: ContainerInfo, network: str) -> bool:
+    """Cargo's note names this very start of `app` (its id and its current endpoint) as routed: one read
+    instead of a helper container. A restarted or reconnected namespace has a new endpoint."""
+    found = app.networks.get(network)
+    if found is None or not found.endpoint_id:
+        return False
+    notes = read_notes(engine, cargo.id, labels.NOTES_FOLDER)
+    return notes.get(route_note_name(app.labels)) == f"{app.id} {found.endpoint_id}"
 
 
 HOOKS = [PostStartHook(name="cargo.route", kinds=APP_KINDS, run=_route_through_cargo)]

@@ -3,7 +3,9 @@
 Container names are fixed (`gefyra-<project>-<name>`), so a replace is delete-then-create. After every start
 the post-start hooks run (StepContext.started), e.g. the cargo kind points the default route at Cargo. With
 Cargo (spec `netns: infra`) the app joins the namespace of its infra container (netns.py), started and
-routed before the app: the hooks run for the infra container, so the app's first packet has its route.
+routed before the app: the hooks run for the infra container, so the app's first packet has its route. A
+replace of such an app is done by its create step: the old app goes, the new one joins the running infra
+container again when its namespace settings are unchanged (no new namespace, route or port binding).
 """
 
 from __future__ import annotations
@@ -152,6 +154,8 @@ class ContainerKind(Kind):
             if same and whole and existing.state.running and not ctx.options.get("rebuild"):
                 return  # an earlier, interrupted apply already made it
             engine.remove_container(existing.id)
+            if spec.netns == "own":  # the former app may have had an infra container (see `delete`)
+                netns.remove_infra(engine, ctx.project, resource)
         if spec.netns == "infra":
             container_id = self._create_in_infra(ctx, engine, resource, spec)
         else:
@@ -179,7 +183,11 @@ class ContainerKind(Kind):
                 str(actual.key),
             )
         spec = AppSpec.model_validate(actual.spec) if actual.spec.get("docker_name") else None
-        how = retire.overlap(spec) if spec is not None and ctx.options.get("replacing") else "none"
+        replacing = bool(ctx.options.get("replacing"))
+        if replacing and spec is not None and spec.netns == "infra":
+            if actual.observed.info.get("docker_name") == spec.docker_name:  # not renamed by hand
+                return  # the create step that follows removes it and keeps or remakes its infra container
+        how = retire.overlap(spec) if spec is not None and replacing else "none"
 
         def remove() -> None:
             assert actual.observed is not None
@@ -212,8 +220,12 @@ class ContainerKind(Kind):
 
     def _create_in_infra(self, ctx: StepContext, engine: Engine, resource: Resource, spec: AppSpec) -> str:
         """Start the infra container, let the hooks route it, then create and start the app inside its
-        namespace: the app's first packet already goes through Cargo and resolves through Cargo's DNS."""
-        infra = netns.start_infra(engine, ctx.project, resource, spec)
+        namespace: the app's first packet already goes through Cargo and resolves through Cargo's DNS. A
+        running infra container made for the same namespace is joined again (netns.reusable_infra); the hooks
+        find its namespace routed already."""
+        infra = netns.reusable_infra(engine, ctx.project, resource, spec)
+        if infra is None:
+            infra = netns.start_infra(engine, ctx.project, resource, spec)
         ctx.started(resource, infra)
         request = self._request(ctx, resource, spec).model_copy(
             update={
@@ -226,8 +238,12 @@ class ContainerKind(Kind):
                 "network_mode": f"container:{infra}",
             }
         )
-        container_id = engine.create_container(request)
-        self._start(engine, resource, spec, container_id)
+        try:
+            container_id = engine.create_container(request)
+            self._start(engine, resource, spec, container_id)
+        except Exception:
+            netns.remove_infra(engine, ctx.project, resource)  # no holder is left without its app
+            raise
         return container_id
 
     def _start(self, engine: Engine, resource: Resource, spec: ContainerSpec, container_id: str) -> None:

@@ -5,12 +5,15 @@ With Cargo, an app's network must be routed before its process runs: the infra c
 and DNS settings, started, routed through Cargo by the post-start hooks, and only then does the app start
 with `network_mode: container:<infra>` (Docker gives it the infra's resolv.conf and hosts too). An app
 restart keeps the namespace and so its route; a restart of the infra itself is the drift case (kind cargo).
+A replaced app (a new image, command or env) whose network, aliases, ports, DNS settings and hostname are
+unchanged joins its running infra container again (label `dev.gefyra.netns-hash`): no new namespace, no
+new route, the host ports stay bound; otherwise the infra container is made anew.
 """
 
 from __future__ import annotations
 
 from gefyra.model import labels
-from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_name, infra_owner
+from gefyra.model.dataplane_specs import INFRA_KIND, AppSpec, infra_name, infra_owner, netns_hash
 from gefyra.model.resources import Resource
 from gefyra.providers.docker import actions, ports
 from gefyra.providers.docker.dataplane.images import ensure_images
@@ -24,6 +27,15 @@ def infra_labels(project: str, resource: Resource) -> dict[str, str]:
         labels.KIND: INFRA_KIND,
         labels.NAME: infra_owner(resource.kind, resource.name),
     }
+
+
+def reusable_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec) -> str | None:
+    """The id of `resource`'s running infra container when it was made for the same namespace as `spec`
+    (network, aliases, ports, DNS, hostname) and still has its name; None otherwise."""
+    row = infra_of(engine, project, resource)
+    if row is None or row.state != "running" or row.name != infra_name(spec.docker_name):
+        return None
+    return row.id if row.labels.get(labels.NETNS_HASH) == netns_hash(spec, resource.name) else None
 
 
 def infra_of(engine: Engine, project: str, resource: Resource) -> ContainerRow | None:
@@ -48,7 +60,7 @@ def start_infra(engine: Engine, project: str, resource: Resource, spec: AppSpec)
             image=image,
             name=infra_name(spec.docker_name),
             entrypoint=["sleep", "infinity"],
-            labels=infra_labels(project, resource),
+            labels={**infra_labels(project, resource), labels.NETNS_HASH: netns_hash(spec, resource.name)},
             network=spec.network,
             aliases=list(spec.aliases),
             ports=ports.bindings(spec.ports),
