@@ -20,11 +20,17 @@ SLEEPER = {"image": "debian:bookworm-slim", "args": ["sleep", "infinity"]}
 
 
 class BenchProject:
-    def __init__(self, containers: int, env: dict[str, str] | None = None) -> None:
+    """A throw-away project of `containers` sleepers; `cluster`: its gefyra.yaml `cluster:` section (the
+    apps then run behind Cargo, each in an infra container's namespace)."""
+
+    def __init__(
+        self, containers: int, env: dict[str, str] | None = None, *, cluster: dict[str, str] | None = None
+    ) -> None:
         self.name = f"t-eng-bench-{secrets.token_hex(3)}"
         self.folder = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
         self.file = self.folder / "gefyra.yaml"
         self.count = containers
+        self.cluster = cluster
         self.write(env or {})
 
     def write(self, env: dict[str, str], *, first_only: bool = False) -> None:
@@ -32,7 +38,9 @@ class BenchProject:
         containers = {
             f"c{i}": {**SLEEPER, "env": env if i == 0 or not first_only else {}} for i in range(self.count)
         }
-        document = {"version": 1, "project": {"name": self.name}, "containers": containers}
+        document: dict[str, object] = {"version": 1, "project": {"name": self.name}, "containers": containers}
+        if self.cluster is not None:
+            document["cluster"] = self.cluster
         tmp = self.file.with_suffix(".tmp")
         tmp.write_text(json.dumps(document))
         tmp.replace(self.file)

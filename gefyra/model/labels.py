@@ -31,6 +31,7 @@ IMAGE_CONTENT_HASH = "dev.gefyra.image-content-hash"
 NETNS_HASH = "dev.gefyra.netns-hash"
 # On short-lived helper containers (route patching, rsync) that share an app container's network namespace.
 HELPER = "dev.gefyra.helper"
+HELPER_FOR = "dev.gefyra.helper-for"  # ... and the id of the container whose namespace the helper works in
 # "true" on a container that keeps small files for the engine in NOTES_FOLDER (Cargo: which start of each app
 # container it routed); observe reads that folder (never any other) of such a container while it runs.
 NOTES = "dev.gefyra.notes"

@@ -149,13 +149,17 @@ def test_a_replaced_app_joins_its_infra_container_again(cluster, project):
     before = project_containers(cluster.client, name)
     try:
         changed = api.load(_rewrite(folder, name, cluster, env={"VERSION": "2"}))
+        since = time.time_ns()
         api.apply(changed).raise_for_failures()
         after = project_containers(cluster.client, name)
+        kept = after["infra/container.first"].id
+        assert _helpers_made(cluster.client, since, kept) == 0  # the kept namespace is not routed again
         assert after["container/first"].id != before["container/first"].id
         assert after["infra/container.first"].id == before["infra/container.first"].id
         assert read_first(after["container/first"]) == "hello from svc\nrc=0\n"
         assert not api.plan(changed).has_changes
 
+        since = time.time_ns()
         port = free_port("127.0.0.1", socket.SOCK_STREAM)
         ports = [f"127.0.0.1:{port}:80"]
         published = api.load(_rewrite(folder, name, cluster, env={"VERSION": "2"}, ports=ports))
@@ -163,6 +167,8 @@ def test_a_replaced_app_joins_its_infra_container_again(cluster, project):
         remade = project_containers(cluster.client, name)
         assert remade["infra/container.first"].id != before["infra/container.first"].id
         assert read_first(remade["container/first"]) == "hello from svc\nrc=0\n"
+        new = remade["infra/container.first"].id
+        assert _helpers_made(cluster.client, since, new) == 1  # the new namespace was routed
         bound = remade["infra/container.first"].ports["80/tcp"]
         assert [(b["HostIp"], b["HostPort"]) for b in bound] == [("127.0.0.1", str(port))]
         assert not api.plan(published).has_changes
@@ -177,3 +183,14 @@ def test_a_replaced_app_joins_its_infra_container_again(cluster, project):
 def _rewrite(folder, name: str, cluster, **extra) -> str:
     write_config(folder, name, cluster, {"first": {**first_action_app(), **extra}})
     return str(folder / "gefyra.yaml")
+
+
+def _helpers_made(client, since_ns: int, target: str) -> int:
+    """Helper containers the engine created in `target`'s namespace from `since_ns` (time.time_ns) on."""
+    events = client.events(
+        since=since_ns // 1_000_000_000 - 1,
+        until=int(time.time()) + 1,
+        decode=True,
+        filters={"type": "container", "event": "create", "label": [f"{labels.HELPER_FOR}={target}"]},
+    )
+    return sum(1 for event in events if event["timeNano"] >= since_ns)

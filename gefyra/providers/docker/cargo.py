@@ -275,17 +275,19 @@ def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str
     if cargo is None or not cargo.state.running:
         return  # no cluster connection in this project (or not up yet: Cargo's create routes later)
     app, network = engine.inspect_container(container_id), network_name(ctx.project)
-    if not _routed_already(engine, cargo, app, network):  # a reused infra container (netns.py) is routed
+    if not _routed_already(ctx.snapshot, cargo, app, network):  # a reused infra container (netns.py) is
         route(engine, cargo, app, network)
 
 
-def _routed_already(engine: Engine, cargo: ContainerInfo, app: ContainerInfo, network: str) -> bool:
-    """Cargo's note names this very start of `app` (its id and its current endpoint) as routed: one read
-    instead of a helper container. A restarted or reconnected namespace has a new endpoint."""
+def _routed_already(snapshot: Snapshot, cargo: ContainerInfo, app: ContainerInfo, network: str) -> bool:
+    """Cargo's notes, as the plan's observation read them, name this very start of `app` (its id and its
+    current endpoint) as routed: no engine call instead of a helper container. A restarted or reconnected
+    namespace has a new endpoint; a namespace routed after the observation is routed again (idempotent)."""
     found = app.networks.get(network)
     if found is None or not found.endpoint_id:
         return False
-    notes = read_notes(engine, cargo.id, labels.NOTES_FOLDER)
+    observed = snapshot.providers.get("docker")  # `gefyra run` acts without an observation
+    notes = observed.notes.get(cargo.id, {}) if isinstance(observed, DockerSnapshot) else {}
     return notes.get(route_note_name(app.labels)) == f"{app.id} {found.endpoint_id}"
 
 

@@ -153,7 +153,10 @@ class ContainerKind(Kind):
             whole = spec.netns == "own" or (infra is not None and infra.state == "running")
             if same and whole and existing.state.running and not ctx.options.get("rebuild"):
                 return  # an earlier, interrupted apply already made it
-            engine.remove_container(existing.id)
+            if spec.netns == "infra" and existing.state.running:  # its namespace may be joined again
+                self._retire(ctx, engine, resource.name, existing.id, spec.docker_name)
+            else:
+                engine.remove_container(existing.id)
             if spec.netns == "own":  # the former app may have had an infra container (see `delete`)
                 netns.remove_infra(engine, ctx.project, resource)
         if spec.netns == "infra":
@@ -197,7 +200,8 @@ class ContainerKind(Kind):
         if spec is None or how == "none":
             remove()
         else:  # its successor is created meanwhile (retire.py)
-            retire.retire(engine, ctx.project, actual, spec.docker_name, how, remove)
+            ref = actual.observed.ref
+            retire.retire(engine, ctx.project, actual.name, ref, spec.docker_name, how, remove)
 
     def restart(self, ctx: StepContext, actual: Resource) -> None:
         """Restart the app's process. With an infra container the namespace (and its route) stays; the
@@ -217,6 +221,15 @@ class ContainerKind(Kind):
             return
         engine.restart(actual.observed.ref, timeout=RESTART_TIMEOUT_S)
         ctx.started(actual, actual.observed.ref)
+
+    def _retire(self, ctx: StepContext, engine: Engine, name: str, old: str, docker_name: str) -> None:
+        """Rename and kill the replaced app now (its successor may bind the same ports in the same
+        namespace); remove it beside the successor's start (retire.py)."""
+
+        def remove() -> None:
+            engine.remove_container(old)
+
+        retire.retire(engine, ctx.project, name, old, docker_name, "after_kill", remove)
 
     def _create_in_infra(self, ctx: StepContext, engine: Engine, resource: Resource, spec: AppSpec) -> str:
         """Start the infra container, let the hooks route it, then create and start the app inside its

@@ -14,6 +14,10 @@ When it is safe (`overlap`):
   started (its network aliases resolve to both for that moment);
 - writable mounts only: renamed and killed first (the kill waits for the exit), the rest comes later;
 - otherwise (host ports, an infra namespace): none, the delete step removes it as before.
+
+An app in an infra container's namespace is replaced by its create step (container.py): the old app is
+renamed and killed (the new one joins the same namespace and may bind the same ports), its removal runs
+beside the new app's start.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from collections.abc import Callable
 from typing import Literal
 
 from gefyra.model.dataplane_specs import AppSpec
-from gefyra.model.resources import Resource
 from gefyra.providers.docker.engine import Engine
 
 RETIRED_MARK = ".retired-"  # a dot never occurs in an app name: no collision with a real container
@@ -74,18 +77,23 @@ def retired_name(docker_name: str, ref: str) -> str:
 
 
 def retire(
-    engine: Engine, project: str, actual: Resource, docker_name: str, how: Overlap, remove: Callable[[], None]
+    engine: Engine,
+    project: str,
+    name: str,
+    ref: str,
+    docker_name: str,
+    how: Overlap,
+    remove: Callable[[], None],
 ) -> None:
-    """Rename the container `actual` out of the way (and kill it with `after_kill`); `remove` (which removes
-    it and what belongs to it) runs from `begin` or `settle` on."""
-    assert actual.observed is not None and how != "none"
-    ref = actual.observed.ref
+    """Rename container `ref` of resource `name` out of the way (and kill it with `after_kill`); `remove`
+    (which removes it and what belongs to it) runs from `begin` or `settle` on."""
+    assert how != "none"
     engine.rename(ref, retired_name(docker_name, ref))
     if how == "after_kill":
         engine.stop(ref, timeout=0)
     removal = _Removal(remove)
     with _lock:
-        _pending[(project, actual.name)] = removal
+        _pending[(project, name)] = removal
 
 
 def begin(project: str, name: str) -> None:

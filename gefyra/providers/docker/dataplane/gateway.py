@@ -48,7 +48,7 @@ def run_in_netns(
             entrypoint=[entrypoint],
             command=list(args),
             network_mode=f"container:{target}",
-            labels={HELPER_LABEL: role},
+            labels={HELPER_LABEL: role, labels.HELPER_FOR: target},
             cap_add=cap_add,
             binds=list(binds or ()),
         )
