@@ -275,7 +275,7 @@ def _route_through_cargo(ctx: StepContext, resource: Resource, container_id: str
     if cargo is None or not cargo.state.running:
         return  # no cluster connection in this project (or not up yet: Cargo's create routes later)
     app, network = engine.inspect_container(container_id), network_name(ctx.project)
-    if not _routed_already(ctx.snapshot, cargo, app, network):  # a reused infra container (netns.py) is
+    if not _routed_already(ctx.snapshot, cargo, app, network):  # a kept infra container is routed already
         route(engine, cargo, app, network)
 
 
